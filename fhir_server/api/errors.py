@@ -1,0 +1,73 @@
+"""Every error leaves as an OperationOutcome; no stack trace ever reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fhir_server.api.responses import json_response
+from fhir_server.model.outcome import FhirError, Issue, operation_outcome
+from fhir_server.storage.base import StoreUnavailable, VersionConflict
+
+log = logging.getLogger("fhir_server.errors")
+
+_HTTP_ISSUES = {
+    404: ("not-found", "No such endpoint", "Không có địa chỉ này"),
+    405: ("not-supported", "This HTTP method is not supported here", "Không hỗ trợ phương thức HTTP này ở đây"),
+}
+
+
+def outcome_response(status: int, issues: list[Issue], headers: dict[str, str] | None = None) -> Response:
+    return json_response(operation_outcome(issues), status, headers)
+
+
+async def _fhir_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FhirError)
+    return outcome_response(exc.status, list(exc.issues), exc.headers or None)
+
+
+async def _version_conflict(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, VersionConflict)
+    current = "none" if exc.current is None else str(exc.current)
+    issue = Issue(
+        "conflict",
+        f"Version conflict: If-Match asked for version {exc.expected}, the current version is {current}",
+        f"Xung đột phiên bản: If-Match yêu cầu phiên bản {exc.expected}, phiên bản hiện tại là {current}",
+    )
+    return outcome_response(412, [issue])
+
+
+async def _unavailable(_: Request, exc: Exception) -> Response:
+    issue = Issue("transient", "The store is busy; retry shortly", "Kho dữ liệu đang bận; vui lòng thử lại")
+    return outcome_response(503, [issue], {"Retry-After": "1"})
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code, en, vi = _HTTP_ISSUES.get(exc.status_code, ("processing", str(exc.detail), str(exc.detail)))
+    return outcome_response(exc.status_code, [Issue(code, en, vi)], dict(exc.headers or {}))
+
+
+async def _request_validation(_: Request, exc: Exception) -> Response:
+    return outcome_response(400, [Issue("invalid", "The request is malformed", "Yêu cầu không hợp lệ")])
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # The type and route only: messages may quote personal data from the request.
+    log.error("unhandled error", extra={"error": type(exc).__name__, "method": request.method})
+    issue = Issue("exception", "Internal server error", "Lỗi máy chủ nội bộ", severity="fatal")
+    return outcome_response(500, [issue])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FhirError, _fhir_error)
+    app.add_exception_handler(VersionConflict, _version_conflict)
+    app.add_exception_handler(StoreUnavailable, _unavailable)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,134 @@
+"""Type and instance interactions: thin handlers that call one service each."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fhir_server.api import context
+from fhir_server.api.negotiation import read_body, response_format
+from fhir_server.api.responses import body_response, json_response, prefer_strict, version_headers, write_response
+from fhir_server.model.bundle import etag
+from fhir_server.services.container import Services
+from fhir_server.settings import Settings
+
+
+def resource_router(services: Services, settings: Settings) -> APIRouter:
+    router = APIRouter()
+    types = services.resource_types
+    limit = settings.max_body_bytes
+
+    def base(request: Request) -> str:
+        return context.base_url(request, settings.public_base_url, settings.base_path)
+
+    def start(request: Request, resource_type: str) -> str:
+        response_format(request)
+        context.check_type(resource_type, types)
+        return base(request)
+
+    @router.get("/_history")
+    async def history_system(request: Request) -> Response:
+        response_format(request)
+        url = base(request)
+        link = context.link_builder(f"{url}/_history", list(request.query_params.multi_items()))
+        result = services.history.history(
+            url, link, since=context.since(request), count=context.count(request),
+            cursor=request.query_params.get("_cursor"),
+        )
+        return json_response(result)
+
+    @router.get("/{resource_type}/_history")
+    async def history_type(request: Request, resource_type: str) -> Response:
+        url = start(request, resource_type)
+        link = context.link_builder(f"{url}/{resource_type}/_history", list(request.query_params.multi_items()))
+        result = services.history.history(
+            url, link, resource_type=resource_type, since=context.since(request),
+            count=context.count(request), cursor=request.query_params.get("_cursor"),
+        )
+        return json_response(result)
+
+    @router.get("/{resource_type}/{id}/_history")
+    async def history_instance(request: Request, resource_type: str, id: str) -> Response:
+        url = start(request, resource_type)
+        link = context.link_builder(f"{url}/{resource_type}/{id}/_history", list(request.query_params.multi_items()))
+        result = services.history.history(
+            url, link, resource_type=resource_type, id=id, since=context.since(request),
+            count=context.count(request), cursor=request.query_params.get("_cursor"),
+        )
+        return json_response(result)
+
+    @router.get("/{resource_type}/{id}/_history/{version}")
+    async def vread(request: Request, resource_type: str, id: str, version: str) -> Response:
+        start(request, resource_type)
+        number = int(version) if version.isdigit() else -1
+        stored = services.resources.vread(resource_type, id, number)
+        return body_response(request, stored.body, 200, version_headers(stored))
+
+    @router.get("/{resource_type}/{id}")
+    async def read(request: Request, resource_type: str, id: str) -> Response:
+        start(request, resource_type)
+        stored = services.resources.read(resource_type, id)
+        headers = version_headers(stored)
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        return body_response(request, stored.body, 200, headers)
+
+    @router.get("/{resource_type}")
+    async def search(request: Request, resource_type: str) -> Response:
+        url = start(request, resource_type)
+        params = list(request.query_params.multi_items())
+        result = services.search.search(
+            resource_type, params, url, context.search_link(f"{url}/{resource_type}"),
+            strict=prefer_strict(request),
+        )
+        return json_response(result)
+
+    @router.post("/{resource_type}")
+    async def create(request: Request, resource_type: str) -> Response:
+        url = start(request, resource_type)
+        body = await read_body(request, limit)
+        result = services.resources.create(
+            resource_type, body, if_none_exist=request.headers.get("if-none-exist")
+        )
+        return write_response(request, result.stored, 201 if result.created else 200, url)
+
+    @router.put("/{resource_type}/{id}")
+    async def update(request: Request, resource_type: str, id: str) -> Response:
+        url = start(request, resource_type)
+        body = await read_body(request, limit)
+        result = services.resources.update(resource_type, id, body, if_match=context.if_match(request))
+        return write_response(request, result.stored, 201 if result.created else 200, url)
+
+    @router.put("/{resource_type}")
+    async def conditional_update(request: Request, resource_type: str) -> Response:
+        url = start(request, resource_type)
+        body = await read_body(request, limit)
+        query = list(request.query_params.multi_items())
+        result = services.resources.conditional_update(
+            resource_type, query, body, if_match=context.if_match(request)
+        )
+        return write_response(request, result.stored, 201 if result.created else 200, url)
+
+    @router.patch("/{resource_type}/{id}")
+    async def patch(request: Request, resource_type: str, id: str) -> Response:
+        url = start(request, resource_type)
+        operations = await read_body(request, limit, patch=True)
+        result = services.resources.patch(resource_type, id, operations, if_match=context.if_match(request))
+        return write_response(request, result.stored, 200, url)
+
+    @router.delete("/{resource_type}/{id}")
+    async def delete(request: Request, resource_type: str, id: str) -> Response:
+        start(request, resource_type)
+        deleted = services.resources.delete(resource_type, id, if_match=context.if_match(request))
+        headers = {"ETag": etag(deleted.version)} if deleted else {}
+        return Response(status_code=204, headers=headers)
+
+    @router.delete("/{resource_type}")
+    async def conditional_delete(request: Request, resource_type: str) -> Response:
+        start(request, resource_type)
+        deleted = services.resources.conditional_delete(resource_type, list(request.query_params.multi_items()))
+        headers = {"ETag": etag(deleted.version)} if deleted else {}
+        return Response(status_code=204, headers=headers)
+
+    return router

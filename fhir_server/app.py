@@ -1,0 +1,86 @@
+"""Composition root: settings -> definitions -> storage -> services -> routers. Only this module knows
+every part."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+
+from fhir_server.api.errors import install_error_handlers
+from fhir_server.api.resources import resource_router
+from fhir_server.api.system import health_router, metadata_router
+from fhir_server.definitions.loader import load_definitions
+from fhir_server.logs import AccessLog
+from fhir_server.logs import configure as configure_logging
+from fhir_server.model.validator import Validator
+from fhir_server.search.extract import Extractor
+from fhir_server.services.capabilities import CapabilityService
+from fhir_server.services.conditions import Conditions
+from fhir_server.services.container import Services
+from fhir_server.services.crud import ResourceService
+from fhir_server.services.history import HistoryService
+from fhir_server.services.search import SearchService
+from fhir_server.settings import Settings
+from fhir_server.storage.base import Store
+from fhir_server.storage.factory import open_store
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def build_services(settings: Settings, store: Store | None = None) -> Services:
+    definitions = load_definitions()
+    clock = SystemClock()
+    store = store or open_store(settings.database_url, clock)
+    default_tz = ZoneInfo(settings.default_timezone)
+    registry = definitions.search_params
+    return Services(
+        store=store,
+        resources=ResourceService(
+            store,
+            Validator(definitions.validation, definitions.resource_types),
+            Extractor(registry, default_tz),
+            Conditions(registry, default_tz),
+        ),
+        history=HistoryService(store, settings.max_count, settings.history_count),
+        search=SearchService(store, registry, default_tz, settings.max_count, settings.default_count),
+        capabilities=CapabilityService(definitions, clock.now()),
+        resource_types=definitions.resource_types,
+    )
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.store.close()
+
+    app = FastAPI(
+        title="VN Immunization Registry — FHIR R4",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router(services))
+    app.include_router(metadata_router(services, settings), prefix=settings.base_path)
+    app.include_router(resource_router(services, settings), prefix=settings.base_path)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The factory uvicorn runs in each worker process: logging first, then the app."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,52 @@
+"""The one reader of profiles/, terminology/, conformance/ and schedules/ (DESIGN.md §3.5).
+
+Files under conformance/ (see conformance/README.md for their origin):
+- fhir.schema.json          R4 JSON schema
+- required-bindings.json    {type: {element path: [codes]}} for required bindings
+- reference-targets.json    {type: {element path: [target types]}}
+- search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import orjson
+
+from fhir_server.definitions.registry import Definitions, ValidationDefinitions
+from fhir_server.definitions.search_parameters import build_search_registry
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFORMANCE = ROOT / "conformance"
+
+
+def _read_json(path: Path) -> Any:
+    return orjson.loads(path.read_bytes())
+
+
+def _frozen_table(raw: dict[str, dict[str, list[str]]]) -> MappingProxyType[str, MappingProxyType[str, frozenset[str]]]:
+    return MappingProxyType(
+        {rt: MappingProxyType({path: frozenset(values) for path, values in paths.items()}) for rt, paths in raw.items()}
+    )
+
+
+@cache
+def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
+    """Load and freeze all definitions; cached because they never change while the process lives."""
+    schema = _read_json(conformance_dir / "fhir.schema.json")
+    resource_types = frozenset(schema["discriminator"]["mapping"])
+    validation = ValidationDefinitions(
+        json_schema=schema,
+        required_bindings=_frozen_table(_read_json(conformance_dir / "required-bindings.json")),
+        reference_targets=_frozen_table(_read_json(conformance_dir / "reference-targets.json")),
+    )
+    search_bundle = _read_json(conformance_dir / "search-parameters.json")
+    return Definitions(
+        fhir_version="4.0.1",
+        resource_types=resource_types,
+        search_params=build_search_registry(search_bundle, resource_types),
+        validation=validation,
+    )

@@ -1,0 +1,55 @@
+"""Frozen registries built once at start-up by `definitions.loader` and passed to whoever needs them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from fhir_server.search.request import ParamType
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParamDef:
+    """One SearchParameter as it applies to one resource type (multi-base expressions are split)."""
+
+    code: str  # e.g. "patient"
+    resource_type: str  # the base this definition is for, e.g. "Immunization"
+    type: ParamType
+    expression: str | None  # FHIRPath restricted to this resource type; None for specials without one
+    url: str
+    targets: tuple[str, ...] = ()  # reference target types
+    components: tuple[tuple[str, str], ...] = ()  # composite: (definition url, expression)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParamRegistry:
+    """SearchParameters by resource type and code."""
+
+    by_type: Mapping[str, Mapping[str, SearchParamDef]]
+
+    def for_type(self, resource_type: str) -> Mapping[str, SearchParamDef]:
+        return self.by_type.get(resource_type, MappingProxyType({}))
+
+    def get(self, resource_type: str, code: str) -> SearchParamDef | None:
+        return self.for_type(resource_type).get(code)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationDefinitions:
+    """What validation layers 3-4 need (DESIGN.md §7)."""
+
+    json_schema: Mapping[str, Any]  # the R4 fhir.schema.json (draft-06), as vendored
+    required_bindings: Mapping[str, Mapping[str, frozenset[str]]]  # type -> element path -> allowed codes
+    reference_targets: Mapping[str, Mapping[str, frozenset[str]]]  # type -> element path -> target types
+
+
+@dataclass(frozen=True, slots=True)
+class Definitions:
+    """Everything loaded from conformance/ (later also profiles/, terminology/, schedules/)."""
+
+    fhir_version: str
+    resource_types: frozenset[str]
+    search_params: SearchParamRegistry
+    validation: ValidationDefinitions

@@ -1,0 +1,80 @@
+"""The index values of one resource (the IR): computed once per write by `search.extract`,
+stored by every backend in its own way, and matched in memory by `search.matcher`.
+
+Each row names its SearchParameter by `code` (e.g. "identifier", "birthdate"). Dates are half-open
+ranges [low, high) in integer microseconds since the Unix epoch (UTC), so that every backend compares
+plain integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class StringValue:
+    param: str
+    normalized: str  # folded: accents and case removed, đ -> d, spaces collapsed (search.normalize)
+    exact: str  # as written, for :exact
+
+
+@dataclass(frozen=True, slots=True)
+class TokenValue:
+    param: str
+    system: str | None
+    code: str | None
+    display: str | None = None  # folded text (Coding.display / CodeableConcept.text) for :text
+
+
+@dataclass(frozen=True, slots=True)
+class DateValue:
+    param: str
+    low: int  # inclusive, microseconds since epoch UTC
+    high: int  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceValue:
+    param: str
+    target_type: str | None  # "Patient" for "Patient/123"; None for a bare URL/canonical we cannot type
+    target_id: str | None
+    url: str  # the reference as written (absolute URL, canonical, or Type/id)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberValue:
+    param: str
+    value: float
+    low: float  # implicit precision range of the written value ("1.5" -> [1.45, 1.55))
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityValue:
+    param: str
+    value: float
+    low: float
+    high: float
+    system: str | None
+    code: str | None
+    unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UriValue:
+    param: str
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexValues:
+    """All index rows of one resource version."""
+
+    strings: tuple[StringValue, ...] = ()
+    tokens: tuple[TokenValue, ...] = ()
+    dates: tuple[DateValue, ...] = ()
+    references: tuple[ReferenceValue, ...] = ()
+    numbers: tuple[NumberValue, ...] = ()
+    quantities: tuple[QuantityValue, ...] = ()
+    uris: tuple[UriValue, ...] = ()
+    extras: dict[str, str] = field(default_factory=dict)  # reserved for later index kinds

@@ -1,0 +1,89 @@
+"""A parsed, typed search: what `search.parse` produces and every backend compiles.
+
+A request is an AND of criteria; each criterion is an OR of values of one parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ParamType = Literal["string", "token", "date", "reference", "number", "quantity", "uri", "composite", "special"]
+Prefix = Literal["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenQuery:
+    system: str | None  # None: any system; "" : no system ("|code")
+    code: str | None  # None: any code ("system|")
+
+
+@dataclass(frozen=True, slots=True)
+class StringQuery:
+    text: str  # normalized for the default/contains match, as written for :exact
+
+
+@dataclass(frozen=True, slots=True)
+class DateQuery:
+    prefix: Prefix
+    low: int  # the query value's own range [low, high) in microseconds UTC
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceQuery:
+    target_type: str | None
+    target_id: str | None
+    url: str | None  # absolute URL or canonical to compare with the stored url
+
+
+@dataclass(frozen=True, slots=True)
+class NumberQuery:
+    prefix: Prefix
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityQuery:
+    prefix: Prefix
+    value: float
+    low: float
+    high: float
+    system: str | None
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UriQuery:
+    uri: str
+
+
+QueryValue = TokenQuery | StringQuery | DateQuery | ReferenceQuery | NumberQuery | QuantityQuery | UriQuery
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One parameter in the query string: `param[:modifier]=v1,v2` (values are ORed)."""
+
+    param: str  # SearchParameter code, or "_id" / "_lastUpdated"
+    type: ParamType
+    modifier: str | None
+    values: tuple[QueryValue, ...]
+    missing: bool | None = None  # set for :missing=true|false; values is then empty
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    param: str
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    resource_type: str
+    criteria: tuple[Criterion, ...] = ()
+    sort: tuple[SortKey, ...] = ()
+    count: int = 20
+    offset: int = 0

@@ -1,0 +1,21 @@
+"""The services the API calls, built once by `app.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fhir_server.services.capabilities import CapabilityService
+from fhir_server.services.crud import ResourceService
+from fhir_server.services.history import HistoryService
+from fhir_server.services.search import SearchService
+from fhir_server.storage.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    resources: ResourceService
+    history: HistoryService
+    search: SearchService
+    capabilities: CapabilityService
+    resource_types: frozenset[str]

@@ -1,0 +1,215 @@
+"""Create, read, update, patch and delete — plain and conditional — over the storage contract.
+
+Validation and index extraction run before the writer lock is taken; only the read-check-write that
+must be atomic (version checks, conditional matches) runs inside the unit of work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpatch
+
+from fhir_server.model.json import loads
+from fhir_server.model.outcome import FhirError
+from fhir_server.model.validator import Validator
+from fhir_server.search.extract import Extractor
+from fhir_server.search.index import IndexValues
+from fhir_server.search.request import SearchRequest
+from fhir_server.services.conditions import Conditions
+from fhir_server.storage.base import Method, Store, StoredResource, UnitOfWork, VersionConflict
+from fhir_server.types import JsonResource
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    stored: StoredResource
+    created: bool  # 201 rather than 200
+    changed: bool = True  # False when a conditional create found the resource already there
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class ResourceService:
+    """The FHIR instance and type-level interactions that change or read one resource."""
+
+    def __init__(
+        self,
+        store: Store,
+        validator: Validator,
+        extractor: Extractor,
+        conditions: Conditions,
+        id_factory: Callable[[], str] = new_id,
+    ) -> None:
+        self._store = store
+        self._validator = validator
+        self._extractor = extractor
+        self._conditions = conditions
+        self._new_id = id_factory
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def read(self, resource_type: str, id: str) -> StoredResource:
+        stored = self._store.read(resource_type, id)
+        if stored is None:
+            raise _not_found(resource_type, id)
+        if stored.deleted:
+            raise FhirError.of(
+                410,
+                "deleted",
+                f"{resource_type}/{id} was deleted (version {stored.version})",
+                f"{resource_type}/{id} đã bị xoá (phiên bản {stored.version})",
+            )
+        return stored
+
+    def vread(self, resource_type: str, id: str, version: int) -> StoredResource:
+        stored = self._store.vread(resource_type, id, version)
+        if stored is None:
+            if self._store.read(resource_type, id) is None:
+                raise _not_found(resource_type, id)
+            raise FhirError.of(
+                404,
+                "not-found",
+                f"{resource_type}/{id} has no version {version}",
+                f"{resource_type}/{id} không có phiên bản {version}",
+            )
+        if stored.deleted:
+            raise FhirError.of(
+                410,
+                "deleted",
+                f"Version {version} of {resource_type}/{id} is a deletion",
+                f"Phiên bản {version} của {resource_type}/{id} là bản ghi xoá",
+            )
+        return stored
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, resource_type: str, body: Any, *, if_none_exist: str | None = None) -> WriteResult:
+        resource = self._validator.validate(body, expected_type=resource_type)
+        resource = {**resource, "id": self._new_id()}  # the server assigns ids on create
+        index = self._extractor.extract(resource)
+        condition = self._conditions.parse(resource_type, if_none_exist) if if_none_exist else None
+        with self._store.unit_of_work() as uow:
+            if condition is not None:
+                existing = self._single_match(uow, condition, "If-None-Exist")
+                if existing is not None:
+                    return WriteResult(existing, created=False, changed=False)
+            return WriteResult(uow.write(resource, index, method="POST"), created=True)
+
+    def update(self, resource_type: str, id: str, body: Any, *, if_match: int | None = None) -> WriteResult:
+        resource = self._validator.validate(body, expected_type=resource_type)
+        if resource.get("id") != id:
+            raise FhirError.of(
+                400,
+                "invalid",
+                f"Resource id {resource.get('id')!r} does not match the URL id {id!r}",
+                f"Mã tài nguyên {resource.get('id')!r} không khớp với mã trên URL {id!r}",
+                "id",
+            )
+        index = self._extractor.extract(resource)
+        with self._store.unit_of_work() as uow:
+            return self._write(uow, resource, index, "PUT", if_match)
+
+    def conditional_update(
+        self, resource_type: str, query: Sequence[tuple[str, str]], body: Any, *, if_match: int | None = None
+    ) -> WriteResult:
+        resource = self._validator.validate(body, expected_type=resource_type)
+        condition = self._conditions.from_params(resource_type, query)
+        with self._store.unit_of_work() as uow:
+            match = self._single_match(uow, condition, "conditional update")
+            if match is None:
+                resource = {**resource, "id": resource.get("id") or self._new_id()}
+            elif resource.get("id", match.id) != match.id:
+                raise FhirError.of(
+                    400,
+                    "invalid",
+                    f"Resource id {resource['id']!r} differs from the matching resource {match.id!r}",
+                    f"Mã tài nguyên {resource['id']!r} khác với tài nguyên khớp điều kiện {match.id!r}",
+                    "id",
+                )
+            else:
+                resource = {**resource, "id": match.id}
+            # Extraction inside the lock here: the id is only known once the condition has matched.
+            return self._write(uow, resource, self._extractor.extract(resource), "PUT", if_match)
+
+    def patch(self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None) -> WriteResult:
+        if not isinstance(operations, list):
+            raise FhirError.of(
+                400, "invalid", "A JSON Patch document must be an array", "Tài liệu JSON Patch phải là một mảng"
+            )
+        with self._store.unit_of_work() as uow:
+            current = uow.read(resource_type, id)
+            if current is None or current.deleted:
+                raise _not_found(resource_type, id)
+            if if_match is not None and if_match != current.version:
+                raise VersionConflict(resource_type, id, if_match, current.version)
+            patched = _apply_patch(loads(current.body), operations)
+            resource = self._validator.validate(patched, expected_type=resource_type)
+            if resource.get("id") != id:
+                raise FhirError.of(
+                    400, "invalid", "A patch may not change the id", "Không được sửa mã tài nguyên", "id"
+                )
+            index = self._extractor.extract(resource)
+            return WriteResult(
+                uow.write(resource, index, method="PATCH", expected_version=current.version), created=False
+            )
+
+    def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
+        with self._store.unit_of_work() as uow:
+            return uow.delete(resource_type, id, expected_version=if_match)
+
+    def conditional_delete(self, resource_type: str, query: Sequence[tuple[str, str]]) -> StoredResource | None:
+        condition = self._conditions.from_params(resource_type, query)
+        with self._store.unit_of_work() as uow:
+            match = self._single_match(uow, condition, "conditional delete")
+            return None if match is None else uow.delete(resource_type, match.id)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _write(
+        uow: UnitOfWork, resource: JsonResource, index: IndexValues, method: Method, if_match: int | None
+    ) -> WriteResult:
+        current = uow.read(resource["resourceType"], resource["id"])
+        created = current is None or current.deleted
+        if if_match is not None and created:
+            raise VersionConflict(resource["resourceType"], resource["id"], if_match, None)
+        stored = uow.write(resource, index, method=method, expected_version=if_match)
+        return WriteResult(stored, created=created)
+
+    @staticmethod
+    def _single_match(uow: UnitOfWork, condition: SearchRequest, what: str) -> StoredResource | None:
+        ids = uow.search_ids(condition, limit=2)
+        if len(ids) > 1:
+            raise FhirError.of(
+                412,
+                "multiple-matches",
+                f"The {what} criteria match more than one resource",
+                f"Điều kiện ({what}) khớp với nhiều hơn một tài nguyên",
+            )
+        if not ids:
+            return None
+        return uow.read(condition.resource_type, ids[0])
+
+
+def _not_found(resource_type: str, id: str) -> FhirError:
+    return FhirError.of(
+        404, "not-found", f"{resource_type}/{id} is not known", f"Không tìm thấy {resource_type}/{id}"
+    )
+
+
+def _apply_patch(resource: JsonResource, operations: list[Any]) -> Any:
+    try:
+        return jsonpatch.apply_patch(resource, operations)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+        raise FhirError.of(
+            422 if isinstance(exc, jsonpatch.JsonPatchTestFailed) else 400,
+            "processing" if isinstance(exc, jsonpatch.JsonPatchTestFailed) else "invalid",
+            f"The JSON Patch cannot be applied: {exc}",
+            f"Không áp dụng được JSON Patch: {exc}",
+        ) from exc

@@ -1,0 +1,68 @@
+"""History of an instance, a type or the whole system, as `history` Bundles with paging links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
+from fhir_server.model.outcome import FhirError
+from fhir_server.storage.base import HistoryQuery, Store, StoredResource
+from fhir_server.types import JsonResource
+
+_STATUS = {"POST": "201 Created", "PUT": "200 OK", "PATCH": "200 OK", "DELETE": "204 No Content"}
+
+
+class HistoryService:
+    def __init__(self, store: Store, max_count: int, default_count: int) -> None:
+        self._store = store
+        self._max_count = max_count
+        self._default_count = default_count
+
+    def history(
+        self,
+        base_url: str,
+        link: Callable[[str | None], str],
+        *,
+        resource_type: str | None = None,
+        id: str | None = None,
+        since: datetime | None = None,
+        count: int | None = None,
+        cursor: str | None = None,
+    ) -> JsonResource:
+        """`link(cursor)` gives the URL of the page that starts at `cursor` (None: the first page)."""
+        if resource_type and id and self._store.read(resource_type, id) is None:
+            raise FhirError.of(
+                404, "not-found", f"{resource_type}/{id} is not known", f"Không tìm thấy {resource_type}/{id}"
+            )
+        page_size = min(count if count is not None else self._default_count, self._max_count)
+        page = self._store.history(
+            HistoryQuery(resource_type=resource_type, id=id, since=since, count=page_size, cursor=cursor)
+        )
+        links = [("self", link(cursor))]
+        if page.next_cursor is not None:
+            links.append(("next", link(page.next_cursor)))
+        return bundle(
+            "history",
+            (_entry(base_url, stored) for stored in page.entries),
+            total=page.total,
+            links=links,
+        )
+
+
+def _entry(base_url: str, stored: StoredResource) -> BundleEntry:
+    url = f"{stored.resource_type}/{stored.id}"
+    request_url = stored.resource_type if stored.method == "POST" else url
+    response: JsonResource = {
+        "status": _STATUS[stored.method],
+        "etag": etag(stored.version),
+        "lastModified": instant(stored.last_updated),
+    }
+    if stored.method != "DELETE":
+        response["location"] = f"{url}/_history/{stored.version}"
+    return BundleEntry(
+        full_url=f"{base_url}/{url}",
+        body=None if stored.deleted else stored.body,
+        request={"method": stored.method, "url": request_url},
+        response=response,
+    )

@@ -1,0 +1,27 @@
+"""Configuration from the environment (prefix FHIR_), with defaults that make `make run` work."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FHIR_", frozen=True)
+
+    database_url: str = "sqlite:///var/fhir.sqlite3"
+    """`sqlite:///path` (relative to the working directory), `sqlite:////abs/path`, or `memory://`."""
+
+    base_path: str = "/fhir"
+    """Where the FHIR API is mounted."""
+
+    public_base_url: str | None = None
+    """Absolute base used in links and Location headers; default: taken from each request."""
+
+    default_timezone: str = "Asia/Ho_Chi_Minh"
+    """Zone for dates written without one (search ranges)."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    default_count: int = 20
+    max_count: int = 1000
+    history_count: int = 50
+    log_level: str = "info"

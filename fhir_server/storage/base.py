@@ -1,0 +1,121 @@
+"""The storage contract every backend honours (DESIGN.md §5). Synchronous by design.
+
+Services never see a backend, only these Protocols. A backend stores resource versions, their history
+and the index values `search.extract` computed; it assigns `meta.versionId` and `meta.lastUpdated`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from fhir_server.search.index import IndexValues
+from fhir_server.search.request import SearchRequest
+from fhir_server.types import JsonResource
+
+Method = Literal["POST", "PUT", "PATCH", "DELETE"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    """One version of a resource as stored. `body` is the JSON text returned to clients as is."""
+
+    resource_type: str
+    id: str
+    version: int
+    last_updated: datetime  # timezone-aware UTC
+    deleted: bool
+    method: Method  # the interaction that made this version (history's request.method)
+    body: bytes  # JSON with meta.versionId and meta.lastUpdated set; b"" for a deletion
+
+
+class VersionConflict(Exception):
+    """The expected version is not the current one (If-Match failed): HTTP 412."""
+
+    def __init__(self, resource_type: str, id: str, expected: int, current: int | None) -> None:
+        super().__init__(f"{resource_type}/{id}: expected version {expected}, current {current}")
+        self.resource_type = resource_type
+        self.id = id
+        self.expected = expected
+        self.current = current
+
+
+class StoreUnavailable(Exception):
+    """The backend cannot serve now (locked too long, connection lost): HTTP 503."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    resource_type: str | None = None  # None: system history
+    id: str | None = None  # set only with resource_type: instance history
+    since: datetime | None = None  # versions with last_updated >= since
+    count: int = 50
+    cursor: str | None = None  # opaque, from HistoryPage.next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    entries: list[StoredResource]  # newest first
+    total: int  # number of versions matching the query (all pages)
+    next_cursor: str | None  # None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    resources: list[StoredResource]  # current, non-deleted versions
+    total: int | None  # None when not computed
+
+
+class UnitOfWork(Protocol):
+    """All writes of one request (or one transaction Bundle) commit together or not at all.
+    While it is open no other writer runs, so read-check-write sequences are atomic."""
+
+    def read(self, resource_type: str, id: str) -> StoredResource | None:
+        """Current version (a deletion shows as `deleted=True`), or None if never created."""
+        ...
+
+    def search_ids(self, request: SearchRequest, limit: int) -> list[str]:
+        """Ids of current resources matching `request` (at most `limit`), for conditional interactions."""
+        ...
+
+    def write(
+        self,
+        resource: JsonResource,
+        index: IndexValues,
+        *,
+        method: Method,
+        expected_version: int | None = None,
+    ) -> StoredResource:
+        """Store a new version of `resource` (which carries resourceType and id). The version is the
+        current one + 1 (1 for a new or re-created resource). Raises VersionConflict if
+        `expected_version` is given and differs from the current version. Index rows are replaced."""
+        ...
+
+    def delete(self, resource_type: str, id: str, *, expected_version: int | None = None) -> StoredResource | None:
+        """Logical delete: a new history version marked deleted, index rows removed. Returns None when
+        there is nothing to delete (never created, or already deleted)."""
+        ...
+
+
+class Store(Protocol):
+    """A backend. Reads run without the writer lock; writes go through `unit_of_work()`."""
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def read(self, resource_type: str, id: str) -> StoredResource | None:
+        """Current version, deletions included (`deleted=True`), None if never created."""
+        ...
+
+    def vread(self, resource_type: str, id: str, version: int) -> StoredResource | None: ...
+
+    def history(self, query: HistoryQuery) -> HistoryPage: ...
+
+    def search(self, request: SearchRequest, *, with_total: bool) -> SearchPage: ...
+
+    def health(self) -> dict[str, object]:
+        """Liveness facts for /health (backend name, schema version, counts); no personal data."""
+        ...
+
+    def close(self) -> None: ...
