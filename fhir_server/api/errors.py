@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fhir_server.api.responses import json_response
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
@@ -57,11 +58,32 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
     return outcome_response(400, [Issue("invalid", "The request is malformed", "Yêu cầu không hợp lệ")])
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # The type and route only: messages may quote personal data from the request.
-    log.error("unhandled error", extra={"error": type(exc).__name__, "method": request.method})
-    issue = Issue("exception", "Internal server error", "Lỗi máy chủ nội bộ", severity="fatal")
-    return outcome_response(500, [issue])
+class InternalErrorGuard:
+    """ASGI middleware: an unexpected exception becomes a 500 OperationOutcome and one log line with the
+    exception type and route only (messages and tracebacks may quote personal data from the request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            log.error("unhandled error", extra={"error": type(exc).__name__, "route": route})
+            if not started:
+                issue = Issue("exception", "Internal server error", "Lỗi máy chủ nội bộ", severity="fatal")
+                await outcome_response(500, [issue])(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -70,4 +92,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreUnavailable, _unavailable)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,17 @@
+"""Shared fixtures: the definitions are loaded once per test session (they are frozen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fhir_server.definitions.loader import load_definitions
+from fhir_server.definitions.registry import Definitions
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def definitions() -> Definitions:
+    return load_definitions()
