@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
+from fhir_server.api.history import history_router
 from fhir_server.api.resources import resource_router
 from fhir_server.api.system import health_router, metadata_router
 from fhir_server.definitions.loader import load_definitions
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     app.include_router(health_router(services))
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
+    app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.add_middleware(InternalErrorGuard)
     app.add_middleware(AccessLog)

@@ -8,13 +8,22 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from fhir_server.api.negotiation import response_format
 from fhir_server.model.outcome import FhirError
+from fhir_server.settings import Settings
 
 
-def base_url(request: Request, public_base_url: str | None, base_path: str) -> str:
-    if public_base_url:
-        return public_base_url.rstrip("/")
-    return str(request.base_url).rstrip("/") + base_path
+def base_url(request: Request, settings: Settings) -> str:
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/") + settings.base_path
+
+
+def begin(request: Request, settings: Settings, resource_type: str, known: frozenset[str]) -> str:
+    """The checks every type-level handler starts with; returns the base URL."""
+    response_format(request)
+    check_type(resource_type, known)
+    return base_url(request, settings)
 
 
 def check_type(resource_type: str, known: frozenset[str]) -> None:
@@ -35,7 +44,10 @@ def if_match(request: Request) -> int | None:
     text = value.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
         raise FhirError.of(
-            400, "invalid", f"If-Match must be a version ETag like W/\"3\", not {value!r}", "If-Match không hợp lệ"
+            400,
+            "invalid",
+            f'If-Match must be a version ETag like W/"3", not {value!r}',
+            "If-Match không hợp lệ",
         )
     return int(text)
 
@@ -64,7 +76,11 @@ def count(request: Request) -> int | None:
 
 def _bad_param(name: str, value: str) -> FhirError:
     return FhirError.of(
-        400, "invalid", f"Invalid value for {name}: {value!r}", f"Giá trị {name} không hợp lệ: {value!r}", name
+        400,
+        "invalid",
+        f"Invalid value for {name}: {value!r}",
+        f"Giá trị {name} không hợp lệ: {value!r}",
+        name,
     )
 
 

@@ -19,7 +19,11 @@ log = logging.getLogger("fhir_server.errors")
 
 _HTTP_ISSUES = {
     404: ("not-found", "No such endpoint", "Không có địa chỉ này"),
-    405: ("not-supported", "This HTTP method is not supported here", "Không hỗ trợ phương thức HTTP này ở đây"),
+    405: (
+        "not-supported",
+        "This HTTP method is not supported here",
+        "Không hỗ trợ phương thức HTTP này ở đây",
+    ),
 }
 
 

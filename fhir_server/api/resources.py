@@ -7,8 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fhir_server.api import context
-from fhir_server.api.negotiation import read_body, response_format
-from fhir_server.api.responses import body_response, json_response, prefer_strict, version_headers, write_response
+from fhir_server.api.negotiation import read_body
+from fhir_server.api.responses import (
+    body_response,
+    json_response,
+    prefer_strict,
+    version_headers,
+    write_response,
+)
 from fhir_server.model.bundle import etag
 from fhir_server.services.container import Services
 from fhir_server.settings import Settings
@@ -19,44 +25,8 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     types = services.resource_types
     limit = settings.max_body_bytes
 
-    def base(request: Request) -> str:
-        return context.base_url(request, settings.public_base_url, settings.base_path)
-
     def start(request: Request, resource_type: str) -> str:
-        response_format(request)
-        context.check_type(resource_type, types)
-        return base(request)
-
-    @router.get("/_history")
-    async def history_system(request: Request) -> Response:
-        response_format(request)
-        url = base(request)
-        link = context.link_builder(f"{url}/_history", list(request.query_params.multi_items()))
-        result = services.history.history(
-            url, link, since=context.since(request), count=context.count(request),
-            cursor=request.query_params.get("_cursor"),
-        )
-        return json_response(result)
-
-    @router.get("/{resource_type}/_history")
-    async def history_type(request: Request, resource_type: str) -> Response:
-        url = start(request, resource_type)
-        link = context.link_builder(f"{url}/{resource_type}/_history", list(request.query_params.multi_items()))
-        result = services.history.history(
-            url, link, resource_type=resource_type, since=context.since(request),
-            count=context.count(request), cursor=request.query_params.get("_cursor"),
-        )
-        return json_response(result)
-
-    @router.get("/{resource_type}/{id}/_history")
-    async def history_instance(request: Request, resource_type: str, id: str) -> Response:
-        url = start(request, resource_type)
-        link = context.link_builder(f"{url}/{resource_type}/{id}/_history", list(request.query_params.multi_items()))
-        result = services.history.history(
-            url, link, resource_type=resource_type, id=id, since=context.since(request),
-            count=context.count(request), cursor=request.query_params.get("_cursor"),
-        )
-        return json_response(result)
+        return context.begin(request, settings, resource_type, types)
 
     @router.get("/{resource_type}/{id}/_history/{version}")
     async def vread(request: Request, resource_type: str, id: str, version: str) -> Response:
@@ -79,7 +49,10 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         url = start(request, resource_type)
         params = list(request.query_params.multi_items())
         result = services.search.search(
-            resource_type, params, url, context.search_link(f"{url}/{resource_type}"),
+            resource_type,
+            params,
+            url,
+            context.search_link(f"{url}/{resource_type}"),
             strict=prefer_strict(request),
         )
         return json_response(result)
@@ -127,7 +100,9 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     @router.delete("/{resource_type}")
     async def conditional_delete(request: Request, resource_type: str) -> Response:
         start(request, resource_type)
-        deleted = services.resources.conditional_delete(resource_type, list(request.query_params.multi_items()))
+        deleted = services.resources.conditional_delete(
+            resource_type, list(request.query_params.multi_items())
+        )
         headers = {"ETag": etag(deleted.version)} if deleted else {}
         return Response(status_code=204, headers=headers)
 

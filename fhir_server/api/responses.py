@@ -16,7 +16,9 @@ from fhir_server.storage.base import StoredResource
 MEDIA_TYPE = f"{FHIR_JSON}; charset=utf-8"
 
 
-def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None, *, indent: bool = False) -> Response:
+def json_response(
+    content: Any, status: int = 200, headers: dict[str, str] | None = None, *, indent: bool = False
+) -> Response:
     return Response(dumps(content, pretty=indent), status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 

@@ -19,7 +19,7 @@ def metadata_router(services: Services, settings: Settings) -> APIRouter:
     @router.get("/metadata")
     async def metadata(request: Request) -> Response:
         response_format(request)
-        url = context.base_url(request, settings.public_base_url, settings.base_path)
+        url = context.base_url(request, settings)
         return json_response(services.capabilities.statement(url), indent=pretty(request))
 
     return router

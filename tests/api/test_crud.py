@@ -81,7 +81,9 @@ def test_prefer_return(client: TestClient) -> None:
     assert minimal.status_code == 201
     assert minimal.content == b""
     assert minimal.headers["location"]
-    outcome = client.post("/fhir/Patient", json=patient(), headers={**JSON, "Prefer": "return=OperationOutcome"})
+    outcome = client.post(
+        "/fhir/Patient", json=patient(), headers={**JSON, "Prefer": "return=OperationOutcome"}
+    )
     assert outcome.json()["resourceType"] == "OperationOutcome"
     assert outcome.json()["issue"][0]["severity"] == "information"
 

@@ -89,7 +89,9 @@ def test_metadata_is_a_capability_statement(client: TestClient) -> None:
     types = {r["type"] for r in statement["rest"][0]["resource"]}
     assert {"Patient", "Immunization", "AdverseEvent", "Observation"} <= types
     immunization = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Immunization")
-    assert {"read", "vread", "update", "patch", "delete", "create"} <= {i["code"] for i in immunization["interaction"]}
+    assert {"read", "vread", "update", "patch", "delete", "create"} <= {
+        i["code"] for i in immunization["interaction"]
+    }
 
 
 def test_health_reports_the_store(client: TestClient) -> None:

@@ -16,13 +16,22 @@ EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "examples").glob("*.json
 
 BAD_IMMUNIZATIONS: dict[str, tuple[dict[str, Any], str]] = {
     "primarySource string": (immunization(primarySource="yes"), "Immunization.primarySource"),
-    "doseQuantity.value string": (immunization(doseQuantity={"value": "5"}), "Immunization.doseQuantity.value"),
+    "doseQuantity.value string": (
+        immunization(doseQuantity={"value": "5"}),
+        "Immunization.doseQuantity.value",
+    ),
     "lotNumber number": (immunization(lotNumber=123), "Immunization.lotNumber"),
     "unknown top-level element": (immunization(colour="red"), "Immunization"),
-    "unknown nested element": (immunization(vaccineCode={"text": "BCG", "foo": 1}), "Immunization.vaccineCode"),
+    "unknown nested element": (
+        immunization(vaccineCode={"text": "BCG", "foo": 1}),
+        "Immunization.vaccineCode",
+    ),
     "month 13": (immunization(occurrenceDateTime="2013-13-45"), "Immunization.occurrence"),
     "30 February": (immunization(occurrenceDateTime="2015-02-30"), "Immunization.occurrence"),
-    "time without timezone": (immunization(occurrenceDateTime="2015-02-07T13:28:17"), "Immunization.occurrence"),
+    "time without timezone": (
+        immunization(occurrenceDateTime="2015-02-07T13:28:17"),
+        "Immunization.occurrence",
+    ),
     "missing status": (immunization(status=None), "Immunization.status"),
     "missing occurrence": (immunization(occurrenceDateTime=None), "Immunization.occurrence"),
     "doubled occurrence": (immunization(occurrenceString="last spring"), "Immunization.occurrence"),

@@ -38,7 +38,16 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {**os.environ, "FHIR_DATABASE_URL": f"sqlite:///{self.database}", "FHIR_LOG_LEVEL": "warning"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fhir_server", "serve", "--port", str(self.port), "--workers", str(self.workers)],
+            [
+                sys.executable,
+                "-m",
+                "fhir_server",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -46,7 +55,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode() if self.process.stderr else "server died")
+                raise RuntimeError(
+                    self.process.stderr.read().decode() if self.process.stderr else "server died"
+                )
             try:
                 if httpx.get(f"{self.root}/health", timeout=1).status_code == 200:
                     return self

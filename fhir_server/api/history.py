@@ -1,0 +1,70 @@
+"""History interactions: system, type and instance, with `_since`, `_count` and cursor paging."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fhir_server.api import context
+from fhir_server.api.negotiation import response_format
+from fhir_server.api.responses import json_response
+from fhir_server.services.container import Services
+from fhir_server.settings import Settings
+
+
+def history_router(services: Services, settings: Settings) -> APIRouter:
+    router = APIRouter()
+    types = services.resource_types
+
+    def start(request: Request, resource_type: str) -> str:
+        return context.begin(request, settings, resource_type, types)
+
+    @router.get("/_history")
+    async def history_system(request: Request) -> Response:
+        response_format(request)
+        url = context.base_url(request, settings)
+        link = context.link_builder(f"{url}/_history", list(request.query_params.multi_items()))
+        result = services.history.history(
+            url,
+            link,
+            since=context.since(request),
+            count=context.count(request),
+            cursor=request.query_params.get("_cursor"),
+        )
+        return json_response(result)
+
+    @router.get("/{resource_type}/_history")
+    async def history_type(request: Request, resource_type: str) -> Response:
+        url = start(request, resource_type)
+        link = context.link_builder(
+            f"{url}/{resource_type}/_history", list(request.query_params.multi_items())
+        )
+        result = services.history.history(
+            url,
+            link,
+            resource_type=resource_type,
+            since=context.since(request),
+            count=context.count(request),
+            cursor=request.query_params.get("_cursor"),
+        )
+        return json_response(result)
+
+    @router.get("/{resource_type}/{id}/_history")
+    async def history_instance(request: Request, resource_type: str, id: str) -> Response:
+        url = start(request, resource_type)
+        link = context.link_builder(
+            f"{url}/{resource_type}/{id}/_history", list(request.query_params.multi_items())
+        )
+        result = services.history.history(
+            url,
+            link,
+            resource_type=resource_type,
+            id=id,
+            since=context.since(request),
+            count=context.count(request),
+            cursor=request.query_params.get("_cursor"),
+        )
+        return json_response(result)
+
+    return router
