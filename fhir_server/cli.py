@@ -59,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1, help="server processes (SQLite: one writer at a time)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (SQLite: one writer at a time)"
+    )
     serve.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
     serve.set_defaults(run=_serve)
 

@@ -27,9 +27,14 @@ def _read_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
-def _frozen_table(raw: dict[str, dict[str, list[str]]]) -> MappingProxyType[str, MappingProxyType[str, frozenset[str]]]:
+def _frozen_table(
+    raw: dict[str, dict[str, list[str]]],
+) -> MappingProxyType[str, MappingProxyType[str, frozenset[str]]]:
     return MappingProxyType(
-        {rt: MappingProxyType({path: frozenset(values) for path, values in paths.items()}) for rt, paths in raw.items()}
+        {
+            rt: MappingProxyType({path: frozenset(values) for path, values in paths.items()})
+            for rt, paths in raw.items()
+        }
     )
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ParamType = Literal["string", "token", "date", "reference", "number", "quantity", "uri", "composite", "special"]
+ParamType = Literal[
+    "string", "token", "date", "reference", "number", "quantity", "uri", "composite", "special"
+]
 Prefix = Literal["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
 
 

@@ -11,7 +11,17 @@ from fhir_server.types import JsonResource
 SOFTWARE_NAME = "VN Immunization Registry FHIR Server"
 SOFTWARE_VERSION = "0.1.0"
 
-_TYPE_INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type")
+_TYPE_INTERACTIONS = (
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
+)
 # Index kinds a write stores today; composite parameters are not indexed yet.
 _INDEXED_TYPES = frozenset({"string", "token", "date", "reference", "number", "quantity", "uri"})
 

@@ -137,10 +137,15 @@ class ResourceService:
             # Extraction inside the lock here: the id is only known once the condition has matched.
             return self._write(uow, resource, self._extractor.extract(resource), "PUT", if_match)
 
-    def patch(self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None) -> WriteResult:
+    def patch(
+        self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None
+    ) -> WriteResult:
         if not isinstance(operations, list):
             raise FhirError.of(
-                400, "invalid", "A JSON Patch document must be an array", "Tài liệu JSON Patch phải là một mảng"
+                400,
+                "invalid",
+                "A JSON Patch document must be an array",
+                "Tài liệu JSON Patch phải là một mảng",
             )
         with self._store.unit_of_work() as uow:
             current = uow.read(resource_type, id)
@@ -163,7 +168,9 @@ class ResourceService:
         with self._store.unit_of_work() as uow:
             return uow.delete(resource_type, id, expected_version=if_match)
 
-    def conditional_delete(self, resource_type: str, query: Sequence[tuple[str, str]]) -> StoredResource | None:
+    def conditional_delete(
+        self, resource_type: str, query: Sequence[tuple[str, str]]
+    ) -> StoredResource | None:
         condition = self._conditions.from_params(resource_type, query)
         with self._store.unit_of_work() as uow:
             match = self._single_match(uow, condition, "conditional delete")

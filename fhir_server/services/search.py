@@ -17,7 +17,12 @@ from fhir_server.types import JsonResource
 
 class SearchService:
     def __init__(
-        self, store: Store, registry: SearchParamRegistry, default_tz: tzinfo, max_count: int, default_count: int
+        self,
+        store: Store,
+        registry: SearchParamRegistry,
+        default_tz: tzinfo,
+        max_count: int,
+        default_count: int,
     ) -> None:
         self._store = store
         self._registry = registry
@@ -35,16 +40,25 @@ class SearchService:
         strict: bool,
     ) -> JsonResource:
         """`link(params)` renders a URL for this search with the given query parameters."""
-        parsed = parse_search(resource_type, params, self._registry, strict=strict, default_tz=self._default_tz)
+        parsed = parse_search(
+            resource_type, params, self._registry, strict=strict, default_tz=self._default_tz
+        )
         request = parsed.request
         count = request.count if any(name == "_count" for name, _ in params) else self._default_count
         if count < 0:
-            raise FhirError.of(400, "invalid", "_count must not be negative", "_count không được âm", "_count")
+            raise FhirError.of(
+                400, "invalid", "_count must not be negative", "_count không được âm", "_count"
+            )
         request = replace(request, count=min(count, self._max_count))
         page = self._store.search(request, with_total=True)
         kept = [(n, v) for n, v in params if n not in parsed.ignored and n not in ("_offset", "_count")]
         page_params = [*kept, ("_count", str(request.count))]
-        links = [("self", link([*page_params, ("_offset", str(request.offset))] if request.offset else page_params))]
+        links = [
+            (
+                "self",
+                link([*page_params, ("_offset", str(request.offset))] if request.offset else page_params),
+            )
+        ]
         if page.total is not None and request.offset + request.count < page.total and request.count > 0:
             links.append(("next", link([*page_params, ("_offset", str(request.offset + request.count))])))
         if request.offset > 0:

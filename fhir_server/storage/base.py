@@ -93,7 +93,9 @@ class UnitOfWork(Protocol):
         `expected_version` is given and differs from the current version. Index rows are replaced."""
         ...
 
-    def delete(self, resource_type: str, id: str, *, expected_version: int | None = None) -> StoredResource | None:
+    def delete(
+        self, resource_type: str, id: str, *, expected_version: int | None = None
+    ) -> StoredResource | None:
         """Logical delete: a new history version marked deleted, index rows removed. Returns None when
         there is nothing to delete (never created, or already deleted)."""
         ...
