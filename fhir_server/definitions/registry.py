@@ -40,7 +40,7 @@ class SearchParamRegistry:
 class ValidationDefinitions:
     """What validation layers 3-4 need (DESIGN.md §7)."""
 
-    json_schema: Mapping[str, Any]  # the R4 fhir.schema.json (draft-06), as vendored
+    json_schema: Mapping[str, Any]  # the R4 fhir.schema.json (draft-07), as vendored
     required_bindings: Mapping[str, Mapping[str, frozenset[str]]]  # type -> element path -> allowed codes
     reference_targets: Mapping[str, Mapping[str, frozenset[str]]]  # type -> element path -> target types
 

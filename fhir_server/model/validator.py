@@ -1,0 +1,102 @@
+"""Validation of every written resource (DESIGN.md §7, layers 1-4).
+
+1. A JSON object whose `resourceType` the server supports and matches the URL; `id` well-formed.
+2. + 3. The R4 JSON schema (primitive JSON types, unknown elements, no empty arrays/objects or nulls) and
+   the R4B models (required elements, one choice, real calendar dates) -> 400, every issue of both.
+4. Reference syntax (400), then required bindings and reference target types -> 422.
+
+The first failing layer raises a FhirError carrying all of its issues. The resource itself is never
+re-serialised: what is returned (and stored) is the caller's dict, unchanged.
+"""
+
+from __future__ import annotations
+
+from fhir_server.definitions.registry import ValidationDefinitions
+from fhir_server.model.bindings import BindingChecker
+from fhir_server.model.ids import is_valid_id
+from fhir_server.model.outcome import FhirError, Issue
+from fhir_server.model.paths import related
+from fhir_server.model.schema import SchemaChecker
+from fhir_server.model.structure import StructureChecker
+from fhir_server.types import JsonResource
+
+
+class Validator:
+    """Built once at start-up (schema compiled, tables resolved); `validate` is then pure and thread-safe
+    apart from the lazily filled R4B model cache, whose races only repeat an idempotent import."""
+
+    def __init__(self, definitions: ValidationDefinitions, resource_types: frozenset[str]) -> None:
+        known = frozenset(definitions.json_schema["discriminator"]["mapping"])
+        if not resource_types <= known:
+            raise ValueError(f"no R4 definition for: {', '.join(sorted(resource_types - known))}")
+        self._resource_types = resource_types
+        self._schema = SchemaChecker(definitions.json_schema)
+        self._structure = StructureChecker(definitions.json_schema)
+        self._bindings = BindingChecker(definitions)
+
+    def validate(self, resource: object, *, expected_type: str | None = None) -> JsonResource:
+        """Return the resource (unchanged dict) or raise FhirError with ALL issues of the first failing
+        layer."""
+        checked, resource_type = self._envelope(resource, expected_type)
+
+        issues = self._schema.check(checked, resource_type)
+        for issue in self._structure.check(checked, resource_type):
+            # R4B often reports what the schema already said about the same element; keep one.
+            if not any(_overlap(issue, seen) for seen in issues):
+                issues.append(issue)
+        if issues:
+            raise FhirError(400, issues)
+
+        findings = self._bindings.check(checked, resource_type)
+        if findings.malformed:
+            raise FhirError(400, findings.malformed)
+        if findings.invalid:
+            raise FhirError(422, findings.invalid)
+        return checked
+
+    def _envelope(self, resource: object, expected_type: str | None) -> tuple[JsonResource, str]:
+        """Layer 1: what must hold before the resource's own definition can be looked up."""
+        if not isinstance(resource, dict):
+            raise FhirError.of(
+                400,
+                "structure",
+                "The body must be a JSON object holding a FHIR resource",
+                "Nội dung phải là một đối tượng JSON chứa tài nguyên FHIR",
+            )
+        resource_type = resource.get("resourceType")
+        if not isinstance(resource_type, str):
+            raise FhirError.of(
+                400, "required", "resourceType is missing", "Thiếu resourceType", "resourceType"
+            )
+        if expected_type is not None and resource_type != expected_type:
+            raise FhirError.of(
+                400,
+                "invalid",
+                f"resourceType {resource_type} does not match the expected type {expected_type}",
+                f"resourceType {resource_type} không khớp với loại mong đợi {expected_type}",
+                "resourceType",
+            )
+        if resource_type not in self._resource_types:
+            raise FhirError.of(
+                400,
+                "not-supported",
+                f"Resource type {resource_type} is not supported by this server",
+                f"Máy chủ không hỗ trợ loại tài nguyên {resource_type}",
+                "resourceType",
+            )
+        if "id" in resource and not is_valid_id(resource["id"]):
+            raise FhirError(400, [_bad_id(resource_type)])
+        return resource, resource_type
+
+
+def _overlap(a: Issue, b: Issue) -> bool:
+    return any(related(x, y) for x in a.expression for y in b.expression)
+
+
+def _bad_id(resource_type: str) -> Issue:
+    return Issue(
+        "value",
+        "Invalid id: 1-64 characters from A-Z, a-z, 0-9, '-' and '.'",
+        "id không hợp lệ: 1-64 ký tự gồm A-Z, a-z, 0-9, '-' và '.'",
+        (f"{resource_type}.id",),
+    )
