@@ -1,0 +1,188 @@
+"""The in-memory backend: the reference implementation and test oracle of the storage contract.
+
+Plain dicts and lists, obviously correct rather than fast. Search delegates to `search.matcher`, the
+same in-memory matching the SQL backends are checked against. Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fhir_server.search.index import IndexValues
+from fhir_server.search.matcher import matches
+from fhir_server.search.request import SearchRequest
+from fhir_server.storage.base import (
+    HistoryPage,
+    HistoryQuery,
+    Method,
+    SearchPage,
+    StoredResource,
+    UnitOfWork,
+    VersionConflict,
+)
+from fhir_server.storage.versioning import decode_cursor, encode_cursor, next_instant, stamp, to_us
+from fhir_server.types import Clock, JsonResource
+
+Key = tuple[str, str]  # (resource type, id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    stored: StoredResource
+    index: IndexValues | None  # None once deleted: a deletion has no index rows
+
+
+class MemoryStore:
+    """Committed state is changed only by `_apply`, under `_state`; `_writer` is held for a whole unit
+    of work so that read-check-write sequences are atomic."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._writer = threading.Lock()
+        self._state = threading.Lock()
+        self._current: dict[Key, _Current] = {}  # insertion order = creation order (the stable sort)
+        self._versions: dict[Key, list[StoredResource]] = {}
+        self._history: list[StoredResource] = []  # global sequence = position + 1
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        with self._writer:
+            uow = _MemoryUnitOfWork(self, self._clock)
+            yield uow
+            # Reached only when the block did not raise: a failed unit of work leaves nothing behind.
+            self._apply(uow)
+
+    def _apply(self, uow: _MemoryUnitOfWork) -> None:
+        with self._state:
+            self._current.update(uow.pending)
+            for stored in uow.new_versions:
+                self._history.append(stored)
+                self._versions.setdefault((stored.resource_type, stored.id), []).append(stored)
+
+    def _snapshot(self) -> dict[Key, _Current]:
+        with self._state:
+            return dict(self._current)
+
+    def _committed(self, key: Key) -> _Current | None:
+        with self._state:
+            return self._current.get(key)
+
+    def read(self, resource_type: str, id: str) -> StoredResource | None:
+        current = self._committed((resource_type, id))
+        return None if current is None else current.stored
+
+    def vread(self, resource_type: str, id: str, version: int) -> StoredResource | None:
+        with self._state:
+            versions = self._versions.get((resource_type, id), [])
+            return versions[version - 1] if 1 <= version <= len(versions) else None
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        below = decode_cursor(query.cursor)
+        with self._state:
+            history = list(self._history)
+        selected = [
+            (sequence, stored)
+            for sequence, stored in enumerate(history, start=1)
+            if (query.resource_type is None or stored.resource_type == query.resource_type)
+            and (query.id is None or stored.id == query.id)
+            and (query.since is None or stored.last_updated >= query.since)
+        ]
+        selected.reverse()
+        remaining = [(s, r) for s, r in selected if below is None or s < below]
+        page = remaining[: max(query.count, 0)]
+        more = len(remaining) > len(page) and bool(page)
+        return HistoryPage(
+            entries=[stored for _, stored in page],
+            total=len(selected),
+            next_cursor=encode_cursor(page[-1][0]) if more else None,
+        )
+
+    def search(self, request: SearchRequest, *, with_total: bool) -> SearchPage:
+        found = _matching(self._snapshot(), request)
+        start = max(request.offset, 0)
+        page = found[start : start + max(request.count, 0)]
+        return SearchPage(resources=page, total=len(found) if with_total else None)
+
+    def health(self) -> dict[str, object]:
+        with self._state:
+            live = sum(1 for c in self._current.values() if not c.stored.deleted)
+            versions = len(self._history)
+        return {"backend": "memory", "resources": live, "versions": versions}
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _MemoryUnitOfWork:
+    """Buffers writes; reads and searches inside the unit of work see them."""
+
+    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self.pending: dict[Key, _Current] = {}
+        self.new_versions: list[StoredResource] = []
+
+    def _current(self, key: Key) -> _Current | None:
+        return self.pending.get(key) or self._store._committed(key)
+
+    def read(self, resource_type: str, id: str) -> StoredResource | None:
+        current = self._current((resource_type, id))
+        return None if current is None else current.stored
+
+    def search_ids(self, request: SearchRequest, limit: int) -> list[str]:
+        merged = {**self._store._snapshot(), **self.pending}
+        return [stored.id for stored in _matching(merged, request)[: max(limit, 0)]]
+
+    def write(
+        self,
+        resource: JsonResource,
+        index: IndexValues,
+        *,
+        method: Method,
+        expected_version: int | None = None,
+    ) -> StoredResource:
+        key: Key = (resource["resourceType"], resource["id"])
+        current = self._current(key)
+        current_version = None if current is None else current.stored.version
+        if expected_version is not None and expected_version != current_version:
+            raise VersionConflict(key[0], key[1], expected_version, current_version)
+        version = (current_version or 0) + 1
+        last_updated = next_instant(
+            self._clock.now(), None if current is None else current.stored.last_updated
+        )
+        stored = StoredResource(
+            key[0], key[1], version, last_updated, False, method, stamp(resource, version, last_updated)
+        )
+        self.pending[key] = _Current(stored, index)
+        self.new_versions.append(stored)
+        return stored
+
+    def delete(
+        self, resource_type: str, id: str, *, expected_version: int | None = None
+    ) -> StoredResource | None:
+        key: Key = (resource_type, id)
+        current = self._current(key)
+        if current is None or current.stored.deleted:
+            return None
+        if expected_version is not None and expected_version != current.stored.version:
+            raise VersionConflict(resource_type, id, expected_version, current.stored.version)
+        version = current.stored.version + 1
+        last_updated = next_instant(self._clock.now(), current.stored.last_updated)
+        stored = StoredResource(resource_type, id, version, last_updated, True, "DELETE", b"")
+        self.pending[key] = _Current(stored, None)
+        self.new_versions.append(stored)
+        return stored
+
+
+def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:
+    return [
+        entry.stored
+        for (resource_type, id), entry in current.items()
+        if resource_type == request.resource_type
+        and entry.index is not None
+        and not entry.stored.deleted
+        and matches(request, id, to_us(entry.stored.last_updated), entry.index)
+    ]

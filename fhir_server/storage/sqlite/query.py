@@ -1,0 +1,141 @@
+"""A SearchRequest compiled to parameterised SQL over `resources r`: an AND of criteria, each an OR of
+its values. Each criterion becomes `r.rid IN (SELECT rid FROM idx_<kind> WHERE ...)` so that SQLite can
+drive the search from the index table's (resource_type, param, value) index.
+
+Results come in surrogate-key order (creation order), which is stable under concurrent writes.
+`_sort` is not applied yet (the service leaves it out of the self link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fhir_server.search.request import Criterion, DateQuery, SearchRequest, TokenQuery
+from fhir_server.storage.sqlite.predicates import (
+    PREDICATES,
+    Params,
+    Predicate,
+    not_supported,
+    range_predicate,
+)
+from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM
+from fhir_server.storage.sqlite.schema import INDEX_TABLES
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    params: Params
+
+
+def where(request: SearchRequest) -> Predicate:
+    """The WHERE clause selecting the current, non-deleted resources that match `request`."""
+    clauses = ["r.resource_type = ?", "r.deleted = 0"]
+    params: list[object] = [request.resource_type]
+    for criterion in request.criteria:
+        sql, bound = _criterion(request.resource_type, criterion)
+        clauses.append(sql)
+        params += bound
+    return " AND ".join(clauses), tuple(params)
+
+
+def ids_statement(request: SearchRequest, limit: int) -> Statement:
+    sql, params = where(request)
+    return Statement(f"SELECT r.id FROM resources r WHERE {sql} ORDER BY r.rid LIMIT ?", (*params, limit))
+
+
+def page_statement(request: SearchRequest) -> Statement:
+    sql, params = where(request)
+    return Statement(
+        f"SELECT {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {sql} ORDER BY r.rid LIMIT ? OFFSET ?",
+        (*params, max(request.count, 0), max(request.offset, 0)),
+    )
+
+
+def total_statement(request: SearchRequest) -> Statement:
+    sql, params = where(request)
+    return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
+
+
+def _criterion(resource_type: str, criterion: Criterion) -> Predicate:
+    if criterion.param == "_id":
+        return _id_criterion(criterion)
+    if criterion.param == "_lastUpdated":
+        return _last_updated_criterion(criterion)
+    # `reference:identifier` searches Reference.identifier, which the extractor indexes as tokens.
+    kind = "token" if criterion.modifier == "identifier" else criterion.type
+    if kind not in INDEX_TABLES:
+        raise not_supported(
+            f"Search on {criterion.type} parameters ({criterion.param}) is not supported",
+            f"Chưa hỗ trợ tìm kiếm theo tham số kiểu {criterion.type} ({criterion.param})",
+            criterion.param,
+        )
+    scope = f"SELECT rid FROM {INDEX_TABLES[kind][0]} WHERE resource_type = ? AND param = ?"
+    scope_params: Params = (resource_type, criterion.param)
+    if criterion.missing is not None:
+        # :missing=true -> no index row for the parameter at all; false -> at least one.
+        return f"r.rid {'NOT IN' if criterion.missing else 'IN'} ({scope})", scope_params
+    if not criterion.values:
+        raise _no_values(criterion)
+    predicate = PREDICATES[kind]
+    parts = [predicate(value, criterion.modifier, criterion.param) for value in criterion.values]
+    alternatives = " OR ".join(f"({sql})" for sql, _ in parts)
+    params = tuple(p for _, bound in parts for p in bound)
+    # :not selects the resources with no matching value, including those without the element.
+    negated = criterion.modifier == "not"
+    return (
+        f"r.rid {'NOT IN' if negated else 'IN'} ({scope} AND ({alternatives}))",
+        (*scope_params, *params),
+    )
+
+
+def _id_criterion(criterion: Criterion) -> Predicate:
+    if criterion.missing is not None:
+        return ("0" if criterion.missing else "1"), ()  # every resource has an id
+    if criterion.modifier is not None:
+        raise _unsupported_modifier(criterion)
+    ids: list[str] = []
+    for value in criterion.values:
+        if not isinstance(value, TokenQuery):
+            raise not_supported("Unsupported _id value", "Giá trị _id không được hỗ trợ", "_id")
+        if value.code is not None:
+            ids.append(value.code)
+    if not ids:
+        return "0", ()
+    return f"r.id IN ({', '.join('?' * len(ids))})", tuple(ids)
+
+
+def _last_updated_criterion(criterion: Criterion) -> Predicate:
+    """meta.lastUpdated is an instant: the stored range is the single microsecond [t, t + 1)."""
+    if criterion.missing is not None:
+        return ("0" if criterion.missing else "1"), ()
+    if criterion.modifier is not None:
+        raise _unsupported_modifier(criterion)
+    parts: list[Predicate] = []
+    for value in criterion.values:
+        if not isinstance(value, DateQuery):
+            raise not_supported(
+                "Unsupported _lastUpdated value", "Giá trị _lastUpdated không được hỗ trợ", "_lastUpdated"
+            )
+        parts.append(
+            range_predicate(value.prefix, "r.last_updated", "(r.last_updated + 1)", value.low, value.high)
+        )
+    if not parts:
+        raise _no_values(criterion)
+    return "(" + " OR ".join(f"({sql})" for sql, _ in parts) + ")", tuple(p for _, b in parts for p in b)
+
+
+def _unsupported_modifier(criterion: Criterion) -> Exception:
+    return not_supported(
+        f"The modifier :{criterion.modifier} is not supported for {criterion.param}",
+        f"Chưa hỗ trợ bộ bổ nghĩa :{criterion.modifier} cho {criterion.param}",
+        criterion.param,
+    )
+
+
+def _no_values(criterion: Criterion) -> Exception:
+    return not_supported(
+        f"The parameter {criterion.param} has no value",
+        f"Tham số {criterion.param} không có giá trị",
+        criterion.param,
+    )

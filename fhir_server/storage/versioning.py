@@ -1,0 +1,67 @@
+"""What every backend does the same way when it stores a version: the lastUpdated instant, the meta
+stamp in the body, and the history cursor. Shared so that backends cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fhir_server.model.json import dumps
+from fhir_server.model.outcome import FhirError
+from fhir_server.types import JsonResource
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TICK = timedelta(milliseconds=1)
+
+
+def next_instant(now: datetime, previous: datetime | None) -> datetime:
+    """`now` in UTC at millisecond precision (what `meta.lastUpdated` shows), moved just past
+    `previous` so that the versions of one resource have strictly increasing instants even when the
+    clock stands still or steps back."""
+    instant = now.astimezone(UTC)
+    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    if previous is not None and instant <= previous:
+        instant = previous + _TICK
+    return instant
+
+
+def format_instant(value: datetime) -> str:
+    """The FHIR instant written into `meta.lastUpdated`, e.g. 2026-11-27T07:12:03.123Z."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stamp(resource: JsonResource, version: int, last_updated: datetime) -> bytes:
+    """The stored body: a copy of `resource` with meta.versionId and meta.lastUpdated set; other meta
+    elements (tags, profiles, security labels) are kept as written."""
+    meta = dict(resource.get("meta") or {})
+    meta["versionId"] = str(version)
+    meta["lastUpdated"] = format_instant(last_updated)
+    return dumps({**resource, "meta": meta})
+
+
+def to_us(value: datetime) -> int:
+    """Microseconds since the Unix epoch, the unit of the index IR."""
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def encode_cursor(sequence: int) -> str:
+    """History pages continue below the global sequence of the last entry shown, so versions written
+    while a client pages never shift or repeat entries."""
+    return f"s{sequence}"
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The sequence to continue below, or None for the first page."""
+    if cursor is None:
+        return None
+    if cursor.startswith("s") and cursor[1:].isascii() and cursor[1:].isdigit():
+        return int(cursor[1:])
+    raise FhirError.of(
+        400,
+        "invalid",
+        f"The history cursor {cursor!r} is not valid",
+        f"Con trỏ lịch sử {cursor!r} không hợp lệ",
+    )
