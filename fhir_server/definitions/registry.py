@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
-from fhir_server.search.request import ParamType
+ParamType = Literal[
+    "string", "token", "date", "reference", "number", "quantity", "uri", "composite", "special"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ParamType = Literal[
-    "string", "token", "date", "reference", "number", "quantity", "uri", "composite", "special"
-]
+from fhir_server.definitions.registry import ParamType
+
 Prefix = Literal["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
 
 
