@@ -51,7 +51,9 @@ class SearchService:
             )
         request = replace(request, count=min(count, self._max_count))
         page = self._store.search(request, with_total=True)
-        kept = [(n, v) for n, v in params if n not in parsed.ignored and n not in ("_offset", "_count")]
+        # _sort is parsed but not applied yet (the search issue adds sorting): keep it out of the self link.
+        dropped = {*parsed.ignored, "_offset", "_count", "_sort"}
+        kept = [(n, v) for n, v in params if n not in dropped]
         page_params = [*kept, ("_count", str(request.count))]
         links = [
             (
