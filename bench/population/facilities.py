@@ -1,0 +1,171 @@
+"""Health facilities: the national EPI authority, provincial CDCs, birth hospitals and commune stations."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.population import systems
+from bench.population.geography import BY_CODE, COMMUNES_PER_PROVINCE, FACILITY_PROVINCES, Province
+from bench.population.geography import commune_name as make_commune_name
+from fhir_server.types import JsonResource
+
+_STREETS = ("Trần Hưng Đạo", "Lê Lợi", "Nguyễn Trãi", "Hai Bà Trưng", "Lý Thường Kiệt", "Quang Trung",
+            "Hùng Vương", "Lê Duẩn", "Nguyễn Huệ", "Điện Biên Phủ", "Phan Chu Trinh", "Bà Triệu")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Station:
+    """A commune health station (trạm y tế xã/phường): where the routine EPI doses are given."""
+
+    org_id: str
+    loc_id: str
+    province: Province
+    commune: str
+    commune_code: str  # synthetic 5-digit code
+    session_days: tuple[int, ...]  # days of the month with vaccination sessions
+
+
+@dataclass(frozen=True)
+class Hospital:
+    """A provincial obstetric-paediatric hospital: where births and birth doses happen."""
+
+    org_id: str
+    room_loc_id: str  # the newborn vaccination room
+
+
+@dataclass
+class Facilities:
+    authority_id: str = ""  # Organization running the national EPI programme
+    stations: list[Station] = field(default_factory=list)
+    station_weights: list[float] = field(default_factory=list)  # relative population served
+    hospitals: dict[str, Hospital] = field(default_factory=dict)  # by province code
+    resources: list[JsonResource] = field(default_factory=list)  # referenced before referencing
+
+
+def _ref(kind: str, rid: str) -> dict[str, str]:
+    return {"reference": f"{kind}/{rid}"}
+
+
+def _address(rng: random.Random, commune: str, province: Province) -> dict[str, Any]:
+    line = f"Số {rng.randrange(1, 300)} đường {rng.choice(_STREETS)}"
+    return {
+        "use": "work",
+        "type": "physical",
+        "text": f"{line}, {commune}, {province.name}",
+        "line": [line],
+        "city": commune,
+        "state": province.name,
+        "country": "VN",
+    }
+
+
+class _Builder:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.out = Facilities()
+        self._orgs = 0
+        self._locs = 0
+
+    def organization(
+        self, code: str, name: str, kind: str, address: dict[str, Any], part_of: str | None = None
+    ) -> str:
+        self._orgs += 1
+        rid = f"org-{self._orgs:04d}"
+        display = {"govt": "Government", "prov": "Healthcare Provider"}[kind]
+        resource: JsonResource = {
+            "resourceType": "Organization",
+            "id": rid,
+            "identifier": [{"use": "official", "system": systems.FACILITY, "value": code}],
+            "active": True,
+            "type": [{"coding": [{"system": systems.ORGANIZATION_TYPE, "code": kind, "display": display}]}],
+            "name": name,
+            "address": [address],
+        }
+        if part_of:
+            resource["partOf"] = _ref("Organization", part_of)
+        self.out.resources.append(resource)
+        return rid
+
+    def location(
+        self, code: str, name: str, org_id: str, address: dict[str, Any], part_of: str | None = None
+    ) -> str:
+        self._locs += 1
+        rid = f"loc-{self._locs:04d}"
+        room = part_of is not None
+        resource: JsonResource = {
+            "resourceType": "Location",
+            "id": rid,
+            "identifier": [{"system": systems.LOCATION, "value": code}],
+            "status": "active",
+            "name": name,
+            "mode": "instance",
+            "physicalType": {
+                "coding": [
+                    {
+                        "system": systems.LOCATION_PHYSICAL_TYPE,
+                        "code": "ro" if room else "bu",
+                        "display": "Room" if room else "Building",
+                    }
+                ]
+            },
+            "address": address,
+            "managingOrganization": _ref("Organization", org_id),
+        }
+        if part_of:
+            resource["partOf"] = _ref("Location", part_of)
+        self.out.resources.append(resource)
+        return rid
+
+    def province(self, province: Province, weight: float) -> None:
+        rng, p = self.rng, province
+        taken: set[str] = set()
+        centre = make_commune_name(rng, True, taken)
+        cdc = self.organization(
+            f"{p.code}001",
+            f"Trung tâm Kiểm soát Bệnh tật {p.name}",
+            "govt",
+            _address(rng, centre, p),
+            part_of=self.out.authority_id,
+        )
+        name = f"Bệnh viện Sản Nhi {p.name}"
+        address = _address(rng, centre, p)
+        hospital = self.organization(f"{p.code}002", name, "prov", address)
+        building = self.location(f"{p.code}002", name, hospital, address)
+        room = self.location(
+            f"{p.code}002-TC", f"Phòng tiêm chủng sơ sinh - {name}", hospital, address, part_of=building
+        )
+        self.out.hospitals[p.code] = Hospital(hospital, room)
+        for n in range(COMMUNES_PER_PROVINCE):
+            commune = make_commune_name(rng, n % 2 == 0, taken)
+            address = _address(rng, commune, p)
+            code = f"{p.code}{101 + n:03d}"
+            org = self.organization(code, f"Trạm Y tế {commune}", "prov", address, part_of=cdc)
+            loc = self.location(code, f"Điểm tiêm chủng Trạm Y tế {commune}", org, address)
+            days = tuple(sorted(rng.sample(range(2, 27), rng.choice((1, 2)))))
+            self.out.stations.append(Station(org, loc, p, commune, f"{p.code}{n + 1:03d}", days))
+            self.out.station_weights.append(weight / COMMUNES_PER_PROVINCE)
+
+
+def build_facilities(rng: random.Random) -> Facilities:
+    """The facility network; `org-0001` is the national EPI authority (NIHE)."""
+    builder = _Builder(rng)
+    hanoi = BY_CODE["01"]
+    builder.out.authority_id = builder.organization(
+        "00001",
+        "Viện Vệ sinh Dịch tễ Trung ương",
+        "govt",
+        {
+            "use": "work",
+            "type": "physical",
+            "text": "Số 1 Yersin, Phường Hai Bà Trưng, Hà Nội",
+            "line": ["Số 1 Yersin"],
+            "city": "Phường Hai Bà Trưng",
+            "state": hanoi.name,
+            "country": "VN",
+        },
+    )
+    for code, weight in FACILITY_PROVINCES:
+        builder.province(BY_CODE[code], weight)
+    return builder.out

@@ -1,0 +1,31 @@
+"""Identifier and code system URLs used by the synthetic population, in one place.
+
+The `https://fhir.vn/sid/...` URLs are this project's placeholders until the Ministry of Health publishes
+official NamingSystems; tests and demos refer to these constants rather than repeating the strings.
+"""
+
+from __future__ import annotations
+
+CCCD = "https://fhir.vn/sid/cccd"
+"""Personal identification number (số định danh cá nhân, printed on the CCCD card): 12 digits."""
+
+BIRTH_CERTIFICATE = "https://fhir.vn/sid/giay-khai-sinh"
+"""Birth certificate number as registered by the commune People's Committee."""
+
+FACILITY = "https://fhir.vn/sid/ma-co-so-y-te"
+"""Health facility code (synthetic 5-digit codes: 2-digit province code + 3 digits)."""
+
+LOCATION = "https://fhir.vn/sid/dia-diem-tiem-chung"
+"""Vaccination site code."""
+
+IMMUNIZATION_RECORD = "https://fhir.vn/sid/ma-mui-tiem"
+"""Business identifier of one recorded dose."""
+
+CVX = "http://hl7.org/fhir/sid/cvx"
+IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
+LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
+PERFORMER_FUNCTION = "http://terminology.hl7.org/CodeSystem/v2-0443"
+UCUM = "http://unitsofmeasure.org"
