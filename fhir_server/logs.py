@@ -12,6 +12,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_DROPPED = frozenset({"message", "color_message"})  # uvicorn adds an ANSI-coloured copy
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,7 +23,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and k != "message"})
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and k not in _DROPPED})
         return orjson.dumps(entry, default=str).decode()
 
 
