@@ -1,45 +1,76 @@
-"""Writing the index IR of one resource into the index tables (one table per IR kind)."""
+"""Writing the index IR of one resource into `idx` (see schema.py): one row per distinct value, the n-th
+at rowid `rid << ROW_BITS | n`, so that the resource's rows are replaced by deleting one rowid range."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from typing import Final
 
-from fhir_server.search.index import IndexValues
-from fhir_server.storage.sqlite.schema import INDEX_TABLES
+from fhir_server.search.index import IndexValues, ReferenceValue
+from fhir_server.storage.sqlite.schema import INDEX_KINDS, ROW_BITS, VALUE_COLUMNS
 
+# Ignored (no page written) once the (type, param, kind) has its pid.
+_PARAM: Final = "INSERT OR IGNORE INTO params (resource_type, kind, param) VALUES (?, ?, ?)"
+_INSERT: Final = (
+    f"INSERT INTO idx (entry, pid, {', '.join(VALUE_COLUMNS)}) VALUES (?, (SELECT pid FROM params"
+    f" WHERE resource_type = ? AND kind = ? AND param = ?), {', '.join('?' * len(VALUE_COLUMNS))})"
+)
+_DELETE: Final = "DELETE FROM idx WHERE entry >= ? AND entry < ?"
+_CODE: Final = {kind: code for kind, (code, _, _) in INDEX_KINDS.items()}
 
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    names = ", ".join(("rid", "resource_type", "param", *columns))
-    marks = ", ".join("?" * (len(columns) + 3))
-    return f"INSERT INTO {table} ({names}) VALUES ({marks})"
-
-
-_INSERT: Final = {kind: _insert_sql(table, columns) for kind, (table, columns) in INDEX_TABLES.items()}
-_DELETE: Final = tuple(f"DELETE FROM {table} WHERE rid = ?" for table, _ in INDEX_TABLES.values())
+Row = tuple[object, ...]  # (kind code, param, values of k1, k2, ...)
 
 
 def delete_index(conn: sqlite3.Connection, rid: int) -> None:
-    for statement in _DELETE:
-        conn.execute(statement, (rid,))
+    conn.execute(_DELETE, (rid << ROW_BITS, (rid + 1) << ROW_BITS))
 
 
 def insert_index(conn: sqlite3.Connection, rid: int, resource_type: str, index: IndexValues) -> None:
-    """Insert the rows of `index` (the resource's previous rows must already be gone)."""
-    head = (rid, resource_type)
-    rows: dict[str, Sequence[tuple[object, ...]]] = {
-        "string": [(*head, v.param, v.normalized, v.exact) for v in index.strings],
-        "token": [(*head, v.param, v.system, v.code, v.display) for v in index.tokens],
-        "date": [(*head, v.param, v.low, v.high) for v in index.dates],
-        "reference": [(*head, v.param, v.target_type, v.target_id, v.url) for v in index.references],
-        "number": [(*head, v.param, float(v.value), float(v.low), float(v.high)) for v in index.numbers],
-        "quantity": [
-            (*head, v.param, float(v.value), float(v.low), float(v.high), v.system, v.code, v.unit)
-            for v in index.quantities
-        ],
-        "uri": [(*head, v.param, v.uri) for v in index.uris],
-    }
-    for kind, values in rows.items():
-        if values:
-            conn.executemany(_INSERT[kind], values)
+    """Insert the rows of `index` (the resource's previous rows must already be gone). A duplicate row
+    is written once: it would cost a page write and change no search."""
+    rows = list(dict.fromkeys(_rows(index)))
+    if len(rows) >= 1 << ROW_BITS:
+        raise ValueError(f"A resource cannot have {len(rows)} index rows")
+    conn.executemany(_PARAM, [(resource_type, *key) for key in dict.fromkeys(row[:2] for row in rows)])
+    first, width = rid << ROW_BITS, len(VALUE_COLUMNS) + 2
+    conn.executemany(
+        _INSERT,
+        [(first + n, resource_type, *row, *(None,) * (width - len(row))) for n, row in enumerate(rows)],
+    )
+
+
+def _rows(index: IndexValues) -> list[Row]:
+    code = _CODE
+    rows: list[Row] = [(code["string"], v.param, v.normalized, v.exact) for v in index.strings]
+    rows += [(code["token"], v.param, v.code, v.system, v.display) for v in index.tokens]
+    rows += [(code["date"], v.param, v.low, v.high) for v in index.dates]
+    for reference in index.references:
+        rows += _reference_rows(reference)
+    rows += [(code["number"], v.param, float(v.value), float(v.low), float(v.high)) for v in index.numbers]
+    rows += [
+        (code["quantity"], v.param, float(v.value), float(v.low), float(v.high), v.system, v.code, v.unit)
+        for v in index.quantities
+    ]
+    rows += [(code["uri"], v.param, v.uri) for v in index.uris]
+    return rows
+
+
+def _reference_rows(ref: ReferenceValue) -> list[Row]:
+    """An id row to search by id, a url row to search by the url as written. Most references are just
+    `Type/id`: their id row is marked `plain` and stands for the url row, saving a page write per
+    reference; predicates.reference_predicate looks a url of that form up as an id row."""
+    code = _CODE["reference"]
+    target_type = ref.target_type or ""
+    plain = (
+        ref.target_id is not None
+        and target_type != ""
+        and "/" not in target_type
+        and "|" not in ref.url
+        and ref.url == f"{target_type}/{ref.target_id}"
+    )
+    rows: list[Row] = []
+    if ref.target_id is not None:
+        rows.append((code, ref.param, ref.target_id, target_type, int(plain)))
+    if not plain:
+        rows.append((code, ref.param, ref.url, None, None))
+    return rows

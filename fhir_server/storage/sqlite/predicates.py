@@ -83,25 +83,31 @@ def token_predicate(value: QueryValue, modifier: str | None, param: str) -> Pred
 
 def reference_predicate(value: QueryValue, modifier: str | None, param: str) -> Predicate:
     """By id, with the type from the value or a `:Type` modifier (a bare id matches any type), or by
-    the URL / canonical as written: `url|version` exactly, a bare `url` any version of it."""
+    the URL / canonical as written: `url|version` exactly, a bare `url` any version of it. The rows are
+    id rows (target_type set) and url rows (target_type NULL); a plain `Type/id` reference has only its
+    id row, marked `plain` (index_rows.py), so a url of that form is looked up as an id row too."""
     if modifier is not None and not modifier[:1].isupper():
         raise _modifier(param, modifier)
     ref = _expect(value, ReferenceQuery, param)
     alternatives: list[str] = []
     params: list[object] = []
     if ref.url is not None:
-        alternatives.append("url = ?")
+        alternatives.append("(value = ? AND target_type IS NULL)")
         params.append(ref.url)
         if "|" not in ref.url:
-            versioned_sql, versioned = prefix_match("url", ref.url + "|")
-            alternatives.append(versioned_sql)
+            versioned_sql, versioned = prefix_match("value", ref.url + "|")
+            alternatives.append(f"({versioned_sql} AND target_type IS NULL)")
             params += versioned
+            url_type, slash, url_id = ref.url.partition("/")
+            if url_type and slash:
+                alternatives.append("(value = ? AND target_type = ? AND plain = 1)")
+                params += [url_id, url_type]
     target_type = ref.target_type or modifier
     if ref.target_id is not None and target_type is None:
-        alternatives.append("target_id = ?")
+        alternatives.append("(value = ? AND target_type IS NOT NULL)")
         params.append(ref.target_id)
     elif ref.target_id is not None:
-        alternatives.append("(target_id = ? AND target_type = ?)")
+        alternatives.append("(value = ? AND target_type = ?)")
         params += [ref.target_id, target_type]
     # Nothing to compare (e.g. `subject:Group=Patient/1`, contradictory) matches nothing.
     return "(" + (" OR ".join(alternatives) or "0") + ")", tuple(params)

@@ -1,6 +1,6 @@
 """A SearchRequest compiled to parameterised SQL over `resources r`: an AND of criteria, each an OR of
-its values. Each criterion becomes `r.rid IN (SELECT rid FROM idx_<kind> WHERE ...)` so that SQLite can
-drive the search from the index table's (resource_type, param, value) index.
+its values. Each criterion becomes `r.rid IN (SELECT rid FROM idx_<kind> WHERE pid = ... AND ...)`, one
+SELECT per value, so that SQLite can drive the search from the (pid, value) index (schema.py).
 
 Results come in surrogate-key order (creation order), which is stable under concurrent writes.
 `_sort` is not applied yet (the service leaves it out of the self link).
@@ -19,7 +19,7 @@ from fhir_server.storage.sqlite.predicates import (
     range_predicate,
 )
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM
-from fhir_server.storage.sqlite.schema import INDEX_TABLES
+from fhir_server.storage.sqlite.schema import INDEX_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +64,17 @@ def _criterion(resource_type: str, criterion: Criterion) -> Predicate:
         return _last_updated_criterion(criterion)
     # `reference:identifier` searches Reference.identifier, which the extractor indexes as tokens.
     kind = "token" if criterion.modifier == "identifier" else criterion.type
-    if kind not in INDEX_TABLES:
+    if kind not in INDEX_KINDS:
         raise not_supported(
             f"Search on {criterion.type} parameters ({criterion.param}) is not supported",
             f"Chưa hỗ trợ tìm kiếm theo tham số kiểu {criterion.type} ({criterion.param})",
             criterion.param,
         )
-    scope = f"SELECT rid FROM {INDEX_TABLES[kind][0]} WHERE resource_type = ? AND param = ?"
+    code, view, _ = INDEX_KINDS[kind]
+    scope = (
+        f"SELECT rid FROM {view} WHERE pid ="
+        f" (SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind = {code})"
+    )
     scope_params: Params = (resource_type, criterion.param)
     if criterion.missing is not None:
         # :missing=true -> no index row for the parameter at all; false -> at least one.
@@ -79,14 +83,12 @@ def _criterion(resource_type: str, criterion: Criterion) -> Predicate:
         raise _no_values(criterion)
     predicate = PREDICATES[kind]
     parts = [predicate(value, criterion.modifier, criterion.param) for value in criterion.values]
-    alternatives = " OR ".join(f"({sql})" for sql, _ in parts)
-    params = tuple(p for _, bound in parts for p in bound)
+    # One SELECT per value: each seeks the search index on its own (an OR of them would scan the param).
+    union = " UNION ALL ".join(f"{scope} AND ({sql})" for sql, _ in parts)
+    params = tuple(p for _, bound in parts for p in (*scope_params, *bound))
     # :not selects the resources with no matching value, including those without the element.
     negated = criterion.modifier == "not"
-    return (
-        f"r.rid {'NOT IN' if negated else 'IN'} ({scope} AND ({alternatives}))",
-        (*scope_params, *params),
-    )
+    return f"r.rid {'NOT IN' if negated else 'IN'} ({union})", params
 
 
 def _id_criterion(criterion: Criterion) -> Predicate:

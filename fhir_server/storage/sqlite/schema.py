@@ -13,16 +13,36 @@ from typing import Final
 
 from fhir_server.storage.sqlite.locking import begin_immediate
 
-# Index tables by IR kind: (table, value columns). Every table also has rid, resource_type and param.
-INDEX_TABLES: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
-    "string": ("idx_string", ("normalized", "exact")),
-    "token": ("idx_token", ("system", "code", "display")),
-    "date": ("idx_date", ("low", "high")),
-    "reference": ("idx_reference", ("target_type", "target_id", "url")),
-    "number": ("idx_number", ("value", "low", "high")),
-    "quantity": ("idx_quantity", ("value", "low", "high", "system", "code", "unit")),
-    "uri": ("idx_uri", ("uri",)),
+# Index rows (DESIGN.md §5). Every write dirties, in each B-tree it touches, at least one page, and each
+# dirty page costs a WAL frame at COMMIT; so the rows of every IR kind share one table, `idx`, whose only
+# index is the search index `idx_search (pid, k1, k2)`:
+# - `entry`, the rowid, is `rid << ROW_BITS | n`: a resource's rows are one rowid range, appended
+#   together and deleted by range, with no index on rid; the search index holds the rowid, hence the rid.
+# - `pid` numbers (resource_type, param, kind) in `params`, which keeps the search index narrow (fewer
+#   pages, fewer splits). Queries look the pid up in a scalar subquery (query.py).
+# - k1..k6 hold the values; the view of each kind names them for the predicates (predicates.py).
+ROW_BITS: Final = 20
+VALUE_COLUMNS: Final = ("k1", "k2", "k3", "k4", "k5", "k6")
+
+# By IR kind: (kind code in `params`, view, names of its value columns k1, k2, ...). k1 and k2, the
+# indexed columns, are what the kind's searches seek on.
+INDEX_KINDS: Final[dict[str, tuple[int, str, tuple[str, ...]]]] = {
+    "string": (1, "idx_string", ("normalized", "exact")),
+    "token": (2, "idx_token", ("code", "system", "display")),
+    "date": (3, "idx_date", ("low", "high")),
+    # An id row (value = target id, target_type = type or '') and/or a url row (value = url as written,
+    # target_type NULL). An id row with `plain` = 1 has url `type/id` and no url row (index_rows.py).
+    "reference": (4, "idx_reference", ("value", "target_type", "plain")),
+    "number": (5, "idx_number", ("value", "low", "high")),
+    "quantity": (6, "idx_quantity", ("value", "low", "high", "system", "code", "unit")),
+    "uri": (7, "idx_uri", ("uri",)),
 }
+
+
+def _view(view: str, columns: tuple[str, ...]) -> str:
+    named = ", ".join(f"{k} AS {name}" for k, name in zip(VALUE_COLUMNS, columns, strict=False))
+    return f"CREATE VIEW {view} AS SELECT entry >> {ROW_BITS} AS rid, pid, {named} FROM idx"
+
 
 _V1: Final[tuple[str, ...]] = (
     """CREATE TABLE resources (
@@ -48,30 +68,12 @@ _V1: Final[tuple[str, ...]] = (
         UNIQUE (rid, version)
     )""",
     "CREATE INDEX history_type ON history (resource_type, seq)",
-    """CREATE TABLE idx_string (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        normalized TEXT NOT NULL, exact TEXT NOT NULL)""",
-    "CREATE INDEX idx_string_search ON idx_string (resource_type, param, normalized)",
-    """CREATE TABLE idx_token (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        system TEXT, code TEXT, display TEXT)""",
-    "CREATE INDEX idx_token_search ON idx_token (resource_type, param, code, system)",
-    """CREATE TABLE idx_date (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        low INTEGER NOT NULL, high INTEGER NOT NULL)""",
-    "CREATE INDEX idx_date_search ON idx_date (resource_type, param, low, high)",
-    """CREATE TABLE idx_reference (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        target_type TEXT, target_id TEXT, url TEXT NOT NULL)""",
-    # target_id first: `subject=123` (any type) and `subject=Patient/123` both use it.
-    "CREATE INDEX idx_reference_search ON idx_reference (resource_type, param, target_id, target_type)",
-    "CREATE INDEX idx_reference_url ON idx_reference (resource_type, param, url)",
-    """CREATE TABLE idx_number (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        value REAL NOT NULL, low REAL NOT NULL, high REAL NOT NULL)""",
-    "CREATE INDEX idx_number_search ON idx_number (resource_type, param, value)",
-    """CREATE TABLE idx_quantity (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        value REAL NOT NULL, low REAL NOT NULL, high REAL NOT NULL, system TEXT, code TEXT, unit TEXT)""",
-    "CREATE INDEX idx_quantity_search ON idx_quantity (resource_type, param, value)",
-    """CREATE TABLE idx_uri (rid INTEGER NOT NULL, resource_type TEXT NOT NULL, param TEXT NOT NULL,
-        uri TEXT NOT NULL)""",
-    "CREATE INDEX idx_uri_search ON idx_uri (resource_type, param, uri)",
-    *(f"CREATE INDEX {table}_rid ON {table} (rid)" for table, _ in INDEX_TABLES.values()),
+    """CREATE TABLE params (pid INTEGER PRIMARY KEY, resource_type TEXT NOT NULL, param TEXT NOT NULL,
+        kind INTEGER NOT NULL, UNIQUE (resource_type, param, kind))""",
+    # Value columns without a declared type keep what is bound: text, integer (dates) or real (numbers).
+    "CREATE TABLE idx (entry INTEGER PRIMARY KEY, pid INTEGER NOT NULL, k1, k2, k3, k4, k5, k6)",
+    "CREATE INDEX idx_search ON idx (pid, k1, k2)",
+    *(_view(view, columns) for _, view, columns in INDEX_KINDS.values()),
 )
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
