@@ -23,6 +23,7 @@ class SearchParamDef:
     url: str
     targets: tuple[str, ...] = ()  # reference target types
     components: tuple[tuple[str, str], ...] = ()  # composite: (definition url, expression)
+    index_code: str = ""  # the code its index rows are stored under (see build_search_registry); "" = code
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args
 
-from fhir_server.definitions.registry import SearchParamDef, SearchParamRegistry
+from fhir_server.definitions.registry import ParamType, SearchParamDef, SearchParamRegistry
 
-# search.request.ParamType, spelled out: definitions sit below search in the layers (DESIGN.md §3)
-_PARAM_TYPES = frozenset(
-    {"string", "token", "date", "reference", "number", "quantity", "uri", "composite", "special"}
-)
+_PARAM_TYPES = frozenset(get_args(ParamType))
 # The only R4 resource types that are not DomainResources (they carry no narrative, so no `_text`).
 _NOT_DOMAIN_RESOURCES = frozenset({"Bundle", "Binary", "Parameters"})
 _GENERIC_BASES = frozenset({"Resource", "DomainResource"})
@@ -106,5 +104,18 @@ def build_search_registry(bundle: dict[str, Any], resource_types: frozenset[str]
                 own = expression_for(resource.get("expression"), base, bases)
                 table[base][resource["code"]] = _definition(resource, base, own)
     return SearchParamRegistry(
-        by_type=MappingProxyType({rt: MappingProxyType(params) for rt, params in table.items()})
+        by_type=MappingProxyType({rt: MappingProxyType(_share_rows(params)) for rt, params in table.items()})
     )
+
+
+def _share_rows(params: dict[str, SearchParamDef]) -> dict[str, SearchParamDef]:
+    """Parameters of one type with the same expression and type (Patient `name` and `phonetic`) index the
+    same values: store them once, under the first code, and let the others search those rows."""
+    first: dict[tuple[str | None, str], str] = {}
+    shared: dict[str, SearchParamDef] = {}
+    for code in sorted(params):
+        definition = params[code]
+        key = (definition.expression, definition.type)
+        owner = first.setdefault(key, code) if definition.expression else code
+        shared[code] = replace(definition, index_code=owner)
+    return shared

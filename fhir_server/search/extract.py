@@ -43,6 +43,8 @@ class Extractor:
         for resource_type, params in registry.by_type.items():
             shared: dict[tuple[str, str], list[str]] = {}
             for code, definition in sorted(params.items()):
+                if definition.index_code not in ("", code):
+                    continue  # another parameter with the same expression stores these rows
                 if definition.type in CONVERTERS and code not in NOT_INDEXED and definition.expression:
                     shared.setdefault((definition.expression, definition.type), []).append(code)
             compiled: list[_Plan] = []

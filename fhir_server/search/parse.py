@@ -157,12 +157,13 @@ class _Parser:
         if modifier and modifier not in _MODIFIERS[definition.type] and not is_type_modifier:
             self._bad_modifier(name, code, modifier)
             return None
+        stored = definition.index_code or code  # the rows it searches (shared expressions are stored once)
         if modifier == "missing":
             if raw not in ("true", "false"):
                 raise _invalid(name, "':missing' takes true or false", "':missing' chỉ nhận true hoặc false")
-            return Criterion(code, definition.type, "missing", (), missing=raw == "true")
+            return Criterion(stored, definition.type, "missing", (), missing=raw == "true")
         values = tuple(self._value(name, definition, modifier, v) for v in self._values(raw))
-        return Criterion(code, definition.type, modifier or None, values)
+        return Criterion(stored, definition.type, modifier or None, values)
 
     def _bad_modifier(self, name: str, code: str, modifier: str) -> None:
         self.unsupported(

@@ -51,3 +51,9 @@ def test_unknown_parameter_strict_is_400(client: TestClient) -> None:
     response = client.get("/fhir/Patient", params={"colour": "blue"}, headers={"Prefer": "handling=strict"})
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["colour"]
+
+
+def test_phonetic_searches_the_rows_name_stored(client: TestClient) -> None:
+    _load(client)
+    bundle = client.get("/fhir/Patient", params={"phonetic": "hung"}).json()
+    assert [e["resource"]["id"] for e in bundle["entry"]] == ["b"]

@@ -42,7 +42,12 @@ def test_the_vendored_bundle_is_the_whole_official_set_trimmed(official: dict[st
 
 def test_multi_base_expressions_are_split(small: SearchParamRegistry) -> None:
     assert small.get("Patient", "name") == SearchParamDef(
-        "name", "Patient", "string", "Patient.name", "http://hl7.org/fhir/SearchParameter/Patient-name"
+        "name",
+        "Patient",
+        "string",
+        "Patient.name",
+        "http://hl7.org/fhir/SearchParameter/Patient-name",
+        index_code="name",
     )
     assert small.get("Patient", "family") is not None
     assert small.get("Practitioner", "family").expression == "Practitioner.name.family"  # type: ignore[union-attr]
@@ -150,3 +155,10 @@ def test_the_loader_builds_the_registry_for_every_resource_type(definitions: Def
     )
     assert {"subject", "date", "event", "seriousness"} <= set(registry.for_type("AdverseEvent"))
     assert {"name", "family", "given", "identifier", "birthdate"} <= set(registry.for_type("Patient"))
+
+
+def test_parameters_with_one_expression_share_their_rows(small: SearchParamRegistry) -> None:
+    name, phonetic, family = (small.get("Patient", code) for code in ("name", "phonetic", "family"))
+    assert name is not None and phonetic is not None and family is not None
+    assert name.expression == phonetic.expression
+    assert (name.index_code, phonetic.index_code, family.index_code) == ("name", "name", "family")
