@@ -16,6 +16,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.database_url:
         os.environ["FHIR_DATABASE_URL"] = args.database_url
+    if args.workers > 1:  # writes may then wait on another process's lock: keep them off the event loop
+        os.environ.setdefault("FHIR_OFFLOAD_WRITES", "true")
     uvicorn.run(
         "fhir_server.app:serve_app",
         factory=True,

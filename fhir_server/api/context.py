@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from urllib.parse import urlencode
@@ -11,6 +12,13 @@ from starlette.requests import Request
 from fhir_server.api.negotiation import response_format
 from fhir_server.model.outcome import FhirError
 from fhir_server.settings import Settings
+
+_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only (str.isdigit takes "²"), and small enough for SQL
+
+
+def version_number(text: str) -> int | None:
+    """A version id from a URL, or None when it cannot name a stored version."""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def base_url(request: Request, settings: Settings) -> str:
@@ -42,7 +50,7 @@ def if_match(request: Request) -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not _NUMBER.fullmatch(text):
         raise FhirError.of(
             400,
             "invalid",
@@ -69,7 +77,7 @@ def count(request: Request) -> int | None:
     value = request.query_params.get("_count")
     if value is None:
         return None
-    if not value.isdigit():
+    if not _NUMBER.fullmatch(value):
         raise _bad_param("_count", value)
     return int(value)
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fhir_server.api import context
-from fhir_server.api.negotiation import response_format
+from fhir_server.api.negotiation import pretty, response_format
 from fhir_server.api.responses import json_response
 from fhir_server.services.container import Services
 from fhir_server.settings import Settings
@@ -32,7 +32,7 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
             count=context.count(request),
             cursor=request.query_params.get("_cursor"),
         )
-        return json_response(result)
+        return json_response(result, indent=pretty(request))
 
     @router.get("/{resource_type}/_history")
     async def history_type(request: Request, resource_type: str) -> Response:
@@ -48,7 +48,7 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
             count=context.count(request),
             cursor=request.query_params.get("_cursor"),
         )
-        return json_response(result)
+        return json_response(result, indent=pretty(request))
 
     @router.get("/{resource_type}/{id}/_history")
     async def history_instance(request: Request, resource_type: str, id: str) -> Response:
@@ -65,6 +65,6 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
             count=context.count(request),
             cursor=request.query_params.get("_cursor"),
         )
-        return json_response(result)
+        return json_response(result, indent=pretty(request))
 
     return router

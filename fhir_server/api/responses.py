@@ -52,14 +52,20 @@ def write_response(request: Request, stored: StoredResource, status: int, base_u
     return body_response(request, stored.body, status, headers)
 
 
+def _preferences(request: Request) -> dict[str, str]:
+    """`Prefer: return=minimal, handling=strict` (RFC 7240: preferences separated by commas, parameters of
+    one preference by semicolons) -> {"return": "minimal", "handling": "strict"}."""
+    found: dict[str, str] = {}
+    for preference in request.headers.get("prefer", "").split(","):
+        name, _, value = preference.split(";", 1)[0].strip().partition("=")
+        found.setdefault(name.strip().lower(), value.strip().strip('"'))
+    return found
+
+
 def _prefer_return(request: Request) -> str:
-    for part in request.headers.get("prefer", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "return":
-            return value.strip().strip('"')
-    return "representation"
+    return _preferences(request).get("return", "representation")
 
 
 def prefer_strict(request: Request) -> bool:
     """`Prefer: handling=strict` makes unknown search parameters an error."""
-    return "handling=strict" in request.headers.get("prefer", "").replace(" ", "").lower()
+    return _preferences(request).get("handling") == "strict"

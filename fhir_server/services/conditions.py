@@ -6,6 +6,7 @@ conditional create would match everything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import tzinfo
 from urllib.parse import parse_qsl
@@ -15,6 +16,8 @@ from fhir_server.model.outcome import FhirError
 from fhir_server.search.parse import parse_search
 from fhir_server.search.request import SearchRequest
 
+_LEADING_URL = re.compile(r"^[^=?]*\?")  # `Patient?` or `http://x/fhir/Patient?` before the first `=`
+
 
 class Conditions:
     def __init__(self, registry: SearchParamRegistry, default_tz: tzinfo) -> None:
@@ -22,9 +25,9 @@ class Conditions:
         self._default_tz = default_tz
 
     def parse(self, resource_type: str, query: str) -> SearchRequest:
-        """A header value such as `identifier=http://x|123` (a leading `Type?` is tolerated)."""
-        _, _, tail = query.rpartition("?")
-        return self.from_params(resource_type, parse_qsl(tail, keep_blank_values=True))
+        """A header value such as `identifier=http://x|123`; a leading `[base/]Type?` is tolerated (a `?`
+        inside a value is not taken for it)."""
+        return self.from_params(resource_type, parse_qsl(_LEADING_URL.sub("", query), keep_blank_values=True))
 
     def from_params(self, resource_type: str, params: Sequence[tuple[str, str]]) -> SearchRequest:
         criteria_params = [(name, value) for name, value in params if name not in ("_format", "_pretty")]
@@ -33,7 +36,7 @@ class Conditions:
         )
         if not parsed.request.criteria:
             raise FhirError.of(
-                412,
+                400,
                 "invalid",
                 "A conditional interaction needs at least one search criterion",
                 "Thao tác có điều kiện cần ít nhất một tiêu chí tìm kiếm",

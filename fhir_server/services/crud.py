@@ -28,7 +28,6 @@ from fhir_server.types import JsonResource
 class WriteResult:
     stored: StoredResource
     created: bool  # 201 rather than 200
-    changed: bool = True  # False when a conditional create found the resource already there
 
 
 def new_id() -> str:
@@ -93,12 +92,12 @@ class ResourceService:
         resource = self._validator.validate(body, expected_type=resource_type)
         resource = {**resource, "id": self._new_id()}  # the server assigns ids on create
         index = self._extractor.extract(resource)
-        condition = self._conditions.parse(resource_type, if_none_exist) if if_none_exist else None
+        condition = None if if_none_exist is None else self._conditions.parse(resource_type, if_none_exist)
         with self._store.unit_of_work() as uow:
             if condition is not None:
                 existing = self._single_match(uow, condition, "If-None-Exist")
                 if existing is not None:
-                    return WriteResult(existing, created=False, changed=False)
+                    return WriteResult(existing, created=False)
             return WriteResult(uow.write(resource, index, method="POST"), created=True)
 
     def update(self, resource_type: str, id: str, body: Any, *, if_match: int | None = None) -> WriteResult:
@@ -122,14 +121,26 @@ class ResourceService:
         condition = self._conditions.from_params(resource_type, query)
         with self._store.unit_of_work() as uow:
             match = self._single_match(uow, condition, "conditional update")
+            body_id = resource.get("id")
             if match is None:
-                resource = {**resource, "id": resource.get("id") or self._new_id()}
-            elif resource.get("id", match.id) != match.id:
+                # No match: a create. A client id is honoured only if it names nothing yet, so a
+                # conditional update can never overwrite a resource that failed its criteria.
+                existing = uow.read(resource_type, body_id) if body_id else None
+                if existing is not None and not existing.deleted:
+                    raise FhirError.of(
+                        409,
+                        "conflict",
+                        f"No resource matches the criteria, but {resource_type}/{body_id} exists already",
+                        f"Không có tài nguyên khớp điều kiện, nhưng {resource_type}/{body_id} đã tồn tại",
+                        "id",
+                    )
+                resource = {**resource, "id": body_id or self._new_id()}
+            elif body_id not in (None, match.id):
                 raise FhirError.of(
                     400,
                     "invalid",
-                    f"Resource id {resource['id']!r} differs from the matching resource {match.id!r}",
-                    f"Mã tài nguyên {resource['id']!r} khác với tài nguyên khớp điều kiện {match.id!r}",
+                    f"Resource id {body_id!r} differs from the matching resource {match.id!r}",
+                    f"Mã tài nguyên {body_id!r} khác với tài nguyên khớp điều kiện {match.id!r}",
                     "id",
                 )
             else:
@@ -166,6 +177,10 @@ class ResourceService:
 
     def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
         with self._store.unit_of_work() as uow:
+            if if_match is not None:
+                current = uow.read(resource_type, id)
+                if current is None or current.deleted:  # If-Match names a version that is not there
+                    raise VersionConflict(resource_type, id, if_match, None)
             return uow.delete(resource_type, id, expected_version=if_match)
 
     def conditional_delete(
@@ -211,12 +226,27 @@ def _not_found(resource_type: str, id: str) -> FhirError:
 
 
 def _apply_patch(resource: JsonResource, operations: list[Any]) -> Any:
+    # The messages name the failed operation only: jsonpatch's own texts quote stored values, which a
+    # writer may not be allowed to read.
     try:
         return jsonpatch.apply_patch(resource, operations)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+    except jsonpatch.JsonPatchTestFailed as exc:
         raise FhirError.of(
-            422 if isinstance(exc, jsonpatch.JsonPatchTestFailed) else 400,
-            "processing" if isinstance(exc, jsonpatch.JsonPatchTestFailed) else "invalid",
-            f"The JSON Patch cannot be applied: {exc}",
-            f"Không áp dụng được JSON Patch: {exc}",
+            422,
+            "processing",
+            "A 'test' operation of the JSON Patch failed; nothing was changed",
+            "Một thao tác 'test' của JSON Patch không đạt; không có gì bị thay đổi",
+        ) from exc
+    except (
+        jsonpatch.JsonPatchException,
+        jsonpatch.JsonPointerException,
+        TypeError,
+        KeyError,
+        IndexError,
+    ) as exc:
+        raise FhirError.of(
+            400,
+            "invalid",
+            "The JSON Patch is malformed or names a path the resource does not have",
+            "JSON Patch không hợp lệ hoặc trỏ tới đường dẫn không có trong tài nguyên",
         ) from exc

@@ -53,8 +53,9 @@ class HistoryService:
 def _entry(base_url: str, stored: StoredResource) -> BundleEntry:
     url = f"{stored.resource_type}/{stored.id}"
     request_url = stored.resource_type if stored.method == "POST" else url
+    created = stored.method == "POST" or (stored.method == "PUT" and stored.version == 1)
     response: JsonResource = {
-        "status": _STATUS[stored.method],
+        "status": "201 Created" if created else _STATUS[stored.method],
         "etag": etag(stored.version),
         "lastModified": instant(stored.last_updated),
     }

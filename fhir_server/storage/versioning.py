@@ -3,8 +3,10 @@ stamp in the body, and the history cursor. Shared so that backends cannot drift 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+from fhir_server.model.bundle import instant
 from fhir_server.model.json import dumps
 from fhir_server.model.outcome import FhirError
 from fhir_server.types import JsonResource
@@ -17,16 +19,11 @@ def next_instant(now: datetime, previous: datetime | None) -> datetime:
     """`now` in UTC at millisecond precision (what `meta.lastUpdated` shows), moved just past
     `previous` so that the versions of one resource have strictly increasing instants even when the
     clock stands still or steps back."""
-    instant = now.astimezone(UTC)
-    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
-    if previous is not None and instant <= previous:
-        instant = previous + _TICK
-    return instant
-
-
-def format_instant(value: datetime) -> str:
-    """The FHIR instant written into `meta.lastUpdated`, e.g. 2026-11-27T07:12:03.123Z."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    moment = now.astimezone(UTC)
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    if previous is not None and moment <= previous:
+        moment = previous + _TICK
+    return moment
 
 
 def stamp(resource: JsonResource, version: int, last_updated: datetime) -> bytes:
@@ -34,7 +31,7 @@ def stamp(resource: JsonResource, version: int, last_updated: datetime) -> bytes
     elements (tags, profiles, security labels) are kept as written."""
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(version)
-    meta["lastUpdated"] = format_instant(last_updated)
+    meta["lastUpdated"] = instant(last_updated)  # e.g. 2026-11-27T07:12:03.123Z
     return dumps({**resource, "meta": meta})
 
 
@@ -57,7 +54,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     """The sequence to continue below, or None for the first page."""
     if cursor is None:
         return None
-    if cursor.startswith("s") and cursor[1:].isascii() and cursor[1:].isdigit():
+    if re.fullmatch(r"s[0-9]{1,18}", cursor):  # 18 digits: always within SQLite's 64-bit integers
         return int(cursor[1:])
     raise FhirError.of(
         400,
