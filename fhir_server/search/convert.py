@@ -8,7 +8,9 @@ indexing must never refuse a write that validation accepted.
 Two encodings worth knowing:
 - a HumanName gives one string row per part (family, each given, prefix, suffix, text) plus the word
   suffixes of the full name ("Nguyễn Thị Thảo" -> "nguyen thi thao", "thi thao", "thao"), so a prefix
-  match on any row finds a name by its start or by any later word, never by the middle of a word;
+  match on any row finds a name by its start or by any later word, never by the middle of a word.
+  Only the first `SUFFIX_WORDS` words of a part start a suffix, and every indexed text keeps its first
+  `MAX_TEXT` characters: all suffixes of an 8,000-word name.text took 383 MB, now it is 8 short rows;
 - a reference parameter also gets token rows (same param code) for `Reference.identifier`, which is what
   the `:identifier` modifier searches.
 """
@@ -19,8 +21,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, DecimalException
+from math import isfinite
+from typing import Any, Final
 
 from fhir_server.search.dates import date_range, period_range
 from fhir_server.search.index import (
@@ -41,21 +44,42 @@ _QUANTITY_KINDS = frozenset(
 )
 
 
+# Indexed texts (string rows, normalized and as written; token display texts) keep this many characters,
+# and `search.parse` cuts query texts the same way: a longer query compares on its first MAX_TEXT.
+MAX_TEXT: Final = 256
+SUFFIX_WORDS: Final = 8  # the first words of a name part that start a suffix row
+# Decimal arithmetic on any exponent a literal may carry ("1e-999999999" is a valid FHIR decimal); the
+# default context would trap overflow on the half-unit of such a literal.
+_WIDE: Final = Context(prec=40, Emax=MAX_EMAX, Emin=MIN_EMIN)
+# A decimal as FHIR writes it, plus the exponent that search values may carry; ASCII digits only.
+_NUMBER: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
 Codes = tuple[str, ...]  # the parameters that share one expression (Patient `name` and `phonetic`)
+
+
+class UnrepresentableNumber(ValueError):
+    """A well-formed number beyond what an index row can hold (a float): "1e999999999"."""
+
+
+def clip(text: str) -> str:
+    return text[:MAX_TEXT]
 
 
 def number_range(literal: str) -> tuple[float, float, float]:
     """(value, low, high) with the implicit precision of the literal: "1.5" -> [1.45, 1.55), "100" -> [99.5,
-    100.5), "1e2" -> [50, 150). ValueError if it is not a number."""
+    100.5), "1e2" -> [50, 150). ValueError if it is not a number, UnrepresentableNumber if it is beyond
+    the float range (a value too small for a float becomes 0.0, as close as a float gets)."""
+    if not _NUMBER.fullmatch(literal):
+        raise ValueError(f"not a number: {literal!r}")
     try:
         number = Decimal(literal)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {literal!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"not a finite number: {literal!r}")
-    exponent = number.as_tuple().exponent
-    half = Decimal(5).scaleb(int(exponent) - 1)
-    return float(number), float(number - half), float(number + half)
+        half = Decimal(5).scaleb(int(number.as_tuple().exponent) - 1, _WIDE)
+        bounds = float(number), float(_WIDE.subtract(number, half)), float(_WIDE.add(number, half))
+    except (DecimalException, OverflowError, ValueError):  # an exponent beyond even _WIDE
+        raise UnrepresentableNumber(f"out of range: {literal!r}") from None
+    if not all(isfinite(bound) for bound in bounds):
+        raise UnrepresentableNumber(f"out of range: {literal!r}")
+    return bounds
 
 
 def split_reference(text: str, known_types: frozenset[str]) -> tuple[str | None, str | None]:
@@ -119,9 +143,9 @@ def _shape(value: Any) -> str | None:
 
 def _string(rows: Rows, codes: Codes, text: Any) -> None:
     if isinstance(text, str) and text:
-        folded = fold(text)
+        folded, exact = clip(fold(text)), clip(text)  # fold first: the query side folds, then clips
         for code in codes:
-            rows.strings.append(StringValue(code, folded, text))
+            rows.strings.append(StringValue(code, folded, exact))
 
 
 def _name(rows: Rows, codes: Codes, name: dict[str, Any]) -> None:
@@ -136,7 +160,8 @@ def _name(rows: Rows, codes: Codes, name: dict[str, Any]) -> None:
             texts[part] = None
             if " " in part:
                 words = part.split()
-                texts.update(dict.fromkeys(" ".join(words[start:]) for start in range(1, len(words))))
+                starts = range(1, min(len(words), SUFFIX_WORDS))
+                texts.update(dict.fromkeys(" ".join(words[start:]) for start in starts))
     for whole in texts:
         _string(rows, codes, whole)
 
@@ -161,7 +186,7 @@ def to_strings(rows: Rows, codes: Codes, value: Any, kind: str | None) -> None:
 
 
 def _folded(text: Any) -> str | None:
-    return fold(text) if isinstance(text, str) and text else None
+    return clip(fold(text)) if isinstance(text, str) and text else None
 
 
 def _token(rows: Rows, codes: Codes, system: Any, code: Any, display: str | None = None) -> None:
@@ -241,7 +266,10 @@ def to_references(rows: Rows, codes: Codes, value: Any, kind: str | None) -> Non
 
 def to_numbers(rows: Rows, codes: Codes, value: Any, kind: str | None) -> None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        number, low, high = number_range(_number_literal(value))
+        try:
+            number, low, high = number_range(_number_literal(value))
+        except ValueError:
+            return  # "1e999999999" is a valid FHIR decimal; no float holds it, so it is not indexed
         rows.numbers.extend(NumberValue(code, number, low, high) for code in codes)
 
 
@@ -252,7 +280,10 @@ def to_quantities(rows: Rows, codes: Codes, value: Any, kind: str | None) -> Non
     if not isinstance(number, int | float) or isinstance(number, bool):
         return  # a Range, SampledData or Ratio: not indexed yet
     kind = kind or _shape(value)
-    amount, low, high = number_range(_number_literal(number))
+    try:
+        amount, low, high = number_range(_number_literal(number))
+    except ValueError:
+        return  # as in to_numbers
     system: str | None
     if kind == "Money":
         system, unit_code, unit = CURRENCY_SYSTEM, value.get("currency"), value.get("currency")

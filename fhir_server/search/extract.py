@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any, Final
 
 from fhir_server.definitions.registry import SearchParamRegistry
 from fhir_server.search.convert import CONVERTERS, Converter, Rows
@@ -22,6 +23,11 @@ from fhir_server.search.expressions import Evaluate, compile_expression
 from fhir_server.search.index import IndexValues
 from fhir_server.types import JsonResource
 
+# A bound on the rows (and so the index bytes) of one resource. Clinical records have a few hundred at
+# most; the largest official R4 example, a ValueSet expansion, has 6,412. Beyond it a resource keeps its
+# first rows, fairly shared between parameters (`_within`), rather than failing the write: the SQLite store
+# refuses 2**20 rows with a ValueError, which would be a 500 for a resource that validation accepted.
+MAX_ROWS: Final = 10_000
 NOT_INDEXED = frozenset({"_id", "_lastUpdated", "_text", "_content", "_list", "_query", "_has", "_filter"})
 
 
@@ -61,23 +67,47 @@ class Extractor:
         ]
 
     def extract(self, resource: JsonResource) -> IndexValues:
+        """The resource's rows, at most MAX_ROWS of them. Indexing never refuses a write that validation
+        accepted: a parameter whose expression fails, or a single value that fails to convert, is left
+        out of the index (a gap in search results is better than a refused record)."""
         rows = Rows(self._tz, self._known_types)
         for plan in self._plans.get(resource.get("resourceType", ""), ()):
-            if plan.fast:
+            try:
                 found = plan.evaluate(resource)
-            else:
-                try:
-                    found = plan.evaluate(resource)
-                except Exception:  # a FHIRPath engine error must not refuse a write that validation accepted
-                    continue
+            except Exception:  # FHIRPath engine or walker error on an unforeseen shape
+                continue
             for value, kind in found:
-                plan.convert(rows, plan.codes, value, kind)
-        return IndexValues(
-            strings=tuple(dict.fromkeys(rows.strings)),
-            tokens=tuple(dict.fromkeys(rows.tokens)),
-            dates=tuple(dict.fromkeys(rows.dates)),
-            references=tuple(dict.fromkeys(rows.references)),
-            numbers=tuple(dict.fromkeys(rows.numbers)),
-            quantities=tuple(dict.fromkeys(rows.quantities)),
-            uris=tuple(dict.fromkeys(rows.uris)),
-        )
+                try:
+                    plan.convert(rows, plan.codes, value, kind)
+                except Exception:  # this value only: its siblings are still indexed
+                    continue
+        collected = (rows.strings, rows.tokens, rows.dates, rows.references, rows.numbers, rows.quantities)
+        kinds: list[tuple[Any, ...]] = [tuple(dict.fromkeys(kind)) for kind in (*collected, rows.uris)]
+        if sum(map(len, kinds)) > MAX_ROWS:
+            kinds = _bounded(kinds)
+        strings, tokens, dates, references, numbers, quantities, uris = kinds
+        return IndexValues(strings, tokens, dates, references, numbers, quantities, uris)
+
+
+def _bounded(kinds: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows of each kind, MAX_ROWS in all, shared fairly between (kind, parameter) groups."""
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for number, kind in enumerate(kinds):
+        for row in kind:
+            groups.setdefault((number, row.param), []).append(row)
+    kept = dict(zip(groups, _within(MAX_ROWS, list(groups.values())), strict=True))
+    return [
+        tuple(row for (n, _), found in kept.items() if n == number for row in found)
+        for number in range(len(kinds))
+    ]
+
+
+def _within(budget: int, groups: list[list[Any]]) -> list[list[Any]]:
+    """At most `budget` rows in all: a group within its fair share keeps every row, and the share it
+    leaves unused goes to the larger groups, which lose the rows at their end (document order)."""
+    limits = [0] * len(groups)
+    by_size = sorted(range(len(groups)), key=lambda i: len(groups[i]))
+    for done, i in enumerate(by_size):
+        limits[i] = min(len(groups[i]), budget // (len(groups) - done))
+        budget -= limits[i]
+    return [rows[:limit] for rows, limit in zip(groups, limits, strict=True)]

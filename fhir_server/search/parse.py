@@ -5,34 +5,31 @@ parameters (`_include`, `_summary`, ...) are set aside untouched for the service
 Unknown parameters and modifiers, and those not supported yet (chains, `_has`, composite, `:of-type`,
 `:in`, `:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
 in `ignored`, so that the self link can leave them out (FHIR search §3.1.1.1). A malformed value
-(`date=notadate`, `_count=-1`, an unknown prefix) is a 400 `invalid` in both modes.
+(`date=notadate`, `_count=-1`, an unknown prefix) is a 400 `invalid` in both modes; the value syntax of
+each parameter type lives in `search.query_values`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
 from fhir_server.definitions.registry import SearchParamDef, SearchParamRegistry
 from fhir_server.model.outcome import FhirError
-from fhir_server.search.convert import number_range, split_reference
-from fhir_server.search.dates import date_query, split_prefix
-from fhir_server.search.normalize import fold
-from fhir_server.search.request import (
-    Criterion,
-    NumberQuery,
-    Prefix,
-    QuantityQuery,
-    QueryValue,
-    ReferenceQuery,
-    SearchRequest,
-    SortKey,
-    StringQuery,
-    TokenQuery,
-    UriQuery,
+from fhir_server.search.query_values import (
+    date_value,
+    invalid,
+    non_negative,
+    number_query,
+    quantity_query,
+    reference_query,
+    split_escaped,
+    string_query,
+    token_query,
+    unescape,
 )
+from fhir_server.search.request import Criterion, QueryValue, SearchRequest, SortKey, TokenQuery, UriQuery
 
 RESULT_PARAMETERS = frozenset(
     {
@@ -57,8 +54,6 @@ _MODIFIERS: dict[str, frozenset[str]] = {
     "quantity": frozenset({"missing"}),
     "uri": frozenset({"missing"}),  # :below / :above come with the search issue
 }
-_ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_ESCAPED = re.compile(r"\\([\\,|$])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,35 +61,6 @@ class ParsedSearch:
     request: SearchRequest
     ignored: tuple[str, ...] = ()  # parameter names (with modifier) left out, lenient mode only
     result_params: tuple[tuple[str, str], ...] = ()  # _include, _summary, ... as received
-
-
-def split_escaped(text: str, sep: str) -> list[str]:
-    """Split on `sep` unless escaped with a backslash; escapes stay in the parts for the next level."""
-    parts, current, i = [], [], 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text):
-            current.append(text[i : i + 2])
-            i += 2
-            continue
-        if char == sep:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        i += 1
-    parts.append("".join(current))
-    return parts
-
-
-def unescape(text: str) -> str:
-    return _ESCAPED.sub(r"\1", text)
-
-
-def _invalid(name: str, en: str, vi: str) -> FhirError:
-    return FhirError.of(
-        400, "invalid", f"Search parameter '{name}': {en}", f"Tham số tìm kiếm '{name}': {vi}", name
-    )
 
 
 class _Parser:
@@ -135,7 +101,7 @@ class _Parser:
                 self._bad_modifier(name, code, modifier)
                 return None
             return Criterion(
-                "_lastUpdated", "date", None, tuple(self._date(name, v) for v in self._values(raw))
+                "_lastUpdated", "date", None, tuple(date_value(name, v, self.tz) for v in self._values(raw))
             )
         definition = self.params.get(code)
         if definition is None or code in NOT_SUPPORTED or "." in code:
@@ -160,7 +126,7 @@ class _Parser:
         stored = definition.index_code or code  # the rows it searches (shared expressions are stored once)
         if modifier == "missing":
             if raw not in ("true", "false"):
-                raise _invalid(name, "':missing' takes true or false", "':missing' chỉ nhận true hoặc false")
+                raise invalid(name, "':missing' takes true or false", "':missing' chỉ nhận true hoặc false")
             return Criterion(stored, definition.type, "missing", (), missing=raw == "true")
         values = tuple(self._value(name, definition, modifier, v) for v in self._values(raw))
         return Criterion(stored, definition.type, modifier or None, values)
@@ -179,84 +145,20 @@ class _Parser:
     def _value(self, name: str, definition: SearchParamDef, modifier: str, raw: str) -> QueryValue:
         kind = definition.type
         if kind == "string" or (kind == "token" and modifier == "text"):
-            text = unescape(raw)
-            return StringQuery(text if modifier == "exact" else fold(text))
+            return string_query(raw, modifier)
         if kind == "token" or (kind == "reference" and modifier == "identifier"):
-            return self._token(name, raw)
+            return token_query(name, raw)
         if kind == "date":
-            return self._date(name, raw)
+            return date_value(name, raw, self.tz)
         if kind == "reference":
-            return self._reference(name, unescape(raw), modifier)
+            return reference_query(name, unescape(raw), modifier, self.base_url, self.known_types)
         if kind == "number":
-            prefix, number = self._prefixed(name, unescape(raw))
-            return NumberQuery(prefix, *self._number(name, number, prefix))
+            return number_query(name, raw)
         if kind == "quantity":
-            return self._quantity(name, raw)
+            return quantity_query(name, raw)
         return UriQuery(unescape(raw))
 
-    def _token(self, name: str, raw: str) -> TokenQuery:
-        parts = split_escaped(raw, "|")
-        if len(parts) == 1:
-            return TokenQuery(None, unescape(parts[0]))
-        if len(parts) != 2 or parts == ["", ""]:
-            raise _invalid(name, f"'{raw}' is not [system]|[code]", f"'{raw}' không có dạng [system]|[code]")
-        system, code = unescape(parts[0]), unescape(parts[1])
-        return TokenQuery(system, code or None)
-
-    def _date(self, name: str, raw: str) -> QueryValue:
-        try:
-            return date_query(unescape(raw), self.tz)
-        except ValueError:
-            raise _invalid(name, f"'{raw}' is not a valid date", f"'{raw}' không phải ngày hợp lệ") from None
-
-    def _prefixed(self, name: str, raw: str) -> tuple[Prefix, str]:
-        try:
-            return split_prefix(raw)
-        except ValueError:
-            raise _invalid(
-                name, f"'{raw}' has an unknown prefix", f"'{raw}' có tiền tố không hợp lệ"
-            ) from None
-
-    @staticmethod
-    def _number(name: str, text: str, prefix: Prefix) -> tuple[float, float, float]:
-        """(value, low, high); for `ap` the range is widened to ±10% of the value (FHIR's suggestion)."""
-        try:
-            value, low, high = number_range(text)
-        except ValueError:
-            raise _invalid(name, f"'{text}' is not a number", f"'{text}' không phải là số") from None
-        if prefix == "ap":
-            slack = abs(value) / 10
-            low, high = min(low, value - slack), max(high, value + slack)
-        return value, low, high
-
-    def _quantity(self, name: str, raw: str) -> QuantityQuery:
-        parts = split_escaped(raw, "|")
-        if len(parts) not in (1, 3):
-            raise _invalid(
-                name,
-                f"'{raw}' is not [prefix]number|system|code",
-                f"'{raw}' không có dạng [tiền tố]số|system|code",
-            )
-        prefix, number = self._prefixed(name, unescape(parts[0]))
-        system, code = (unescape(p) or None for p in parts[1:]) if len(parts) == 3 else (None, None)
-        return QuantityQuery(prefix, *self._number(name, number, prefix), system, code)
-
-    def _reference(self, name: str, text: str, modifier: str) -> ReferenceQuery:
-        type_hint = modifier or None  # `subject:Patient=123`
-        if self.base_url and text.startswith(self.base_url):
-            text = text[len(self.base_url) :]  # a reference to this server is the same as a relative one
-        if "://" in text or text.startswith(("urn:", "#")):
-            return ReferenceQuery(None, None, text)
-        target_type, target_id = split_reference(text, self.known_types)
-        if target_type is not None and "/" in text and text.startswith(target_type):
-            if type_hint and type_hint != target_type:
-                raise _invalid(name, f"'{text}' is not a {type_hint}", f"'{text}' không phải là {type_hint}")
-            return ReferenceQuery(target_type, target_id, None)
-        if _ID_PATTERN.fullmatch(text):
-            return ReferenceQuery(type_hint, text, None)
-        return ReferenceQuery(None, None, text)
-
-    # -- _sort, _count, _offset ---------------------------------------------------------------------
+    # -- _sort ---------------------------------------------------------------------
 
     def sort(self, raw: str) -> tuple[SortKey, ...]:
         keys, unknown = [], []
@@ -273,14 +175,6 @@ class _Parser:
                 f"Không thể sắp xếp {self.resource_type} theo tham số không rõ {', '.join(unknown)}",
             )
         return tuple(keys)
-
-
-def _non_negative(name: str, raw: str) -> int:
-    if not raw.strip().isdigit():
-        raise _invalid(
-            name, f"'{raw}' is not a non-negative integer", f"'{raw}' không phải số nguyên không âm"
-        )
-    return int(raw)
 
 
 def parse_search(
@@ -305,9 +199,9 @@ def parse_search(
         if base_name in RESULT_PARAMETERS:
             result.append((name, raw))
         elif name == "_count":
-            count = _non_negative(name, raw)
+            count = non_negative(name, raw)
         elif name == "_offset":
-            offset = _non_negative(name, raw)
+            offset = non_negative(name, raw)
         elif name == "_sort":
             sort = parser.sort(raw)
         elif raw == "" or raw.isspace():

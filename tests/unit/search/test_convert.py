@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fhir_server.search.convert import number_range, split_reference
+from fhir_server.search.convert import UnrepresentableNumber, number_range, split_reference
 
 TYPES = frozenset({"Patient", "Organization", "ValueSet"})
 
@@ -24,10 +24,35 @@ def test_number_range_uses_the_implicit_precision(literal: str, expected: tuple[
     assert number_range(literal) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("literal", ["abc", "", "NaN", "Infinity", "1,5"])
+@pytest.mark.parametrize(
+    "literal",
+    ["abc", "", "NaN", "Infinity", "1,5", "\u0661\u0662", "\u00b2", "1_000", " 1", "1e", "e5", "--1"],
+)
 def test_number_range_refuses_non_numbers(literal: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as caught:
         number_range(literal)
+    assert not isinstance(caught.value, UnrepresentableNumber)
+
+
+@pytest.mark.parametrize(
+    "literal", ["1e999999999", "-1e999999999", "9e308", "1e9999999999999999999", "1e-9999999999999999999"]
+)
+def test_number_range_refuses_numbers_beyond_a_float(literal: str) -> None:
+    with pytest.raises(UnrepresentableNumber):
+        number_range(literal)
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ("1e-999999999", (0.0, 0.0, 0.0)),  # valid FHIR; as close as a float gets
+        ("1.7e308", (1.7e308, 1.65e308, 1.75e308)),
+        ("+5", (5.0, 4.5, 5.5)),
+        (".5", (0.5, 0.45, 0.55)),
+    ],
+)
+def test_number_range_at_the_edges_of_a_float(literal: str, expected: tuple[float, float, float]) -> None:
+    assert number_range(literal) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from fhirpathpy import compile as fhirpath_compile
 from fhirpathpy.models import models
 
 from fhir_server.definitions.registry import SearchParamRegistry
+from fhir_server.model.json import Decimal as JsonDecimal
 from fhir_server.model.json import loads
-from fhir_server.search.convert import CURRENCY_SYSTEM
+from fhir_server.search import convert
+from fhir_server.search.convert import CURRENCY_SYSTEM, MAX_TEXT, SUFFIX_WORDS
 from fhir_server.search.dates import DATE_MAX, date_range
 from fhir_server.search.expressions import compile_expression, reference_type
-from fhir_server.search.extract import Extractor
+from fhir_server.search.extract import MAX_ROWS, Extractor, _within
 from fhir_server.search.index import (
     DateValue,
     IndexValues,
@@ -27,6 +29,7 @@ from fhir_server.search.index import (
     TokenValue,
     UriValue,
 )
+from fhir_server.search.normalize import fold
 from tests.unit.search.conftest import VN, example_names, read_example
 
 PLUS7 = timezone(timedelta(hours=7))
@@ -277,3 +280,111 @@ def test_fast_path_agrees_with_fhirpathpy(registry: SearchParamRegistry, name: s
         )
         compared += 1
     assert compared > 10
+
+
+# -- bounds: text length, name suffixes, rows per resource, numbers beyond a float ---------------------
+
+
+def test_a_huge_name_gives_a_few_short_rows(extractor: Extractor) -> None:
+    words = [f"Từ{n}" for n in range(8000)]  # ~50 KB of name.text: all suffixes took 383 MB
+    index = extractor.extract({"resourceType": "Patient", "id": "p", "name": [{"text": " ".join(words)}]})
+    names = rows(index, "name")
+    assert len(names) == SUFFIX_WORDS  # the whole text and the suffixes from words 2 to 8
+    assert all(len(row.normalized) <= MAX_TEXT and len(row.exact) <= MAX_TEXT for row in names)
+    assert names[0] == StringValue(
+        "name", " ".join(fold(w) for w in words)[:MAX_TEXT], " ".join(words)[:MAX_TEXT]
+    )
+    starts = {row.normalized.split()[0] for row in names}
+    assert starts == {f"tu{n}" for n in range(SUFFIX_WORDS)}
+
+
+def test_short_names_keep_every_suffix(extractor: Extractor) -> None:
+    text = "Một Hai Ba Bốn Năm Sáu Bảy Tám Chín"  # 9 words: the 9th starts no row of its own
+    index = extractor.extract({"resourceType": "Patient", "id": "p", "name": [{"text": text}]})
+    assert [row.normalized for row in rows(index, "name")] == [
+        " ".join(fold(text).split()[start:]) for start in range(SUFFIX_WORDS)
+    ]
+
+
+def test_long_texts_are_cut_after_folding(extractor: Extractor) -> None:
+    family = "Đặng" * 100  # 400 characters
+    concept = {"text": "Vắc xin " * 100}
+    patient = {"resourceType": "Patient", "id": "p", "name": [{"family": family}]}
+    assert rows(extractor.extract(patient), "family") == [
+        StringValue("family", "dang" * 64, family[:MAX_TEXT])
+    ]
+    immunization = read_example("Immunization-example.json")
+    immunization["vaccineCode"] = concept
+    (display,) = [row.display for row in rows(extractor.extract(immunization), "vaccine-code")]
+    assert display == fold(concept["text"])[:MAX_TEXT]
+
+
+def test_rows_beyond_the_bound_are_dropped_fairly(extractor: Extractor) -> None:
+    patient = {
+        "resourceType": "Patient",
+        "id": "p",
+        "identifier": [{"system": "urn:x", "value": str(n)} for n in range(MAX_ROWS + 500)],
+        "telecom": [{"system": "phone", "value": "0901"}],
+        "birthDate": "2024-01-02",
+        "name": [{"family": "Nguyễn"}],
+    }
+    index = extractor.extract(patient)
+    total = sum(len(kind) for kind in (index.strings, index.tokens, index.dates, index.references))
+    assert total == MAX_ROWS
+    assert rows(index, "birthdate") == [DateValue("birthdate", us(2024, 1, 2), us(2024, 1, 3))]
+    assert StringValue("family", "nguyen", "Nguyễn") in rows(index, "family")
+    assert TokenValue("phone", "phone", "0901") in rows(index, "phone")
+    identifiers = rows(index, "identifier")
+    assert identifiers[0] == TokenValue("identifier", "urn:x", "0")  # the first ones are kept
+    assert TokenValue("identifier", "urn:x", str(MAX_ROWS + 499)) not in identifiers
+
+
+@pytest.mark.parametrize(
+    ("sizes", "kept"),
+    [
+        ([3, 4], [3, 4]),
+        ([20, 1, 0], [9, 1, 0]),
+        ([20, 20], [5, 5]),
+        ([2, 30, 7], [2, 4, 4]),
+        ([11], [10]),
+    ],
+)
+def test_row_budget_is_shared_fairly(sizes: list[int], kept: list[int]) -> None:
+    result = _within(10, [list(range(n)) for n in sizes])
+    assert [len(group) for group in result] == kept
+    assert all(group == list(range(len(group))) for group in result)  # each keeps its first rows
+
+
+def observation_with(value: Any) -> dict[str, Any]:
+    observation = read_example("Observation-example.json")
+    observation.pop("valueQuantity", None)
+    observation["valueQuantity"] = {"value": value, "system": "http://unitsofmeasure.org", "code": "kg"}
+    return observation
+
+
+def test_a_number_beyond_a_float_is_skipped_not_refused(extractor: Extractor) -> None:
+    index = extractor.extract(
+        observation_with(JsonDecimal("1e999999999"))
+    )  # orjson refuses it; others may not
+    assert rows(index, "value-quantity") == []
+    assert rows(index, "code")  # the rest of the resource is indexed
+    tiny = extractor.extract(observation_with(json_decimal("1e-999999999")))
+    assert rows(tiny, "value-quantity") == [
+        QuantityValue("value-quantity", 0.0, 0.0, 0.0, "http://unitsofmeasure.org", "kg", None)
+    ]
+
+
+def test_one_failing_value_leaves_its_siblings_indexed(
+    extractor: Extractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = convert.number_range
+
+    def failing(literal: str) -> tuple[float, float, float]:
+        if literal == "0.5":
+            raise ArithmeticError("a converter bug")
+        return real(literal)
+
+    monkeypatch.setattr(convert, "number_range", failing)
+    risk = read_example("RiskAssessment-cardiac.json")
+    risk["prediction"] = [{"probabilityDecimal": json_decimal(v)} for v in ("0.5", "0.25")]
+    assert rows(extractor.extract(risk), "probability") == [NumberValue("probability", 0.25, 0.245, 0.255)]

@@ -334,3 +334,31 @@ def test_profile_and_tag(search: Search) -> None:
 
 def test_no_criteria_matches_everything() -> None:
     assert matches(SearchRequest("Patient"), "x", 0, IndexValues())
+
+
+# -- long texts: rows and queries are both cut at MAX_TEXT characters -------------------------------------
+
+LONG_TEXT = " ".join(f"Lê{n}" for n in range(200))  # ~1,000 characters
+LONG = [patient("long", name=[{"text": LONG_TEXT}]), patient("other", "Lê", "An")]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (f"name={LONG_TEXT}", ["long"]),  # the whole text, longer than the row
+        (f"name={LONG_TEXT[:300]}", ["long"]),
+        (f"name={LONG_TEXT[:100]}", ["long"]),
+        (f"name={LONG_TEXT[:300]}different", ["long"]),  # compared on its first MAX_TEXT characters
+        (f"name=X{LONG_TEXT}", []),
+        ("name=le1 le2 le3", ["long"]),  # a suffix row: from the second word
+        ("name=le7 le8", ["long"]),  # the 8th word still starts a row
+        ("name=le8 le9", []),  # the 9th does not
+        (f"name:exact={LONG_TEXT}", ["long"]),
+        (f"name:exact={LONG_TEXT[:100]}", []),
+        ("name:contains=le150", []),  # beyond the kept characters
+        ("name:contains=le30 ", ["long"]),
+        ("name=le", ["long", "other"]),
+    ],
+)
+def test_long_texts(search: Search, query: str, expected: list[str]) -> None:
+    assert search(query, LONG) == expected

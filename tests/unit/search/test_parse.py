@@ -9,7 +9,9 @@ import pytest
 
 from fhir_server.definitions.registry import SearchParamRegistry
 from fhir_server.model.outcome import FhirError
-from fhir_server.search.parse import ParsedSearch, parse_search, split_escaped
+from fhir_server.search.convert import MAX_TEXT
+from fhir_server.search.parse import ParsedSearch, parse_search
+from fhir_server.search.query_values import split_escaped
 from fhir_server.search.request import (
     Criterion,
     DateQuery,
@@ -97,11 +99,30 @@ def test_result_parameters_are_set_aside_untouched(parse: Parse) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("_count", "-1"), ("_count", "ten"), ("_offset", "-3"), ("_count", "")]
+    ("name", "value"),
+    [
+        ("_count", "-1"),
+        ("_count", "ten"),
+        ("_offset", "-3"),
+        ("_count", ""),
+        ("_count", "\u00b2"),  # "²".isdigit() is True, int("²") fails
+        ("_offset", "\u0661\u0662"),  # Arabic-Indic digits: not ASCII
+        ("_count", "\uff15"),  # full-width 5
+        ("_count", "1234567890"),  # more than nine digits
+        ("_count", "+5"),
+        ("_count", " 5"),
+        ("_offset", "1e3"),
+    ],
 )
 def test_bad_count_or_offset_is_invalid(parse: Parse, name: str, value: str) -> None:
     error = error_of(lambda: parse([(name, value)]))
     assert error.status == 400 and error.issues[0].code == "invalid" and error.issues[0].expression == (name,)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("007", 7), ("999999999", 999_999_999)])
+def test_count_and_offset_take_up_to_nine_ascii_digits(parse: Parse, value: str, expected: int) -> None:
+    request = parse([("_count", value), ("_offset", value)]).request
+    assert (request.count, request.offset) == (expected, expected)
 
 
 def test_sort_by_unknown_parameter(parse: Parse) -> None:
@@ -272,6 +293,37 @@ def test_numbers_and_quantities(parse: Parse) -> None:
         assert (
             error_of(lambda b=bad: parse([("value-quantity", b)], "Observation")).issues[0].code == "invalid"
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "resource_type"),
+    [
+        ("value-quantity", "1e999999999", "Observation"),
+        ("value-quantity", "gt-1e999999999|http://unitsofmeasure.org|mg", "Observation"),
+        ("probability", "ap9e308", "RiskAssessment"),
+        ("probability", "1e99999999999999999999", "RiskAssessment"),
+    ],
+)
+def test_numbers_beyond_a_float_are_invalid(parse: Parse, name: str, value: str, resource_type: str) -> None:
+    error = error_of(lambda: parse([(name, value)], resource_type))
+    (issue,) = error.issues
+    assert (error.status, issue.code, issue.expression) == (400, "invalid", (name,))
+    assert "outside the range" in issue.en and issue.vi is not None and "ngoài phạm vi" in issue.vi
+
+
+def test_a_tiny_number_is_zero(parse: Parse) -> None:
+    assert only(parse([("probability", "1e-999999999")], "RiskAssessment")).values == (
+        NumberQuery("eq", 0.0, 0.0, 0.0),
+    )
+
+
+def test_long_string_queries_are_cut_like_the_rows(parse: Parse) -> None:
+    long = "Nguyễn " * 100
+    (folded,) = only(parse([("name", long)], "Patient")).values
+    (exact,) = only(parse([("name:exact", long)], "Patient")).values
+    (text,) = only(parse([("vaccine-code:text", long)])).values
+    assert folded == text == StringQuery(("nguyen " * 100)[:MAX_TEXT])
+    assert exact == StringQuery(long[:MAX_TEXT])
 
 
 def test_uri(parse: Parse) -> None:
