@@ -47,14 +47,18 @@ class StructureChecker:
 
     def check(self, resource: JsonResource, resource_type: str) -> list[Issue]:
         model = self.model_for(resource_type)
-        if model is None or any(self.model_for(t) is None for t in _nested_types(resource)):
-            return []
         try:
+            if model is None or any(self.model_for(t) is None for t in _nested_types(resource)):
+                return []
             model.model_validate(resource)
         except ValidationError as error:
             return [
                 issue for detail in error.errors() if (issue := _issue(detail, resource_type)) is not None
             ]
+        except RecursionError:
+            # The validator bounds nesting first; this is the last resort should a resource still be too
+            # deep for the recursive models (a 400, never a 500).
+            return [_too_deep(resource_type)]
         return []
 
     def _load(self, resource_type: str) -> type[BaseModel] | None:
@@ -153,6 +157,15 @@ def _issue(detail: Mapping[str, Any], root: str) -> Issue | None:
             (at,),
         )
     return Issue("value", f"Invalid value: {message}", "Giá trị không hợp lệ", (at,))
+
+
+def _too_deep(root: str) -> Issue:
+    return Issue(
+        "too-costly",
+        "The resource is nested too deeply to be checked",
+        "Tài nguyên lồng nhau quá sâu, không thể kiểm tra",
+        (root,),
+    )
 
 
 def _choice_stem(names: list[str]) -> str:

@@ -1,6 +1,8 @@
 """Validation of every written resource (DESIGN.md §7, layers 1-4).
 
-1. A JSON object whose `resourceType` the server supports and matches the URL; `id` well-formed.
+1. A JSON object whose `resourceType` the server supports and matches the URL; `id` well-formed;
+   objects and arrays nested at most MAX_DEPTH levels (the R4B models recurse, and no real resource
+   comes near it).
 2. + 3. The R4 JSON schema (primitive JSON types, unknown elements, no empty arrays/objects or nulls) and
    the R4B models (required elements, one choice, real calendar dates) -> 400, every issue of both.
 4. Reference syntax (400), then required bindings and reference target types -> 422.
@@ -13,12 +15,15 @@ from __future__ import annotations
 
 from fhir_server.definitions.registry import ValidationDefinitions
 from fhir_server.model.bindings import BindingChecker
+from fhir_server.model.depth import too_deep
 from fhir_server.model.ids import is_valid_id
 from fhir_server.model.outcome import FhirError, Issue
-from fhir_server.model.paths import related
+from fhir_server.model.paths import expression, related
 from fhir_server.model.schema import SchemaChecker
 from fhir_server.model.structure import StructureChecker
 from fhir_server.types import JsonResource
+
+MAX_DEPTH = 64  # levels of objects/arrays in one resource, the resource itself being level 1
 
 
 class Validator:
@@ -86,6 +91,15 @@ class Validator:
             )
         if "id" in resource and not is_valid_id(resource["id"]):
             raise FhirError(400, [_bad_id(resource_type)])
+        deep = too_deep(resource, MAX_DEPTH)
+        if deep is not None:
+            raise FhirError.of(
+                400,
+                "too-costly",
+                f"Elements are nested more than {MAX_DEPTH} levels deep",
+                f"Các phần tử lồng nhau sâu quá {MAX_DEPTH} cấp",
+                expression(resource_type, deep),
+            )
         return resource, resource_type
 
 

@@ -79,3 +79,13 @@ def test_choice_stem() -> None:
     assert _choice_stem(["occurrenceDateTime", "occurrenceString"]) == "occurrence"
     assert _choice_stem(["valueString", "valueSampledData"]) == "value"
     assert _choice_stem(["doseNumberPositiveInt", "doseNumberString"]) == "doseNumber"
+
+
+def test_recursion_error_in_r4b_becomes_an_issue(checker: StructureChecker, example: Read) -> None:
+    patient = example("Patient-example.json")
+    inner: JsonResource = {"url": "http://example.org/x", "valueString": "x"}
+    for _ in range(600):  # 1200 levels: deeper than the R4B models can recurse
+        inner = {"url": "http://example.org/x", "extension": [inner]}
+    patient["extension"] = [inner]
+    assert found(checker, patient) == [("too-costly", ("Patient",))]
+    assert all(i.en and i.vi for i in checker.check(patient, "Patient"))

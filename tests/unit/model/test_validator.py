@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fhir_server.definitions.registry import Definitions
-from fhir_server.model.json import loads
+from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.model.validator import Validator
 from fhir_server.types import JsonResource
@@ -245,3 +245,59 @@ def test_decimal_subclass_does_not_hide_errors(validator: Validator) -> None:
     resource = loads(body)
     resource["primarySource"] = "yes"
     assert expressions(rejected(validator, resource)) == {"Immunization.primarySource"}
+
+
+def _nested_extensions(levels: int, innermost: JsonResource) -> JsonResource:
+    """`levels` extensions each holding the next, the last holding `innermost`'s value[x]."""
+    inner: JsonResource = {"url": "http://example.org/x", **innermost}
+    for _ in range(levels - 1):
+        inner = {"url": "http://example.org/x", "extension": [inner]}
+    return inner
+
+
+def test_nesting_up_to_64_levels_is_accepted(validator: Validator, example: Read) -> None:
+    resource = example("Patient-example.json")
+    # Patient is level 1, each extension adds an array and an object: the 31st extension is at level 63
+    # and its Coding at 64.
+    coding = {"valueCoding": {"system": "http://example.org/cs", "code": "a"}}
+    resource["extension"] = [_nested_extensions(31, coding)]
+    assert validator.validate(resource) is resource
+
+
+@pytest.mark.parametrize("levels", [32, 200, 2000])
+def test_deeper_nesting_is_refused_where_it_crosses_the_bound(
+    validator: Validator, example: Read, levels: int
+) -> None:
+    resource = example("Patient-example.json")
+    resource["extension"] = [_nested_extensions(levels, {"valueString": "x"})]
+    error = rejected(validator, resource, "Patient")
+    assert error.status == 400
+    assert [(i.code, i.expression) for i in error.issues] == [
+        ("too-costly", ("Patient" + ".extension[0]" * 32,))
+    ]
+    assert all(i.en and i.vi for i in error.issues)
+
+
+def test_a_huge_integer_in_an_integer_element_is_out_of_range(validator: Validator) -> None:
+    body = (EXAMPLES / "Immunization-protocol.json").read_text()
+    for big in ("2147483648", "123456789012345678901234567890"):
+        resource = loads(body.replace('"doseNumberPositiveInt": 1', f'"doseNumberPositiveInt": {big}'))
+        assert resource["protocolApplied"][0]["doseNumberPositiveInt"] == int(big)
+        error = rejected(validator, resource)
+        assert error.status == 400
+        assert [(i.code, i.expression) for i in error.issues] == [
+            ("value", ("Immunization.protocolApplied[0].doseNumberPositiveInt",))
+        ]
+
+
+@pytest.mark.parametrize(
+    "literal", ["123456789012345678901234567890", "0.1234567890123456789", "-1.2345678901234567890e-30"]
+)
+def test_decimals_beyond_a_double_are_accepted_and_kept(validator: Validator, literal: str) -> None:
+    body = (EXAMPLES / "Immunization-example.json").read_text().replace('"value": 5', f'"value": {literal}')
+    # With and without a decimal that only the literal-preserving parser keeps (a different path).
+    decimal = '"extension": [{"url": "http://example.org/x", "valueDecimal": 1.50}], "id"'
+    for text in (body, body.replace('"id"', decimal, 1)):
+        resource = loads(text)
+        assert validator.validate(resource) is resource
+        assert f'"value":{literal}'.encode() in dumps(resource)
