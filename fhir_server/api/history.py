@@ -17,48 +17,16 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
     router = APIRouter()
     types = services.resource_types
 
-    def start(request: Request, resource_type: str) -> str:
-        return context.begin(request, settings, resource_type, types)
-
-    @router.get("/_history")
-    async def history_system(request: Request) -> Response:
-        response_format(request)
-        url = context.base_url(request, settings)
-        link = context.link_builder(f"{url}/_history", list(request.query_params.multi_items()))
+    def respond(request: Request, resource_type: str | None = None, id: str | None = None) -> Response:
+        if resource_type is None:
+            response_format(request)
+            url = context.base_url(request, settings)
+        else:
+            url = context.begin(request, settings, resource_type, types)
+        path = "/".join(part for part in (url, resource_type, id, "_history") if part)
         result = services.history.history(
             url,
-            link,
-            since=context.since(request),
-            count=context.count(request),
-            cursor=request.query_params.get("_cursor"),
-        )
-        return json_response(result, indent=pretty(request))
-
-    @router.get("/{resource_type}/_history")
-    async def history_type(request: Request, resource_type: str) -> Response:
-        url = start(request, resource_type)
-        link = context.link_builder(
-            f"{url}/{resource_type}/_history", list(request.query_params.multi_items())
-        )
-        result = services.history.history(
-            url,
-            link,
-            resource_type=resource_type,
-            since=context.since(request),
-            count=context.count(request),
-            cursor=request.query_params.get("_cursor"),
-        )
-        return json_response(result, indent=pretty(request))
-
-    @router.get("/{resource_type}/{id}/_history")
-    async def history_instance(request: Request, resource_type: str, id: str) -> Response:
-        url = start(request, resource_type)
-        link = context.link_builder(
-            f"{url}/{resource_type}/{id}/_history", list(request.query_params.multi_items())
-        )
-        result = services.history.history(
-            url,
-            link,
+            context.link_builder(path, list(request.query_params.multi_items())),
             resource_type=resource_type,
             id=id,
             since=context.since(request),
@@ -66,5 +34,17 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
             cursor=request.query_params.get("_cursor"),
         )
         return json_response(result, indent=pretty(request))
+
+    @router.get("/_history")
+    async def history_system(request: Request) -> Response:
+        return respond(request)
+
+    @router.get("/{resource_type}/_history")
+    async def history_type(request: Request, resource_type: str) -> Response:
+        return respond(request, resource_type)
+
+    @router.get("/{resource_type}/{id}/_history")
+    async def history_instance(request: Request, resource_type: str, id: str) -> Response:
+        return respond(request, resource_type, id)
 
     return router

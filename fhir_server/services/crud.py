@@ -56,7 +56,7 @@ class ResourceService:
     def read(self, resource_type: str, id: str) -> StoredResource:
         stored = self._store.read(resource_type, id)
         if stored is None:
-            raise _not_found(resource_type, id)
+            raise not_found(resource_type, id)
         if stored.deleted:
             raise FhirError.of(
                 410,
@@ -70,7 +70,7 @@ class ResourceService:
         stored = self._store.vread(resource_type, id, version)
         if stored is None:
             if self._store.read(resource_type, id) is None:
-                raise _not_found(resource_type, id)
+                raise not_found(resource_type, id)
             raise FhirError.of(
                 404,
                 "not-found",
@@ -161,7 +161,7 @@ class ResourceService:
         with self._store.unit_of_work() as uow:
             current = uow.read(resource_type, id)
             if current is None or current.deleted:
-                raise _not_found(resource_type, id)
+                raise not_found(resource_type, id)
             if if_match is not None and if_match != current.version:
                 raise VersionConflict(resource_type, id, if_match, current.version)
             patched = _apply_patch(loads(current.body), operations)
@@ -219,7 +219,8 @@ class ResourceService:
         return uow.read(condition.resource_type, ids[0])
 
 
-def _not_found(resource_type: str, id: str) -> FhirError:
+def not_found(resource_type: str, id: str) -> FhirError:
+    """404 for a resource that was never created."""
     return FhirError.of(
         404, "not-found", f"{resource_type}/{id} is not known", f"Không tìm thấy {resource_type}/{id}"
     )

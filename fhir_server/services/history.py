@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
-from fhir_server.model.outcome import FhirError
+from fhir_server.services.crud import not_found
 from fhir_server.storage.base import HistoryQuery, Store, StoredResource
 from fhir_server.types import JsonResource
 
@@ -32,9 +32,7 @@ class HistoryService:
     ) -> JsonResource:
         """`link(cursor)` gives the URL of the page that starts at `cursor` (None: the first page)."""
         if resource_type and id and self._store.read(resource_type, id) is None:
-            raise FhirError.of(
-                404, "not-found", f"{resource_type}/{id} is not known", f"Không tìm thấy {resource_type}/{id}"
-            )
+            raise not_found(resource_type, id)
         page_size = min(count if count is not None else self._default_count, self._max_count)
         page = self._store.history(
             HistoryQuery(resource_type=resource_type, id=id, since=since, count=page_size, cursor=cursor)
