@@ -41,16 +41,19 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store or open_store(settings.database_url, clock)
     default_tz = ZoneInfo(settings.default_timezone)
     registry = definitions.search_params
+    extractor = Extractor(registry, default_tz)
     return Services(
         store=store,
         resources=ResourceService(
             store,
             Validator(definitions.validation, definitions.resource_types),
-            Extractor(registry, default_tz),
+            extractor,
             Conditions(registry, default_tz),
         ),
         history=HistoryService(store, settings.max_count, settings.history_count),
-        search=SearchService(store, registry, default_tz, settings.max_count, settings.default_count),
+        search=SearchService(
+            store, registry, default_tz, settings.max_count, settings.default_count, extractor=extractor
+        ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from fhir_server.api.responses import (
     write_response,
 )
 from fhir_server.model.bundle import etag
+from fhir_server.model.outcome import FhirError
 from fhir_server.services.container import Services
 from fhir_server.settings import Settings
 
@@ -42,6 +44,25 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     def start(request: Request, resource_type: str) -> str:
         return context.begin(request, settings, resource_type, types)
 
+    def search_response(
+        request: Request, url: str, resource_type: str, params: list[tuple[str, str]]
+    ) -> Response:
+        result = services.search.search(
+            resource_type,
+            params,
+            url,
+            context.search_link(f"{url}/{resource_type}"),
+            strict=prefer_strict(request),
+        )
+        return json_response(result, indent=pretty(request))
+
+    # Before the /{resource_type}/{id} routes, so that "_search" is never taken for an id.
+    @router.post("/{resource_type}/_search")
+    async def search_by_post(request: Request, resource_type: str) -> Response:
+        url = start(request, resource_type)
+        form = await read_form(request, limit)
+        return search_response(request, url, resource_type, [*request.query_params.multi_items(), *form])
+
     @router.get("/{resource_type}/{id}/_history/{version}")
     async def vread(request: Request, resource_type: str, id: str, version: str) -> Response:
         start(request, resource_type)
@@ -61,15 +82,7 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     @router.get("/{resource_type}")
     async def search(request: Request, resource_type: str) -> Response:
         url = start(request, resource_type)
-        params = list(request.query_params.multi_items())
-        result = services.search.search(
-            resource_type,
-            params,
-            url,
-            context.search_link(f"{url}/{resource_type}"),
-            strict=prefer_strict(request),
-        )
-        return json_response(result, indent=pretty(request))
+        return search_response(request, url, resource_type, list(request.query_params.multi_items()))
 
     @router.post("/{resource_type}")
     async def create(request: Request, resource_type: str) -> Response:
@@ -129,3 +142,28 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         return Response(status_code=204, headers=headers)
 
     return router
+
+
+async def read_form(request: Request, limit: int) -> list[tuple[str, str]]:
+    """The name/value pairs of an application/x-www-form-urlencoded body (POST _search)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/x-www-form-urlencoded":
+        raise FhirError.of(
+            415,
+            "not-supported",
+            f"Content-Type {media} is not supported for _search; send application/x-www-form-urlencoded",
+            f"Không hỗ trợ kiểu nội dung {media} cho _search; hãy gửi application/x-www-form-urlencoded",
+        )
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise FhirError.of(
+                413, "too-costly", f"The body exceeds {limit} bytes", f"Nội dung vượt quá {limit} byte"
+            )
+    try:
+        return parse_qsl(bytes(data).decode(), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as exc:
+        raise FhirError.of(
+            400, "invalid", "The form body is not UTF-8", "Nội dung biểu mẫu không phải UTF-8"
+        ) from exc

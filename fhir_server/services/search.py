@@ -1,18 +1,59 @@
-"""Type-level search returning `searchset` Bundles (the search issue extends this: includes, sorting,
-_summary/_elements, cursors)."""
+"""Type-level search returning `searchset` Bundles, with the result parameters `_include`/`_revinclude`
+(services.includes), `_summary=count|data`, `_elements` (model.elements) and `_total`.
+
+`_summary=true|text` need the summary flags and cardinalities of the StructureDefinitions: not supported
+yet (400 in strict mode, ignored otherwise). `_total=none` skips counting; the next link is then found by
+reading one match more than the page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 
 from fhir_server.definitions.registry import SearchParamRegistry
 from fhir_server.model.bundle import BundleEntry, bundle
+from fhir_server.model.elements import parse_elements, select_elements, without_text
+from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
+from fhir_server.search.extract import Extractor
 from fhir_server.search.parse import parse_search
-from fhir_server.storage.base import Store
+from fhir_server.services.includes import Includer, parse_includes
+from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
+
+
+@dataclass(frozen=True, slots=True)
+class _Results:
+    summary: str  # "false", "count" or "data"
+    total: bool  # count the matches
+    elements: frozenset[str]
+    ignored: tuple[tuple[str, str], ...]
+
+
+def _results(params: Sequence[tuple[str, str]], resource_type: str, *, strict: bool) -> _Results:
+    summary, total, elements, ignored = "false", True, [], []
+    for name, raw in params:
+        if name == "_summary" and raw in ("true", "text"):
+            if strict:
+                en, vi = f"_summary={raw} is not supported yet", f"Chưa hỗ trợ _summary={raw}"
+                raise FhirError.of(400, "not-supported", en, vi, name)
+            ignored.append((name, raw))
+        elif name == "_summary":
+            if raw not in ("false", "count", "data"):
+                en, vi = f"Unknown _summary value '{raw}'", f"Giá trị _summary không hợp lệ '{raw}'"
+                raise FhirError.of(400, "invalid", en, vi, name)
+            summary = raw
+        elif name == "_total":
+            if raw not in ("none", "estimate", "accurate"):
+                en, vi = f"Unknown _total value '{raw}'", f"Giá trị _total không hợp lệ '{raw}'"
+                raise FhirError.of(400, "invalid", en, vi, name)
+            total = raw != "none"
+        elif name == "_elements":
+            elements.append(raw)
+    return _Results(
+        summary, total or summary == "count", parse_elements(elements, resource_type), tuple(ignored)
+    )
 
 
 class SearchService:
@@ -23,8 +64,11 @@ class SearchService:
         default_tz: tzinfo,
         max_count: int,
         default_count: int,
+        *,
+        extractor: Extractor,
     ) -> None:
         self._store = store
+        self._includer = Includer(store, extractor)
         self._registry = registry
         self._default_tz = default_tz
         self._max_count = max_count
@@ -50,10 +94,16 @@ class SearchService:
                 400, "invalid", "_count must not be negative", "_count không được âm", "_count"
             )
         request = replace(request, count=min(count, self._max_count))
-        page = self._store.search(request, with_total=True)
-        # _sort is parsed but not applied yet (the search issue adds sorting): keep it out of the self link.
-        dropped = {*parsed.ignored, "_offset", "_count", "_sort"}
+        results = _results(parsed.result_params, resource_type, strict=strict)
+        specs, bad_includes = parse_includes(parsed.result_params, self._registry, strict=strict)
+        fetched = request.count + (0 if results.total else 1)  # one more: is there a next page?
+        fetched = 0 if results.summary == "count" else fetched
+        page = self._store.search(replace(request, count=fetched), with_total=results.total)
+        matches = page.resources[: request.count]
+        more = len(page.resources) > request.count
+        dropped = {*parsed.ignored, "_offset", "_count"}
         kept = [(n, v) for n, v in params if n not in dropped]
+        kept = [p for p in kept if p not in (*bad_includes, *results.ignored)]
         page_params = [*kept, ("_count", str(request.count))]
         links = [
             (
@@ -62,12 +112,25 @@ class SearchService:
             )
         ]
         if page.total is not None and request.offset + request.count < page.total and request.count > 0:
+            more = results.summary != "count"
+        if more:
             links.append(("next", link([*page_params, ("_offset", str(request.offset + request.count))])))
         if request.offset > 0:
             previous = max(request.offset - request.count, 0)
             links.append(("previous", link([*page_params, ("_offset", str(previous))])))
-        entries = (
-            BundleEntry(full_url=f"{base_url}/{r.resource_type}/{r.id}", body=r.body, search_mode="match")
-            for r in page.resources
-        )
+        included = self._includer.included(matches, specs, base_url) if specs else []
+        entries = [
+            *(self._entry(r, base_url, "match", results) for r in matches),
+            *(self._entry(r, base_url, "include", replace(results, elements=frozenset())) for r in included),
+        ]
         return bundle("searchset", entries, total=page.total, links=links)
+
+    @staticmethod
+    def _entry(resource: StoredResource, base_url: str, mode: str, results: _Results) -> BundleEntry:
+        body = resource.body
+        if results.elements or results.summary == "data":
+            parsed: JsonResource = loads(body)
+            parsed = select_elements(parsed, results.elements) if results.elements else parsed
+            body = dumps(without_text(parsed) if results.summary == "data" else parsed)
+        url = f"{base_url}/{resource.resource_type}/{resource.id}"
+        return BundleEntry(full_url=url, body=body, search_mode=mode)

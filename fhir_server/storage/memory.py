@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
 from fhir_server.search.request import SearchRequest
+from fhir_server.search.sorting import sort_key
 from fhir_server.storage.base import (
     HistoryPage,
     HistoryQuery,
@@ -178,11 +179,15 @@ class _MemoryUnitOfWork:
 
 
 def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:
-    return [
-        entry.stored
+    found = [
+        (entry.stored, entry.index)
         for (resource_type, id), entry in current.items()
         if resource_type == request.resource_type
         and entry.index is not None
         and not entry.stored.deleted
         and matches(request, id, to_us(entry.stored.last_updated), entry.index)
     ]
+    if request.sort:
+        # A stable sort: ties keep creation order, like the SQL backends' final ORDER BY rid.
+        found.sort(key=lambda f: sort_key(f[1], f[0].id, to_us(f[0].last_updated), request.sort))
+    return [stored for stored, _ in found]

@@ -2,15 +2,18 @@
 its values. Each criterion becomes `r.rid IN (SELECT rid FROM idx_<kind> WHERE pid = ... AND ...)`, one
 SELECT per value, so that SQLite can drive the search from the (pid, value) index (schema.py).
 
-Results come in surrogate-key order (creation order), which is stable under concurrent writes.
-`_sort` is not applied yet (the service leaves it out of the self link).
+Results come in `_sort` order, then surrogate-key order (creation order), which is stable under
+concurrent writes. Each sort key is a correlated subquery over the resource's own index rows (one rowid
+range, schema.py) with the tiers of `search.sorting`, the oracle; the page is chosen on rids and sort
+values alone, and only its rows are joined with their bodies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fhir_server.search.request import Criterion, DateQuery, SearchRequest, TokenQuery
+from fhir_server.search.request import Criterion, DateQuery, SearchRequest, SortKey, TokenQuery
+from fhir_server.search.sorting import TOKEN_SEPARATOR
 from fhir_server.storage.sqlite.predicates import (
     PREDICATES,
     Params,
@@ -19,7 +22,7 @@ from fhir_server.storage.sqlite.predicates import (
     range_predicate,
 )
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM
-from fhir_server.storage.sqlite.schema import INDEX_KINDS
+from fhir_server.storage.sqlite.schema import INDEX_KINDS, ROW_BITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +44,83 @@ def where(request: SearchRequest) -> Predicate:
 
 def ids_statement(request: SearchRequest, limit: int) -> Statement:
     sql, params = where(request)
-    return Statement(f"SELECT r.id FROM resources r WHERE {sql} ORDER BY r.rid LIMIT ?", (*params, limit))
+    values, value_params = _sort_values(request)
+    order = "".join(f"{_direction(value, key)}, " for value, key in zip(values, request.sort, strict=True))
+    return Statement(
+        f"SELECT r.id FROM resources r WHERE {sql} ORDER BY {order}r.rid LIMIT ?",
+        (*params, *value_params, limit),
+    )
 
 
 def page_statement(request: SearchRequest) -> Statement:
     sql, params = where(request)
+    window = (max(request.count, 0), max(request.offset, 0))
+    if not request.sort:
+        return Statement(
+            f"SELECT {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {sql} ORDER BY r.rid LIMIT ? OFFSET ?",
+            (*params, *window),
+        )
+    # The page is picked on (rid, sort values) only; the bodies of its rows alone are read afterwards.
+    values, value_params = _sort_values(request)
+    columns = "".join(f", {value} AS s{n}" for n, value in enumerate(values))
+    inner = "".join(f"{_direction(f's{n}', key)}, " for n, key in enumerate(request.sort))
+    outer = "".join(f"{_direction(f'p.s{n}', key)}, " for n, key in enumerate(request.sort))
     return Statement(
-        f"SELECT {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {sql} ORDER BY r.rid LIMIT ? OFFSET ?",
-        (*params, max(request.count, 0), max(request.offset, 0)),
+        f"SELECT {CURRENT_COLUMNS} FROM (SELECT r.rid AS rid{columns} FROM resources r WHERE {sql}"
+        f" ORDER BY {inner}r.rid LIMIT ? OFFSET ?) p"
+        f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
+        (*value_params, *params, *window),
     )
 
 
 def total_statement(request: SearchRequest) -> Statement:
     sql, params = where(request)
     return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
+
+
+# The tiers of `search.sorting.sort_values` in its order: (kinds, condition, column ascending, descending).
+_TOKEN_TEXT = f"k1 || char({ord(TOKEN_SEPARATOR)}) || coalesce(k2, '')"
+_SORT_TIERS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
+    (("date",), "", "k1", "k2"),
+    (("reference",), " AND k2 IS NOT NULL", "k1", "k1"),  # id rows: the target id
+    (("reference",), " AND k2 IS NULL", "k1", "k1"),  # url rows
+    (("string", "number", "quantity", "uri"), "", "k1", "k1"),
+    (("token",), " AND k1 IS NOT NULL", _TOKEN_TEXT, _TOKEN_TEXT),
+)
+
+
+def _sort_value(resource_type: str, key: SortKey) -> Predicate:
+    """The value that `key` compares for resource `r`, NULL when it has none."""
+    if key.param == "_id":
+        return "r.id", ()
+    if key.param == "_lastUpdated":
+        return "r.last_updated", ()
+    aggregate = "max" if key.descending else "min"
+    tiers: list[str] = []
+    params: list[object] = []
+    for kinds, condition, ascending, descending in _SORT_TIERS:
+        codes = ", ".join(str(INDEX_KINDS[kind][0]) for kind in kinds)
+        pids = f"SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind IN ({codes})"
+        column = descending if key.descending else ascending
+        # The uncorrelated EXISTS runs once: a tier the parameter has no rows of costs nothing per resource.
+        # NOT INDEXED: seek the resource's rowid range, not every row of the parameter.
+        tiers.append(
+            f"CASE WHEN EXISTS ({pids}) THEN (SELECT {aggregate}({column}) FROM idx NOT INDEXED"
+            f" WHERE entry >= r.rid << {ROW_BITS} AND entry < (r.rid + 1) << {ROW_BITS}"
+            f" AND pid IN ({pids}){condition}) END"
+        )
+        params += [resource_type, key.param, resource_type, key.param]
+    # coalesce() stops at the first tier with a value.
+    return f"coalesce({', '.join(tiers)})", tuple(params)
+
+
+def _sort_values(request: SearchRequest) -> tuple[list[str], Params]:
+    values = [_sort_value(request.resource_type, key) for key in request.sort]
+    return [sql for sql, _ in values], tuple(p for _, bound in values for p in bound)
+
+
+def _direction(value: str, key: SortKey) -> str:
+    return f"{value} {'DESC' if key.descending else 'ASC'} NULLS LAST"
 
 
 def _criterion(resource_type: str, criterion: Criterion) -> Predicate:

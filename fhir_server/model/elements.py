@@ -1,0 +1,59 @@
+"""Subsetting a resource for `_elements` and `_summary=data` (FHIR search §3.1.1.5.8-9). Pure.
+
+A subsetted resource carries the `SUBSETTED` tag so that nobody takes it for the whole record. Not done
+here: the mandatory elements `_elements` SHOULD keep, and `_summary=true|text`, which both need the
+cardinalities and summary flags of the StructureDefinitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Final
+
+from fhir_server.types import JsonResource
+
+SUBSETTED: Final[dict[str, str]] = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "SUBSETTED",
+    "display": "Resource encoded in summary mode",
+}
+ALWAYS_KEPT: Final = frozenset({"resourceType", "id", "meta"})
+
+
+def parse_elements(raw_values: Collection[str], resource_type: str) -> frozenset[str]:
+    """Element names from one or more `_elements` values; `Type.name` is accepted for the searched type."""
+    names: set[str] = set()
+    for raw in raw_values:
+        for item in raw.split(","):
+            name = item.strip()
+            prefix, dot, rest = name.partition(".")
+            if dot and prefix == resource_type:
+                name = rest
+            if name:
+                names.add(name)
+    return frozenset(names)
+
+
+def select_elements(resource: JsonResource, elements: Collection[str]) -> JsonResource:
+    """Only the given top-level elements (and their `_name` primitive extensions), plus resourceType,
+    id and meta, tagged SUBSETTED."""
+    wanted = {*elements, *ALWAYS_KEPT}
+    kept = {k: v for k, v in resource.items() if k in wanted or (k.startswith("_") and k[1:] in wanted)}
+    return mark_subsetted(kept)
+
+
+def without_text(resource: JsonResource) -> JsonResource:
+    """`_summary=data`: everything but the narrative, tagged SUBSETTED."""
+    return mark_subsetted({k: v for k, v in resource.items() if k != "text"})
+
+
+def mark_subsetted(resource: JsonResource) -> JsonResource:
+    """A copy with SUBSETTED in meta.tag (once); the input is not changed."""
+    meta: dict[str, Any] = dict(resource.get("meta") or {})
+    tags = list(meta.get("tag") or [])
+    if not any(t.get("system") == SUBSETTED["system"] and t.get("code") == "SUBSETTED" for t in tags):
+        tags.append(dict(SUBSETTED))
+    meta["tag"] = tags
+    result = {**resource, "meta": meta}
+    head: dict[str, Any] = {k: result[k] for k in ("resourceType", "id", "meta") if k in result}
+    return {**head, **{k: v for k, v in result.items() if k not in head}}

@@ -1,0 +1,72 @@
+"""`_sort` on index values: the sort key of one resource, which the memory backend sorts by and the SQL
+backends reproduce (storage/sqlite/query.py).
+
+FHIR: a resource with several values for a sort parameter sorts by its lowest value ascending and its
+highest descending; a resource with no value sorts last either way; ties keep creation order (the caller
+sorts stably). A sort key names a parameter but not its type, so the values are taken by tier, the first
+tier with a value wins: dates (low ascending, high descending); reference target ids, else reference urls;
+strings (normalized), numbers and quantities (value), uris; and last tokens (code, then system), which a
+reference parameter also has for `Reference.identifier`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fhir_server.search.index import IndexValues
+from fhir_server.search.request import SortKey
+
+# Joins a token's code and system into one comparable text: below every character a FHIR string holds.
+TOKEN_SEPARATOR = "\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class _Descending:
+    """Reverses the order of the value it wraps."""
+
+    value: Any
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.value < self.value)
+
+
+def sort_values(index: IndexValues, param: str, descending: bool) -> Sequence[object]:
+    """The values of `param` that `_sort` compares, from the first tier that has any."""
+    dates = [v.high if descending else v.low for v in index.dates if v.param == param]
+    references = [v for v in index.references if v.param == param]
+    tiers: list[list[Any]] = [
+        dates,
+        [v.target_id for v in references if v.target_id is not None],
+        [v.url for v in references if v.target_id is None],
+        [v.normalized for v in index.strings if v.param == param]
+        + [v.value for v in index.numbers if v.param == param]
+        + [v.value for v in index.quantities if v.param == param]
+        + [v.uri for v in index.uris if v.param == param],
+        [
+            v.code + TOKEN_SEPARATOR + (v.system or "")
+            for v in index.tokens
+            if v.param == param and v.code is not None
+        ],
+    ]
+    return next((tier for tier in tiers if tier), [])
+
+
+def sort_key(index: IndexValues, id: str, last_updated: int, keys: Sequence[SortKey]) -> tuple[object, ...]:
+    """A key ordering resources by `keys` (`last_updated` in microseconds): compare with `<`, sort stably."""
+    parts: list[tuple[object, ...]] = []
+    for key in keys:
+        if key.param == "_id":
+            values: Sequence[object] = [id]
+        elif key.param == "_lastUpdated":
+            values = [last_updated]
+        else:
+            values = sort_values(index, key.param, key.descending)
+        if not values:
+            parts.append((1,))  # missing: last in both directions
+        elif key.descending:
+            parts.append((0, _Descending(max(values))))  # type: ignore[type-var]
+        else:
+            parts.append((0, min(values)))  # type: ignore[type-var]
+    return tuple(parts)
