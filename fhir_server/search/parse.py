@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from fhir_server.definitions.registry import SearchParamDef, SearchParamRegistry
+from fhir_server.definitions.registry import ParamType, SearchParamDef, SearchParamRegistry
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.query_values import (
     date_value,
@@ -45,6 +45,7 @@ RESULT_PARAMETERS = frozenset(
     }
 )
 NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_has", "_filter", "_type"})
+_SPECIAL_SORT: dict[str, ParamType] = {"_id": "token", "_lastUpdated": "date"}
 _MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"exact", "contains", "missing"}),
     "token": frozenset({"not", "text", "missing"}),
@@ -164,8 +165,12 @@ class _Parser:
         keys, unknown = [], []
         for item in (v.strip() for v in raw.split(",")):
             code = item.lstrip("-")
-            if code in ("_id", "_lastUpdated") or (code in self.params and code not in NOT_SUPPORTED):
-                keys.append(SortKey(code, item.startswith("-")))
+            descending = item.startswith("-")
+            if code in _SPECIAL_SORT:
+                keys.append(SortKey(code, descending, _SPECIAL_SORT[code]))
+            elif code in self.params and code not in NOT_SUPPORTED:
+                definition = self.params[code]
+                keys.append(SortKey(definition.index_code or code, descending, definition.type))
             elif code:
                 unknown.append(code)
         if unknown and (self.strict or not keys):

@@ -79,6 +79,7 @@ class Criterion:
 class SortKey:
     param: str
     descending: bool
+    type: ParamType  # of the SearchParameter; `_id` is a token, `_lastUpdated` a date
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,8 @@ backends reproduce (storage/sqlite/query.py).
 
 FHIR: a resource with several values for a sort parameter sorts by its lowest value ascending and its
 highest descending; a resource with no value sorts last either way; ties keep creation order (the caller
-sorts stably). A sort key names a parameter but not its type, so the values are taken by tier, the first
-tier with a value wins: dates (low ascending, high descending); reference target ids, else reference urls;
-strings (normalized), numbers and quantities (value), uris; and last tokens (code, then system), which a
-reference parameter also has for `Reference.identifier`.
+sorts stably). Values by parameter type: dates low ascending, high descending; references the target id,
+else the reference as written; strings folded; numbers and quantities their value; tokens code, then system.
 """
 
 from __future__ import annotations
@@ -32,25 +30,28 @@ class _Descending:
         return bool(other.value < self.value)
 
 
-def sort_values(index: IndexValues, param: str, descending: bool) -> Sequence[object]:
-    """The values of `param` that `_sort` compares, from the first tier that has any."""
-    dates = [v.high if descending else v.low for v in index.dates if v.param == param]
-    references = [v for v in index.references if v.param == param]
-    tiers: list[list[Any]] = [
-        dates,
-        [v.target_id for v in references if v.target_id is not None],
-        [v.url for v in references if v.target_id is None],
-        [v.normalized for v in index.strings if v.param == param]
-        + [v.value for v in index.numbers if v.param == param]
-        + [v.value for v in index.quantities if v.param == param]
-        + [v.uri for v in index.uris if v.param == param],
-        [
+def sort_values(index: IndexValues, key: SortKey) -> Sequence[object]:
+    """The values of `key.param` that `_sort` compares, read from the rows of its parameter type."""
+    param = key.param
+    if key.type == "date":
+        return [v.high if key.descending else v.low for v in index.dates if v.param == param]
+    if key.type == "reference":  # the target id when there is one, else the reference as written
+        references = [v for v in index.references if v.param == param]
+        ids = [v.target_id for v in references if v.target_id is not None]
+        return ids or [v.url for v in references]
+    if key.type == "token":
+        return [
             v.code + TOKEN_SEPARATOR + (v.system or "")
             for v in index.tokens
             if v.param == param and v.code is not None
-        ],
-    ]
-    return next((tier for tier in tiers if tier), [])
+        ]
+    rows: dict[str, list[Any]] = {
+        "string": [v.normalized for v in index.strings if v.param == param],
+        "number": [v.value for v in index.numbers if v.param == param],
+        "quantity": [v.value for v in index.quantities if v.param == param],
+        "uri": [v.uri for v in index.uris if v.param == param],
+    }
+    return rows.get(key.type, [])
 
 
 def sort_key(index: IndexValues, id: str, last_updated: int, keys: Sequence[SortKey]) -> tuple[object, ...]:
@@ -62,7 +63,7 @@ def sort_key(index: IndexValues, id: str, last_updated: int, keys: Sequence[Sort
         elif key.param == "_lastUpdated":
             values = [last_updated]
         else:
-            values = sort_values(index, key.param, key.descending)
+            values = sort_values(index, key)
         if not values:
             parts.append((1,))  # missing: last in both directions
         elif key.descending:

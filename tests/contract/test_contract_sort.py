@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from fhir_server.definitions.registry import ParamType
 from fhir_server.search.index import (
     DateValue,
     IndexValues,
@@ -16,6 +17,16 @@ from fhir_server.search.request import SearchRequest, SortKey
 from fhir_server.storage.base import Store
 from fhir_server.storage.versioning import to_us
 from tests.contract.conftest import FakeClock, patient, put
+
+TYPES: dict[str, ParamType] = {
+    "family": "string",
+    "birthdate": "date",
+    "gender": "token",
+    "general-practitioner": "reference",
+    "length": "number",
+    "_id": "token",
+    "_lastUpdated": "date",
+}
 
 
 def us(year: int, month: int = 1, day: int = 1) -> int:
@@ -37,7 +48,7 @@ def seed(store: Store, **indexes: IndexValues) -> None:
 
 def sorted_ids(store: Store, *keys: str, count: int = 100, offset: int = 0) -> list[str]:
     """Ids in `_sort` order (keys as in the query: `-param` descending), the same from search_ids."""
-    sort = tuple(SortKey(k.lstrip("-"), k.startswith("-")) for k in keys)
+    sort = tuple(SortKey(k.lstrip("-"), k.startswith("-"), TYPES[k.lstrip("-")]) for k in keys)
     request = SearchRequest("Patient", (), sort, count=count, offset=offset)
     found = [r.id for r in store.search(request, with_total=False).resources]
     if offset == 0:
@@ -124,15 +135,14 @@ def test_reference_target_id_then_url_and_number(store: Store) -> None:
         store,
         url=IndexValues(references=(ref(None, None, "http://example.org/x"),)),
         b=IndexValues(references=(ref("Practitioner", "b", "Practitioner/b"),)),
-        # A reference parameter also has token rows for Reference.identifier: used only without a reference
-        # (then the identifier's value sorts among the target ids).
+        # A reference parameter also has token rows for Reference.identifier; they do not sort it.
         ident=IndexValues(tokens=(TokenValue("general-practitioner", "urn:s", "0"),)),
         a=IndexValues(
             references=(ref("Practitioner", "a", "http://other.org/fhir/Practitioner/a"),),
             tokens=(TokenValue("general-practitioner", "urn:s", "zz"),),
         ),
     )
-    assert sorted_ids(store, "general-practitioner") == ["ident", "a", "b", "url"]
+    assert sorted_ids(store, "general-practitioner") == ["a", "b", "url", "ident"]
     assert sorted_ids(store, "-general-practitioner") == ["url", "b", "a", "ident"]
 
 

@@ -78,15 +78,18 @@ def total_statement(request: SearchRequest) -> Statement:
     return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
 
 
-# The tiers of `search.sorting.sort_values` in its order: (kinds, condition, column ascending, descending).
+# What `search.sorting.sort_values` compares, by parameter type: (IR kind, condition, column ascending,
+# column descending), first tier with a value wins.
 _TOKEN_TEXT = f"k1 || char({ord(TOKEN_SEPARATOR)}) || coalesce(k2, '')"
-_SORT_TIERS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
-    (("date",), "", "k1", "k2"),
-    (("reference",), " AND k2 IS NOT NULL", "k1", "k1"),  # id rows: the target id
-    (("reference",), " AND k2 IS NULL", "k1", "k1"),  # url rows
-    (("string", "number", "quantity", "uri"), "", "k1", "k1"),
-    (("token",), " AND k1 IS NOT NULL", _TOKEN_TEXT, _TOKEN_TEXT),
-)
+_SORT_TIERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "date": (("date", "", "k1", "k2"),),
+    "reference": (
+        ("reference", " AND k2 IS NOT NULL", "k1", "k1"),  # id rows: the target id
+        ("reference", " AND k2 IS NULL", "k1", "k1"),  # url rows
+    ),
+    "token": (("token", " AND k1 IS NOT NULL", _TOKEN_TEXT, _TOKEN_TEXT),),
+    **{kind: ((kind, "", "k1", "k1"),) for kind in ("string", "number", "quantity", "uri")},
+}
 
 
 def _sort_value(resource_type: str, key: SortKey) -> Predicate:
@@ -98,20 +101,20 @@ def _sort_value(resource_type: str, key: SortKey) -> Predicate:
     aggregate = "max" if key.descending else "min"
     tiers: list[str] = []
     params: list[object] = []
-    for kinds, condition, ascending, descending in _SORT_TIERS:
-        codes = ", ".join(str(INDEX_KINDS[kind][0]) for kind in kinds)
-        pids = f"SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind IN ({codes})"
+    for kind, condition, ascending, descending in _SORT_TIERS.get(key.type, ()):
         column = descending if key.descending else ascending
-        # The uncorrelated EXISTS runs once: a tier the parameter has no rows of costs nothing per resource.
         # NOT INDEXED: seek the resource's rowid range, not every row of the parameter.
         tiers.append(
-            f"CASE WHEN EXISTS ({pids}) THEN (SELECT {aggregate}({column}) FROM idx NOT INDEXED"
+            f"(SELECT {aggregate}({column}) FROM idx NOT INDEXED"
             f" WHERE entry >= r.rid << {ROW_BITS} AND entry < (r.rid + 1) << {ROW_BITS}"
-            f" AND pid IN ({pids}){condition}) END"
+            f" AND pid = (SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind = ?)"
+            f"{condition})"
         )
-        params += [resource_type, key.param, resource_type, key.param]
+        params += [resource_type, key.param, INDEX_KINDS[kind][0]]
+    if not tiers:
+        return "NULL", ()
     # coalesce() stops at the first tier with a value.
-    return f"coalesce({', '.join(tiers)})", tuple(params)
+    return (f"coalesce({', '.join(tiers)})" if len(tiers) > 1 else tiers[0]), tuple(params)
 
 
 def _sort_values(request: SearchRequest) -> tuple[list[str], Params]:

@@ -78,7 +78,7 @@ def test_id_last_updated_count_offset_sort(parse: Parse) -> None:
         Criterion("_lastUpdated", "date", None, (DateQuery("ge", us(2024, 1, 1), us(2024, 2, 1)),)),
     )
     assert (parsed.request.count, parsed.request.offset) == (5, 10)
-    assert parsed.request.sort == (SortKey("date", True), SortKey("status", False))
+    assert parsed.request.sort == (SortKey("date", True, "date"), SortKey("status", False, "token"))
     assert parsed.ignored == () and parsed.result_params == ()
 
 
@@ -127,7 +127,7 @@ def test_count_and_offset_take_up_to_nine_ascii_digits(parse: Parse, value: str,
 
 def test_sort_by_unknown_parameter(parse: Parse) -> None:
     assert parse([("_sort", "nope")]).ignored == ("_sort",)
-    assert parse([("_sort", "nope,date")]).request.sort == (SortKey("date", False),)
+    assert parse([("_sort", "nope,date")]).request.sort == (SortKey("date", False, "date"),)
     assert error_of(lambda: parse([("_sort", "nope")], strict=True)).issues[0].code == "not-supported"
 
 
