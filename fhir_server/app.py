@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
-from fhir_server.api.resources import resource_router
+from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
 from fhir_server.definitions.loader import load_definitions
 from fhir_server.logs import AccessLog
@@ -20,6 +20,7 @@ from fhir_server.logs import configure as configure_logging
 from fhir_server.model.validator import Validator
 from fhir_server.search.extract import Extractor
 from fhir_server.services.capabilities import CapabilityService
+from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
@@ -52,7 +53,13 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         ),
         history=HistoryService(store, settings.max_count, settings.history_count),
         search=SearchService(
-            store, registry, default_tz, settings.max_count, settings.default_count, extractor=extractor
+            store,
+            registry,
+            default_tz,
+            settings.max_count,
+            settings.default_count,
+            extractor=extractor,
+            compartments=Compartments(definitions.compartments, store),
         ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,
@@ -80,6 +87,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
+    app.include_router(compartment_router(services, settings), prefix=settings.base_path)
+    app.include_router(system_search_router(services, settings), prefix=settings.base_path)
     app.add_middleware(InternalErrorGuard)
     app.add_middleware(AccessLog)
     return app

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fhir_server.api import context
-from fhir_server.api.negotiation import pretty, read_body
+from fhir_server.api.negotiation import pretty, read_body, response_format
 from fhir_server.api.responses import (
     body_response,
     json_response,
@@ -141,6 +141,52 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         headers = {"ETag": etag(deleted.version)} if deleted else {}
         return Response(status_code=204, headers=headers)
 
+    return router
+
+
+def compartment_router(services: Services, settings: Settings) -> APIRouter:
+    """`GET [base]/Patient/123/Immunization?...`. Included after the history router, which owns
+    `/{type}/{id}/_history`, so that `_history` is never taken for a compartment's resource type."""
+    router = APIRouter()
+    types = services.resource_types
+
+    @router.get("/{compartment_type}/{compartment_id}/{resource_type}")
+    async def compartment_search(
+        request: Request, compartment_type: str, compartment_id: str, resource_type: str
+    ) -> Response:
+        context.check_type(compartment_type, types)
+        url = context.begin(request, settings, resource_type, types)
+        result = services.search.compartment_search(
+            (compartment_type, compartment_id),
+            resource_type,
+            list(request.query_params.multi_items()),
+            url,
+            context.search_link(f"{url}/{compartment_type}/{compartment_id}/{resource_type}"),
+            strict=prefer_strict(request),
+        )
+        return json_response(result, indent=pretty(request))
+
+    return router
+
+
+def system_search_router(services: Services, settings: Settings) -> APIRouter:
+    """`GET [base]?_type=...` (and `[base]/`): registered on the base path itself."""
+    router = APIRouter()
+
+    async def system_search(request: Request) -> Response:
+        response_format(request)
+        url = context.base_url(request, settings)
+        result = services.search.system_search(
+            list(request.query_params.multi_items()),
+            url,
+            context.search_link(url),
+            strict=prefer_strict(request),
+        )
+        return json_response(result, indent=pretty(request))
+
+    router.add_api_route("/", system_search, methods=["GET"])
+    if settings.base_path:  # "" + "" is not a route; with a prefix, "/fhir" as well as "/fhir/"
+        router.add_api_route("", system_search, methods=["GET"])
     return router
 
 

@@ -5,6 +5,7 @@ Files under conformance/ (see conformance/README.md for their origin):
 - required-bindings.json    {type: {element path: [codes]}} for required bindings
 - reference-targets.json    {type: {element path: [target types]}}
 - search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
+- compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from fhir_server.definitions.registry import Definitions, ValidationDefinitions
+from fhir_server.definitions.registry import CompartmentRegistry, Definitions, ValidationDefinitions
 from fhir_server.definitions.search_parameters import build_search_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,16 @@ def _frozen_table(
     )
 
 
+def _compartments(conformance_dir: Path) -> CompartmentRegistry:
+    table: dict[str, MappingProxyType[str, tuple[str, ...]]] = {}
+    for path in sorted(conformance_dir.glob("compartment-*.json")):
+        definition = _read_json(path)
+        table[definition["code"]] = MappingProxyType(
+            {entry["code"]: tuple(entry["param"]) for entry in definition["resource"] if entry.get("param")}
+        )
+    return CompartmentRegistry(MappingProxyType(table))
+
+
 @cache
 def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
     """Load and freeze all definitions; cached because they never change while the process lives."""
@@ -54,4 +65,5 @@ def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
         resource_types=resource_types,
         search_params=build_search_registry(search_bundle, resource_types),
         validation=validation,
+        compartments=_compartments(conformance_dir),
     )

@@ -49,6 +49,18 @@ class ValidationDefinitions:
 
 
 @dataclass(frozen=True, slots=True)
+class CompartmentRegistry:
+    """The official R4 CompartmentDefinitions: compartment type (e.g. "Patient") -> resource type ->
+    the codes of the SearchParameters that put a resource of that type in the compartment (any of them)."""
+
+    by_compartment: Mapping[str, Mapping[str, tuple[str, ...]]]
+
+    def params(self, compartment_type: str, resource_type: str) -> tuple[str, ...]:
+        """() when `resource_type` is not in the compartment (or the compartment type is unknown)."""
+        return self.by_compartment.get(compartment_type, MappingProxyType({})).get(resource_type, ())
+
+
+@dataclass(frozen=True, slots=True)
 class Definitions:
     """Everything loaded from conformance/ (later also profiles/, terminology/, schedules/)."""
 
@@ -56,3 +68,4 @@ class Definitions:
     resource_types: frozenset[str]
     search_params: SearchParamRegistry
     validation: ValidationDefinitions
+    compartments: CompartmentRegistry

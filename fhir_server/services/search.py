@@ -18,7 +18,10 @@ from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.extract import Extractor
 from fhir_server.search.parse import parse_search
+from fhir_server.search.request import SearchRequest
+from fhir_server.services.compartments import Compartments
 from fhir_server.services.includes import Includer, parse_includes
+from fhir_server.services.system_search import SystemSearchLimits, system_search
 from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
@@ -66,8 +69,10 @@ class SearchService:
         default_count: int,
         *,
         extractor: Extractor,
+        compartments: Compartments | None = None,
     ) -> None:
         self._store = store
+        self._compartments = compartments
         self._includer = Includer(store, extractor)
         self._registry = registry
         self._default_tz = default_tz
@@ -84,6 +89,58 @@ class SearchService:
         strict: bool,
     ) -> JsonResource:
         """`link(params)` renders a URL for this search with the given query parameters."""
+        return self._search(resource_type, params, base_url, link, strict=strict)
+
+    def compartment_search(
+        self,
+        compartment: tuple[str, str],
+        resource_type: str,
+        params: Sequence[tuple[str, str]],
+        base_url: str,
+        link: Callable[[Sequence[tuple[str, str]]], str],
+        *,
+        strict: bool,
+    ) -> JsonResource:
+        """`GET [base]/Patient/123/Immunization?...`: a type search narrowed to the compartment
+        `compartment` = (type, id)."""
+        if self._compartments is None:
+            raise FhirError.of(
+                400, "not-supported", "Compartment search is not enabled", "Chưa bật tìm kiếm theo ngăn"
+            )
+        compartments = self._compartments
+        compartments.membership(*compartment, resource_type)  # 404/400 before parsing the parameters
+
+        def narrow(request: SearchRequest) -> SearchRequest:
+            return compartments.narrow(request, *compartment)
+
+        return self._search(resource_type, params, base_url, link, strict=strict, narrow=narrow)
+
+    def system_search(
+        self,
+        params: Sequence[tuple[str, str]],
+        base_url: str,
+        link: Callable[[Sequence[tuple[str, str]]], str],
+        *,
+        strict: bool,
+    ) -> JsonResource:
+        """`GET [base]?_type=A,B&...` (services.system_search)."""
+        return system_search(
+            self._store, self._registry, params, base_url=base_url, link=link, limits=self._limits(strict)
+        )
+
+    def _limits(self, strict: bool) -> SystemSearchLimits:
+        return SystemSearchLimits(self._default_tz, self._default_count, self._max_count, strict)
+
+    def _search(
+        self,
+        resource_type: str,
+        params: Sequence[tuple[str, str]],
+        base_url: str,
+        link: Callable[[Sequence[tuple[str, str]]], str],
+        *,
+        strict: bool,
+        narrow: Callable[[SearchRequest], SearchRequest] | None = None,
+    ) -> JsonResource:
         parsed = parse_search(
             resource_type, params, self._registry, strict=strict, default_tz=self._default_tz
         )
@@ -98,6 +155,8 @@ class SearchService:
         specs, bad_includes = parse_includes(parsed.result_params, self._registry, strict=strict)
         fetched = request.count + (0 if results.total else 1)  # one more: is there a next page?
         fetched = 0 if results.summary == "count" else fetched
+        if narrow is not None:
+            request = narrow(request)
         page = self._store.search(replace(request, count=fetched), with_total=results.total)
         matches = page.resources[: request.count]
         more = len(page.resources) > request.count

@@ -1,0 +1,79 @@
+"""Compartment membership (FHIR R4 §3.1.1.3 search, CompartmentDefinition): which resources of a type
+belong to e.g. `Patient/123`. Used by compartment search (`GET Patient/123/Immunization`) and, later, by
+SMART `patient/` scopes, which must narrow every search the same way.
+
+A resource is in the compartment when ANY of the compartment's parameters for its type refers to the
+compartment's focal resource. `SearchRequest` is an AND of criteria, so an OR across parameters is
+resolved here: with one parameter (most types, e.g. Immunization: `patient`) it is one more criterion;
+with several, the ids matching each parameter are collected (at most `max_members`) and the request is
+narrowed to `_id` in their union, so that sorting, paging and `_total` stay the backend's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fhir_server.definitions.registry import CompartmentRegistry
+from fhir_server.model.outcome import FhirError
+from fhir_server.search.request import Criterion, ReferenceQuery, SearchRequest, TokenQuery
+from fhir_server.storage.base import Store
+
+FOCAL = "{def}"  # a CompartmentDefinition's name for the focal resource itself (e.g. Encounter in Encounter)
+
+
+class Compartments:
+    def __init__(self, registry: CompartmentRegistry, store: Store, *, max_members: int = 500) -> None:
+        self._registry = registry
+        self._store = store
+        self._max_members = max_members  # bounds the `_id` list of a multi-parameter narrowing
+
+    def membership(
+        self, compartment_type: str, compartment_id: str, resource_type: str
+    ) -> tuple[Criterion, ...]:
+        """The alternative criteria (ORed) putting a `resource_type` in `compartment_type/compartment_id`."""
+        if compartment_type not in self._registry.by_compartment:
+            raise FhirError.of(
+                404,
+                "not-supported",
+                f"{compartment_type} is not a compartment type",
+                f"{compartment_type} không phải là một loại ngăn (compartment)",
+            )
+        params = self._registry.params(compartment_type, resource_type)
+        if not params:
+            raise FhirError.of(
+                400,
+                "not-supported",
+                f"{resource_type} is not in the {compartment_type} compartment",
+                f"{resource_type} không thuộc ngăn (compartment) {compartment_type}",
+            )
+        return tuple(_criterion(param, compartment_type, compartment_id) for param in params)
+
+    def narrow(self, request: SearchRequest, compartment_type: str, compartment_id: str) -> SearchRequest:
+        """`request` restricted to the compartment; sort, count and offset are kept."""
+        alternatives = self.membership(compartment_type, compartment_id, request.resource_type)
+        if len(alternatives) == 1:
+            return replace(request, criteria=(*request.criteria, alternatives[0]))
+        ids: dict[str, None] = {}  # insertion-ordered set
+        for alternative in alternatives:
+            probe = SearchRequest(
+                request.resource_type, (*request.criteria, alternative), count=self._max_members + 1
+            )
+            ids.update(dict.fromkeys(r.id for r in self._store.search(probe, with_total=False).resources))
+            if len(ids) > self._max_members:
+                raise FhirError.of(
+                    400,
+                    "too-costly",
+                    f"More than {self._max_members} {request.resource_type} resources match in this "
+                    "compartment; add search parameters to narrow the search",
+                    f"Có hơn {self._max_members} tài nguyên {request.resource_type} khớp trong ngăn này; "
+                    "hãy thêm tham số tìm kiếm để thu hẹp",
+                )
+        # No id is empty, so `_id=""` matches nothing: an empty union gives an empty result.
+        values = tuple(TokenQuery(None, id) for id in ids) or (TokenQuery(None, ""),)
+        return replace(request, criteria=(*request.criteria, Criterion("_id", "token", None, values)))
+
+
+def _criterion(param: str, compartment_type: str, compartment_id: str) -> Criterion:
+    if param == FOCAL:
+        return Criterion("_id", "token", None, (TokenQuery(None, compartment_id),))
+    return Criterion(param, "reference", None, (ReferenceQuery(compartment_type, compartment_id, None),))
