@@ -47,7 +47,11 @@ class CapabilityService:
                 {
                     "mode": "server",
                     "resource": [self._resource(rt) for rt in sorted(self._definitions.resource_types)],
-                    "interaction": [{"code": "history-system"}],
+                    "interaction": [{"code": "history-system"}, {"code": "search-system"}],
+                    "compartment": [
+                        f"http://hl7.org/fhir/CompartmentDefinition/{name.lower()}"
+                        for name in sorted(self._definitions.compartments.by_compartment)
+                    ],
                 }
             ],
         }

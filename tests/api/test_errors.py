@@ -92,6 +92,9 @@ def test_metadata_is_a_capability_statement(client: TestClient) -> None:
     assert {"read", "vread", "update", "patch", "delete", "create"} <= {
         i["code"] for i in immunization["interaction"]
     }
+    rest = statement["rest"][0]
+    assert {"history-system", "search-system"} <= {i["code"] for i in rest["interaction"]}
+    assert "http://hl7.org/fhir/CompartmentDefinition/patient" in rest["compartment"]
 
 
 def test_health_reports_the_store(client: TestClient) -> None:
