@@ -2,7 +2,10 @@
 
 AND across parameters (a repeated parameter is another criterion), OR within one (`a,b`). Result
 parameters (`_include`, `_summary`, ...) are set aside untouched for the services that apply them.
-Unknown parameters and modifiers, and those not supported yet (chains, `_has`, composite, `:of-type`,
+Chains (`patient.identifier=`, `subject:Patient.name=`, any depth) and reverse chains
+(`_has:Immunization:patient:vaccine-code=`, nestable) parse into `ChainQuery` / `HasQuery` values whose
+inner criterion is parsed against the other resource type by the same rules.
+Unknown parameters and modifiers, and those not supported yet (composite, `:of-type`,
 `:in`, `:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
 in `ignored`, so that the self link can leave them out (FHIR search §3.1.1.1). A malformed value
 (`date=notadate`, `_count=-1`, an unknown prefix) is a 400 `invalid` in both modes; the value syntax of
@@ -29,7 +32,16 @@ from fhir_server.search.query_values import (
     token_query,
     unescape,
 )
-from fhir_server.search.request import Criterion, QueryValue, SearchRequest, SortKey, TokenQuery, UriQuery
+from fhir_server.search.request import (
+    ChainQuery,
+    Criterion,
+    HasQuery,
+    QueryValue,
+    SearchRequest,
+    SortKey,
+    TokenQuery,
+    UriQuery,
+)
 
 RESULT_PARAMETERS = frozenset(
     {
@@ -44,7 +56,7 @@ RESULT_PARAMETERS = frozenset(
         "_containedType",
     }
 )
-NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_has", "_filter", "_type"})
+NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_filter", "_type"})
 _SPECIAL_SORT: dict[str, ParamType] = {"_id": "token", "_lastUpdated": "date"}
 _MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"exact", "contains", "missing"}),
@@ -74,6 +86,7 @@ class _Parser:
         base_url: str | None,
     ) -> None:
         self.resource_type = resource_type
+        self.registry = registry
         self.params = registry.for_type(resource_type)
         self.known_types = frozenset(registry.by_type)
         self.strict = strict
@@ -89,6 +102,11 @@ class _Parser:
     # -- one parameter -----------------------------------------------------------------------------
 
     def criterion(self, name: str, raw: str) -> Criterion | None:
+        if name.startswith("_has:"):
+            return self._has(name, raw)
+        head, dot, rest = name.partition(".")
+        if dot:
+            return self._chain(name, head, rest, raw)
         code, _, modifier = name.partition(":")
         if code == "_id":
             if modifier:
@@ -105,11 +123,10 @@ class _Parser:
                 "_lastUpdated", "date", None, tuple(date_value(name, v, self.tz) for v in self._values(raw))
             )
         definition = self.params.get(code)
-        if definition is None or code in NOT_SUPPORTED or "." in code:
-            what = "chained search" if "." in code else f"search parameter '{code}'"
+        if definition is None or code in NOT_SUPPORTED:
             self.unsupported(
                 name,
-                f"Unknown or unsupported {what} for {self.resource_type}",
+                f"Unknown or unsupported search parameter '{code}' for {self.resource_type}",
                 f"Không hỗ trợ tham số tìm kiếm '{code}' cho {self.resource_type}",
             )
             return None
@@ -131,6 +148,77 @@ class _Parser:
             return Criterion(stored, definition.type, "missing", (), missing=raw == "true")
         values = tuple(self._value(name, definition, modifier, v) for v in self._values(raw))
         return Criterion(stored, definition.type, modifier or None, values)
+
+    def _inner(self, resource_type: str, name: str, raw: str) -> Criterion | None:
+        """`name=raw` parsed for another resource type; its own lenient leftovers are not reported
+        (the caller reports the whole parameter)."""
+        inner = _Parser(resource_type, self.registry, self.strict, self.tz, self.base_url)
+        criterion = inner.criterion(name, raw)
+        if criterion is None or (not criterion.values and criterion.missing is None):
+            return None
+        return criterion
+
+    def _chain(self, name: str, head: str, rest: str, raw: str) -> Criterion | None:
+        """`ref[:Type].rest`: the targets of `ref` (or the one `:Type`) that know the first parameter of
+        `rest`, ORed when there are several (R4 targets are broad: Immunization.patient lists Group too,
+        and a reference's own type settles which one applies, so the OR never mixes types)."""
+        code, _, modifier = head.partition(":")
+        definition = self.params.get(code)
+        if definition is None or definition.type != "reference":
+            self.unsupported(
+                name,
+                f"'{code}' is not a reference parameter of {self.resource_type}: it cannot be chained",
+                f"'{code}' không phải tham số tham chiếu của {self.resource_type}: không thể nối chuỗi",
+            )
+            return None
+        targets = definition.targets or tuple(sorted(self.known_types))
+        if modifier:
+            targets = tuple(t for t in targets if t == modifier)
+        first = rest.partition(".")[0].partition(":")[0]
+        special = first in ("_id", "_lastUpdated") or rest.startswith("_has:")
+        candidates = [t for t in targets if special or first in self.registry.for_type(t)]
+        values: list[QueryValue] = []
+        for target in candidates:
+            inner = self._inner(target, rest, raw)
+            if inner is not None:
+                values.append(ChainQuery(target, inner))
+        if not values:
+            if candidates:  # the inner parameter was ignored (lenient)
+                self.ignored.append(name)
+                return None
+            self.unsupported(
+                name,
+                f"No target of '{head}' has a search parameter '{first}'",
+                f"Không đích nào của '{head}' có tham số tìm kiếm '{first}'",
+            )
+            return None
+        return Criterion(definition.index_code or code, "reference", None, tuple(values))
+
+    def _has(self, name: str, raw: str) -> Criterion | None:
+        """`_has:Type:ref:inner`: some `Type` resource matching `inner` refers here through `ref`."""
+        referring, ref, inner_name = [*name.split(":", 3), "", "", ""][1:4]
+        definition = self.registry.get(referring, ref)
+        if (
+            definition is None
+            or definition.type != "reference"
+            or not inner_name
+            or (definition.targets and self.resource_type not in definition.targets)
+        ):
+            self.unsupported(
+                name,
+                f"'{name}' does not name a reference parameter of a resource type that can refer to"
+                f" {self.resource_type}",
+                f"'{name}' không chỉ ra tham số tham chiếu của loại tài nguyên có thể tham chiếu đến"
+                f" {self.resource_type}",
+            )
+            return None
+        inner = self._inner(referring, inner_name, raw)
+        if inner is None:
+            self.ignored.append(name)
+            return None
+        return Criterion(
+            "_has", "reference", None, (HasQuery(referring, definition.index_code or ref, inner),)
+        )
 
     def _bad_modifier(self, name: str, code: str, modifier: str) -> None:
         self.unsupported(

@@ -61,14 +61,44 @@ class UriQuery:
     uri: str
 
 
-QueryValue = TokenQuery | StringQuery | DateQuery | ReferenceQuery | NumberQuery | QuantityQuery | UriQuery
+@dataclass(frozen=True, slots=True)
+class ChainQuery:
+    """`param.inner=v` / `param:Type.inner=v`: the reference points at a current `target_type` resource
+    that satisfies `inner` (itself possibly a chain). Used as a value of a reference criterion."""
+
+    target_type: str
+    inner: Criterion
+
+
+@dataclass(frozen=True, slots=True)
+class HasQuery:
+    """`_has:Referring:param:inner=v`: some current `referring_type` resource satisfying `inner` refers
+    to the searched resource through its reference parameter `reference_param` (its stored code).
+    Used as the value of a `_has` criterion."""
+
+    referring_type: str
+    reference_param: str
+    inner: Criterion
+
+
+QueryValue = (
+    TokenQuery
+    | StringQuery
+    | DateQuery
+    | ReferenceQuery
+    | NumberQuery
+    | QuantityQuery
+    | UriQuery
+    | ChainQuery
+    | HasQuery
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
     """One parameter in the query string: `param[:modifier]=v1,v2` (values are ORed)."""
 
-    param: str  # SearchParameter code, or "_id" / "_lastUpdated"
+    param: str  # SearchParameter code, or "_id" / "_lastUpdated" / "_has" (values: HasQuery)
     type: ParamType
     modifier: str | None
     values: tuple[QueryValue, ...]

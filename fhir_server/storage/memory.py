@@ -1,7 +1,8 @@
 """The in-memory backend: the reference implementation and test oracle of the storage contract.
 
 Plain dicts and lists, obviously correct rather than fast. Search delegates to `search.matcher`, the
-same in-memory matching the SQL backends are checked against. Nothing survives the process.
+same in-memory matching the SQL backends are checked against; chains and `_has` are first answered
+here by searching the other type, so that the matcher stays pure. Nothing survives the process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from dataclasses import dataclass
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
-from fhir_server.search.request import SearchRequest
+from fhir_server.search.request import (
+    ChainQuery,
+    Criterion,
+    HasQuery,
+    QueryValue,
+    ReferenceQuery,
+    SearchRequest,
+    TokenQuery,
+)
 from fhir_server.search.sorting import sort_key
 from fhir_server.storage.base import (
     HistoryPage,
@@ -179,6 +188,7 @@ class _MemoryUnitOfWork:
 
 
 def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:
+    request = _resolved(current, request)
     found = [
         (entry.stored, entry.index)
         for (resource_type, id), entry in current.items()
@@ -191,3 +201,38 @@ def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[Stor
         # A stable sort: ties keep creation order, like the SQL backends' final ORDER BY rid.
         found.sort(key=lambda f: sort_key(f[1], f[0].id, to_us(f[0].last_updated), request.sort))
     return [stored for stored, _ in found]
+
+
+def _resolved(current: dict[Key, _Current], request: SearchRequest) -> SearchRequest:
+    """Chains and `_has` answered by searching the other resource type here, then turned into the plain
+    reference / `_id` criteria that the (pure, one-resource) matcher understands."""
+    if not any(isinstance(v, ChainQuery | HasQuery) for c in request.criteria for v in c.values):
+        return request
+    criteria = tuple(_resolve_criterion(current, request.resource_type, c) for c in request.criteria)
+    return SearchRequest(request.resource_type, criteria, request.sort, request.count, request.offset)
+
+
+def _resolve_criterion(current: dict[Key, _Current], resource_type: str, criterion: Criterion) -> Criterion:
+    values: list[QueryValue] = []
+    has = False
+    for value in criterion.values:
+        if isinstance(value, ChainQuery):
+            targets = _matching(current, SearchRequest(value.target_type, (value.inner,)))
+            values += [ReferenceQuery(value.target_type, stored.id, None) for stored in targets]
+        elif isinstance(value, HasQuery):
+            has = True
+            referring = _matching(current, SearchRequest(value.referring_type, (value.inner,)))
+            values += [
+                TokenQuery(None, ref.target_id)
+                for stored in referring
+                if (index := current[(stored.resource_type, stored.id)].index) is not None
+                for ref in index.references
+                if ref.param == value.reference_param
+                and ref.target_type == resource_type
+                and ref.target_id is not None
+            ]
+        else:
+            values.append(value)
+    if has:  # a `_has` criterion: the ids of the resources referred to
+        return Criterion("_id", "token", None, tuple(dict.fromkeys(values)))
+    return Criterion(criterion.param, criterion.type, criterion.modifier, tuple(values), criterion.missing)

@@ -1,6 +1,8 @@
 """A SearchRequest compiled to parameterised SQL over `resources r`: an AND of criteria, each an OR of
 its values. Each criterion becomes `r.rid IN (SELECT rid FROM idx_<kind> WHERE pid = ... AND ...)`, one
 SELECT per value, so that SQLite can drive the search from the (pid, value) index (schema.py).
+A chain's target ids and a `_has`'s referred ids are subqueries over another resource type, compiled
+by `where` itself (their own `resources r` shadows the outer one).
 
 Results come in `_sort` order, then surrogate-key order (creation order), which is stable under
 concurrent writes. Each sort key is a correlated subquery over the resource's own index rows (one rowid
@@ -12,7 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fhir_server.search.request import Criterion, DateQuery, SearchRequest, SortKey, TokenQuery
+from fhir_server.search.request import (
+    ChainQuery,
+    Criterion,
+    DateQuery,
+    HasQuery,
+    QueryValue,
+    SearchRequest,
+    SortKey,
+    TokenQuery,
+)
 from fhir_server.search.sorting import TOKEN_SEPARATOR
 from fhir_server.storage.sqlite.predicates import (
     PREDICATES,
@@ -131,6 +142,8 @@ def _criterion(resource_type: str, criterion: Criterion) -> Predicate:
         return _id_criterion(criterion)
     if criterion.param == "_lastUpdated":
         return _last_updated_criterion(criterion)
+    if criterion.param == "_has":
+        return _has_criterion(resource_type, criterion)
     # `reference:identifier` searches Reference.identifier, which the extractor indexes as tokens.
     kind = "token" if criterion.modifier == "identifier" else criterion.type
     if kind not in INDEX_KINDS:
@@ -150,14 +163,51 @@ def _criterion(resource_type: str, criterion: Criterion) -> Predicate:
         return f"r.rid {'NOT IN' if criterion.missing else 'IN'} ({scope})", scope_params
     if not criterion.values:
         raise _no_values(criterion)
-    predicate = PREDICATES[kind]
-    parts = [predicate(value, criterion.modifier, criterion.param) for value in criterion.values]
+    parts = [_value(kind, value, criterion) for value in criterion.values]
     # One SELECT per value: each seeks the search index on its own (an OR of them would scan the param).
     union = " UNION ALL ".join(f"{scope} AND ({sql})" for sql, _ in parts)
     params = tuple(p for _, bound in parts for p in (*scope_params, *bound))
     # :not selects the resources with no matching value, including those without the element.
     negated = criterion.modifier == "not"
     return f"r.rid {'NOT IN' if negated else 'IN'} ({union})", params
+
+
+def _value(kind: str, value: QueryValue, criterion: Criterion) -> Predicate:
+    if isinstance(value, ChainQuery):
+        # The target ids: the current resources of the target type matching the inner criterion (the
+        # subquery's own `r` shadows the outer one), themselves compiled by `where`.
+        inner, params = where(SearchRequest(value.target_type, (value.inner,)))
+        return (
+            f"(target_type = ? AND value IN (SELECT r.id FROM resources r WHERE {inner}))",
+            (value.target_type, *params),
+        )
+    return PREDICATES[kind](value, criterion.modifier, criterion.param)
+
+
+def _has_criterion(resource_type: str, criterion: Criterion) -> Predicate:
+    """`_has`: the ids that the referring resources matching the inner criterion refer to, read from
+    each one's own rowid range of index rows (schema.py)."""
+    parts: list[Predicate] = []
+    for value in criterion.values:
+        if not isinstance(value, HasQuery):
+            raise not_supported("Unsupported _has value", "Giá trị _has không được hỗ trợ", "_has")
+        inner, params = where(SearchRequest(value.referring_type, (value.inner,)))
+        kind = INDEX_KINDS["reference"][0]
+        pid = f"SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind = {kind}"
+        parts.append(
+            (
+                # NOT INDEXED: each referring resource's own rowid range, not every row of the param;
+                # the outer rid IN (...) lets the searched resources be sought by (type, id).
+                "r.rid IN (SELECT t.rid FROM resources t WHERE t.resource_type = ? AND t.id IN"
+                f" (SELECT h.k1 FROM resources r CROSS JOIN idx h NOT INDEXED WHERE {inner}"
+                f" AND h.entry >= r.rid << {ROW_BITS} AND h.entry < (r.rid + 1) << {ROW_BITS}"
+                f" AND h.pid = ({pid}) AND h.k2 = ?))",
+                (resource_type, *params, value.referring_type, value.reference_param, resource_type),
+            )
+        )
+    if not parts:
+        raise _no_values(criterion)
+    return "(" + " OR ".join(sql for sql, _ in parts) + ")", tuple(p for _, b in parts for p in b)
 
 
 def _id_criterion(criterion: Criterion) -> Predicate:

@@ -138,7 +138,7 @@ def test_sort_by_unknown_parameter(parse: Parse) -> None:
     "name",
     [
         "nope",
-        "patient.name",
+        "status.name",  # chaining a non-reference
         "_has:Observation:patient:code",
         "_text",
         "_content",
