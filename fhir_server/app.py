@@ -26,6 +26,7 @@ from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.history import HistoryService
 from fhir_server.services.search import SearchService
+from fhir_server.services.search_coverage import log_unsupported
 from fhir_server.settings import Settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
@@ -42,6 +43,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store or open_store(settings.database_url, clock)
     default_tz = ZoneInfo(settings.default_timezone)
     registry = definitions.search_params
+    log_unsupported(registry)
     extractor = Extractor(registry, default_tz)
     return Services(
         store=store,
@@ -60,6 +62,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
             settings.default_count,
             extractor=extractor,
             compartments=Compartments(definitions.compartments, store),
+            element_flags=definitions.element_flags,
         ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     hop costs ~30 % of create throughput (docs/performance.md). `serve --workers N>1` turns it on, because
     then a write may wait for another process's lock and must not stall this worker's reads."""
 
+    explain_search: bool = False
+    """Honour the debug header `X-Debug-Explain: true` on searches: the store then logs (logger
+    "fhir_server.explain") the compiled SQL and its query plan, never the searched values. Off in
+    production unless a slow query is being diagnosed."""
+
     max_body_bytes: int = 10 * 1024 * 1024
     default_count: int = 20
     max_count: int = 1000

@@ -34,6 +34,11 @@ def begin(request: Request, settings: Settings, resource_type: str, known: froze
     return base_url(request, settings)
 
 
+def explain(request: Request, settings: Settings) -> bool:
+    """`X-Debug-Explain: true`, honoured only when the settings allow it (FHIR_EXPLAIN_SEARCH)."""
+    return settings.explain_search and request.headers.get("x-debug-explain", "").lower() == "true"
+
+
 def check_type(resource_type: str, known: frozenset[str]) -> None:
     if resource_type not in known:
         raise FhirError.of(

@@ -33,6 +33,14 @@ async def run_inline(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     return function(*args, **kwargs)
 
 
+def subset_read(services: Services, request: Request, resource_type: str, body: bytes) -> bytes:
+    """`GET /Patient/1?_summary=true`: `_summary` and `_elements` apply to a read too."""
+    subsetting = [(n, v) for n, v in request.query_params.multi_items() if n in ("_summary", "_elements")]
+    if not subsetting:
+        return body
+    return services.search.subset(resource_type, body, subsetting, strict=prefer_strict(request))
+
+
 def resource_router(services: Services, settings: Settings) -> APIRouter:
     """Reads run inline: a SQLite lookup takes microseconds and the threadpool hop would cost ~40 %.
     Writes run inline too unless `offload_writes` (see Settings) moves them to the threadpool."""
@@ -53,6 +61,7 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
             url,
             context.search_link(f"{url}/{resource_type}"),
             strict=prefer_strict(request),
+            explain=context.explain(request, settings),
         )
         return json_response(result, indent=pretty(request))
 
@@ -77,7 +86,8 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         headers = version_headers(stored)
         if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
-        return body_response(request, stored.body, 200, headers)
+        body = subset_read(services, request, resource_type, stored.body)
+        return body_response(request, body, 200, headers)
 
     @router.get("/{resource_type}")
     async def search(request: Request, resource_type: str) -> Response:
@@ -163,6 +173,7 @@ def compartment_router(services: Services, settings: Settings) -> APIRouter:
             url,
             context.search_link(f"{url}/{compartment_type}/{compartment_id}/{resource_type}"),
             strict=prefer_strict(request),
+            explain=context.explain(request, settings),
         )
         return json_response(result, indent=pretty(request))
 

@@ -6,6 +6,7 @@ Files under conformance/ (see conformance/README.md for their origin):
 - reference-targets.json    {type: {element path: [target types]}}
 - search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
 - compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
+- summary-elements.json     {type: {"summary": [...], "mandatory": [...]}} top-level element flags
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from typing import Any
 
 import orjson
 
-from fhir_server.definitions.registry import CompartmentRegistry, Definitions, ValidationDefinitions
+from fhir_server.definitions.registry import (
+    CompartmentRegistry,
+    Definitions,
+    ElementFlags,
+    ValidationDefinitions,
+)
 from fhir_server.definitions.search_parameters import build_search_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +55,16 @@ def _compartments(conformance_dir: Path) -> CompartmentRegistry:
     return CompartmentRegistry(MappingProxyType(table))
 
 
+def _element_flags(path: Path) -> MappingProxyType[str, ElementFlags]:
+    raw: dict[str, dict[str, list[str]]] = _read_json(path)
+    return MappingProxyType(
+        {
+            rt: ElementFlags(frozenset(flags["summary"]), frozenset(flags["mandatory"]))
+            for rt, flags in raw.items()
+        }
+    )
+
+
 @cache
 def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
     """Load and freeze all definitions; cached because they never change while the process lives."""
@@ -66,4 +82,5 @@ def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
         search_params=build_search_registry(search_bundle, resource_types),
         validation=validation,
         compartments=_compartments(conformance_dir),
+        element_flags=_element_flags(conformance_dir / "summary-elements.json"),
     )

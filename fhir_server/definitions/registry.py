@@ -61,6 +61,15 @@ class CompartmentRegistry:
 
 
 @dataclass(frozen=True, slots=True)
+class ElementFlags:
+    """The top-level elements of one resource type flagged `isSummary`, and those with `min >= 1`.
+    Choice elements keep their base name (`value[x]`); model.elements expands them."""
+
+    summary: frozenset[str]
+    mandatory: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Definitions:
     """Everything loaded from conformance/ (later also profiles/, terminology/, schedules/)."""
 
@@ -69,3 +78,4 @@ class Definitions:
     search_params: SearchParamRegistry
     validation: ValidationDefinitions
     compartments: CompartmentRegistry
+    element_flags: Mapping[str, ElementFlags]  # resource type -> its summary and mandatory elements

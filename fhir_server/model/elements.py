@@ -1,8 +1,8 @@
-"""Subsetting a resource for `_elements` and `_summary=data` (FHIR search §3.1.1.5.8-9). Pure.
+"""Subsetting a resource for `_elements` and `_summary=true|text|data` (FHIR search §3.1.1.5.8-9). Pure.
 
-A subsetted resource carries the `SUBSETTED` tag so that nobody takes it for the whole record. Not done
-here: the mandatory elements `_elements` SHOULD keep, and `_summary=true|text`, which both need the
-cardinalities and summary flags of the StructureDefinitions.
+A subsetted resource carries the `SUBSETTED` tag so that nobody takes it for the whole record. The element
+names of the summary and mandatory sets come from the StructureDefinitions (definitions.ElementFlags);
+a choice element is named by its base (`value[x]`) and matches each JSON name (`valueQuantity`).
 """
 
 from __future__ import annotations
@@ -34,17 +34,41 @@ def parse_elements(raw_values: Collection[str], resource_type: str) -> frozenset
     return frozenset(names)
 
 
-def select_elements(resource: JsonResource, elements: Collection[str]) -> JsonResource:
+def select_elements(
+    resource: JsonResource, elements: Collection[str], mandatory: Collection[str] = ()
+) -> JsonResource:
     """Only the given top-level elements (and their `_name` primitive extensions), plus resourceType,
-    id and meta, tagged SUBSETTED."""
-    wanted = {*elements, *ALWAYS_KEPT}
-    kept = {k: v for k, v in resource.items() if k in wanted or (k.startswith("_") and k[1:] in wanted)}
-    return mark_subsetted(kept)
+    id, meta and the `mandatory` elements (which `_elements` SHOULD keep), tagged SUBSETTED."""
+    return mark_subsetted(_keep(resource, {*elements, *mandatory, *ALWAYS_KEPT}))
+
+
+def select_summary(resource: JsonResource, summary: Collection[str]) -> JsonResource:
+    """`_summary=true`: the elements flagged isSummary (and resourceType, id, meta), tagged SUBSETTED."""
+    return mark_subsetted(_keep(resource, {*summary, *ALWAYS_KEPT}))
+
+
+def select_text(resource: JsonResource, mandatory: Collection[str]) -> JsonResource:
+    """`_summary=text`: the narrative, id, meta and the mandatory top-level elements, tagged SUBSETTED."""
+    return mark_subsetted(_keep(resource, {"text", *mandatory, *ALWAYS_KEPT}))
 
 
 def without_text(resource: JsonResource) -> JsonResource:
     """`_summary=data`: everything but the narrative, tagged SUBSETTED."""
     return mark_subsetted({k: v for k, v in resource.items() if k != "text"})
+
+
+def _keep(resource: JsonResource, names: Collection[str]) -> JsonResource:
+    plain = {n for n in names if not n.endswith("[x]")}
+    choices = tuple(n[:-3] for n in names if n.endswith("[x]"))
+
+    def wanted(key: str) -> bool:
+        key = key.removeprefix("_")
+        if key in plain:
+            return True
+        # `value[x]` matches `valueQuantity`: the base, then a type name (types start upper-case).
+        return any(key.startswith(base) and key[len(base) : len(base) + 1].isupper() for base in choices)
+
+    return {k: v for k, v in resource.items() if k == "resourceType" or wanted(k)}
 
 
 def mark_subsetted(resource: JsonResource) -> JsonResource:

@@ -13,6 +13,8 @@ Two encodings worth knowing:
   `MAX_TEXT` characters: all suffixes of an 8,000-word name.text took 383 MB, now it is 8 short rows;
 - a reference parameter also gets token rows (same param code) for `Reference.identifier`, which is what
   the `:identifier` modifier searches.
+- an Identifier with a value also gets, per coding of its `type`, a token row under the derived code
+  `index.of_type_param(code)` (system = type system, code = "type code|value"): what `:of-type` searches.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from fhir_server.search.index import (
     StringValue,
     TokenValue,
     UriValue,
+    of_type_param,
 )
 from fhir_server.search.normalize import fold
 
@@ -199,6 +202,16 @@ def _coding(rows: Rows, codes: Codes, coding: Any) -> None:
         _token(rows, codes, coding.get("system"), coding.get("code"), _folded(coding.get("display")))
 
 
+def _identifier_types(rows: Rows, codes: Codes, identifier: dict[str, Any]) -> None:
+    value, kind = identifier.get("value"), identifier.get("type")
+    if not isinstance(value, str) or not value or not isinstance(kind, dict):
+        return
+    for coding in kind.get("coding", ()):
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and coding["code"]:
+            of_type = f"{coding['code']}|{value}"
+            rows.tokens.extend(TokenValue(of_type_param(c), coding.get("system"), of_type) for c in codes)
+
+
 def to_tokens(rows: Rows, codes: Codes, value: Any, kind: str | None) -> None:
     if isinstance(value, bool):
         _token(rows, codes, None, "true" if value else "false")
@@ -217,6 +230,7 @@ def to_tokens(rows: Rows, codes: Codes, value: Any, kind: str | None) -> None:
     elif kind == "Identifier" and (value.get("value") or value.get("system")):
         type_text = (value.get("type") or {}).get("text")
         _token(rows, codes, value.get("system"), value.get("value"), _folded(type_text))
+        _identifier_types(rows, codes, value)
     elif kind == "ContactPoint" and value.get("value"):
         _token(rows, codes, value.get("system"), value.get("value"))
 

@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def of_type_param(code: str) -> str:
+    """The code of the token rows that `code:of-type` searches: one per Identifier.type coding, with
+    system = the coding's system and code = "<type code>|<identifier value>" (search.convert). A derived
+    code, so that every backend stores and matches them as plain tokens."""
+    return f"{code}:of-type"
+
+
 @dataclass(frozen=True, slots=True)
 class StringValue:
     param: str

@@ -5,7 +5,7 @@ parameters (`_include`, `_summary`, ...) are set aside untouched for the service
 Chains (`patient.identifier=`, `subject:Patient.name=`, any depth) and reverse chains
 (`_has:Immunization:patient:vaccine-code=`, nestable) parse into `ChainQuery` / `HasQuery` values whose
 inner criterion is parsed against the other resource type by the same rules.
-Unknown parameters and modifiers, and those not supported yet (composite, `:of-type`,
+Unknown parameters and modifiers, and those not supported yet (composite,
 `:in`, `:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
 in `ignored`, so that the self link can leave them out (FHIR search §3.1.1.1). A malformed value
 (`date=notadate`, `_count=-1`, an unknown prefix) is a 400 `invalid` in both modes; the value syntax of
@@ -20,11 +20,13 @@ from datetime import tzinfo
 
 from fhir_server.definitions.registry import ParamType, SearchParamDef, SearchParamRegistry
 from fhir_server.model.outcome import FhirError
+from fhir_server.search.index import of_type_param
 from fhir_server.search.query_values import (
     date_value,
     invalid,
     non_negative,
     number_query,
+    of_type_query,
     quantity_query,
     reference_query,
     split_escaped,
@@ -60,13 +62,15 @@ NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_filter", "_
 _SPECIAL_SORT: dict[str, ParamType] = {"_id": "token", "_lastUpdated": "date"}
 _MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"exact", "contains", "missing"}),
-    "token": frozenset({"not", "text", "missing"}),
+    "token": frozenset({"not", "text", "missing", "of-type"}),
     "date": frozenset({"missing"}),
     "reference": frozenset({"identifier", "missing"}),  # plus `:[Type]`
     "number": frozenset({"missing"}),
     "quantity": frozenset({"missing"}),
     "uri": frozenset({"missing"}),  # :below / :above come with the search issue
 }
+SUPPORTED_TYPES: frozenset[str] = frozenset(_MODIFIERS)
+"""Parameter types searched; the others are answered per `Prefer: handling` (and logged at start-up)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,9 @@ class _Parser:
             self._bad_modifier(name, code, modifier)
             return None
         stored = definition.index_code or code  # the rows it searches (shared expressions are stored once)
+        if modifier == "of-type":  # plain tokens under a derived code (index.of_type_param)
+            queries = tuple(of_type_query(name, v) for v in self._values(raw))
+            return Criterion(of_type_param(stored), "token", None, queries)
         if modifier == "missing":
             if raw not in ("true", "false"):
                 raise invalid(name, "':missing' takes true or false", "':missing' chỉ nhận true hoặc false")

@@ -84,6 +84,20 @@ def token_query(name: str, raw: str) -> TokenQuery:
     return TokenQuery(system, code or None)
 
 
+def of_type_query(name: str, raw: str) -> TokenQuery:
+    """`identifier:of-type=[type system]|[type code]|[value]` -> the token its derived rows are matched
+    with (search.convert): system = type system ("" = none), code = "type code|value"."""
+    parts = split_escaped(raw, "|")
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        raise invalid(
+            name,
+            f"'{raw}' is not [type system]|[type code]|[value]",
+            f"'{raw}' không có dạng [hệ mã loại]|[mã loại]|[giá trị]",
+        )
+    system, code, value = (unescape(part) for part in parts)
+    return TokenQuery(system, f"{code}|{value}")
+
+
 def date_value(name: str, raw: str, tz: tzinfo) -> QueryValue:
     try:
         return date_query(unescape(raw), tz)

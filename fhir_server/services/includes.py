@@ -5,9 +5,11 @@
 The references of a match are those the Extractor indexes for the parameter, so include and search agree.
 Only local references (`Type/id`, or absolute URLs on this server) are followed.
 
-Not supported yet: `:iterate` (and its R3 name `:recurse`), ignored in lenient mode, 400 in strict mode,
-like an unknown or non-reference parameter. At most INCLUDE_CAP resources are included per page; the rest
-are left out silently (the page can be made smaller with `_count`).
+`:iterate` (and its R3 name `:recurse`) applies the spec again to the resources the previous round included,
+at most ITERATE_DEPTH rounds after the first (a cycle stops earlier: each resource is included once). Other
+modifiers, like unknown or non-reference parameters, are ignored in lenient mode and 400 in strict mode.
+At most INCLUDE_CAP resources are included per page; the rest are left out silently (the page can be made
+smaller with `_count`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from fhir_server.search.request import Criterion, ReferenceQuery, SearchRequest
 from fhir_server.storage.base import Store, StoredResource
 
 INCLUDE_CAP: Final = 1000
+ITERATE_DEPTH: Final = 3
 # An OR of ids is one SQL expression per id: chunks keep it well below SQLite's expression depth limit.
 _REVINCLUDE_CHUNK: Final = 100
 Key = tuple[str, str]
@@ -36,6 +39,7 @@ class IncludeSpec:
     source_type: str  # the type holding the reference
     param: SearchParamDef | None  # None: `*`, every reference parameter of source_type
     target_type: str | None  # `:target`, the referenced type
+    iterate: bool = False  # `:iterate`: also applied to the included resources, round after round
 
 
 def parse_includes(
@@ -63,54 +67,66 @@ def parse_includes(
 
 def _spec(kind: str, modifier: str, raw: str, registry: SearchParamRegistry) -> IncludeSpec | tuple[str, str]:
     """A spec, or the (English, Vietnamese) reason it is not supported."""
-    if modifier:
+    if modifier and modifier not in ("iterate", "recurse"):
         return (
             f"{kind}:{modifier} is not supported yet",
             f"Chưa hỗ trợ {kind}:{modifier}",
         )
     literal: Literal["_include", "_revinclude"] = "_include" if kind == "_include" else "_revinclude"
+    iterate = bool(modifier)
     if kind == "_include" and raw == "*":
-        return IncludeSpec(literal, "*", None, None)
+        return IncludeSpec(literal, "*", None, None, iterate)
     source_type, _, rest = raw.partition(":")
     code, _, target = rest.partition(":")
     if kind == "_include" and code == "*" and source_type in registry.by_type and not target:
-        return IncludeSpec(literal, source_type, None, None)
+        return IncludeSpec(literal, source_type, None, None, iterate)
     definition = registry.get(source_type, code)
     if definition is None or definition.type != "reference" or (target and target not in registry.by_type):
         return (
             f"{kind}={raw}: expected Type:parameter[:target] with a reference search parameter",
             f"{kind}={raw}: cần Type:tham-số[:kiểu-đích] với một tham số tìm kiếm kiểu tham chiếu",
         )
-    return IncludeSpec(literal, source_type, definition, target or None)
+    return IncludeSpec(literal, source_type, definition, target or None, iterate)
 
 
 class Includer:
     """Finds the included resources of one page of matches."""
 
-    def __init__(self, store: Store, extractor: Extractor, cap: int = INCLUDE_CAP) -> None:
+    def __init__(
+        self, store: Store, extractor: Extractor, cap: int = INCLUDE_CAP, depth: int = ITERATE_DEPTH
+    ) -> None:
         self._store = store
         self._extractor = extractor
         self._cap = cap
+        self._depth = depth
 
     def included(
-        self, matches: Sequence[StoredResource], specs: Iterable[IncludeSpec], base_url: str
+        self, matches: Sequence[StoredResource], specs: Sequence[IncludeSpec], base_url: str
     ) -> list[StoredResource]:
-        """Distinct resources, none of them among `matches`, at most `cap`, in spec order."""
+        """Distinct resources, none of them among `matches`, at most `cap`: the first round applies every
+        spec to the matches, each later round the `:iterate` specs to what the round before included."""
         seen: set[Key] = {(r.resource_type, r.id) for r in matches}
         found: list[StoredResource] = []
-        for spec in specs:
-            if spec.kind == "_include":
-                candidates = self._forward(matches, spec, base_url)
-            else:
-                candidates = self._reverse(matches, spec, self._cap - len(found))
-            for resource in candidates:
-                key = (resource.resource_type, resource.id)
-                if key in seen:
-                    continue
-                seen.add(key)
-                found.append(resource)
-                if len(found) >= self._cap:
-                    return found
+        iterating = [spec for spec in specs if spec.iterate]
+        frontier, round_specs = list(matches), list(specs)
+        for _ in range(self._depth + 1):
+            start = len(found)
+            for spec in round_specs:
+                if spec.kind == "_include":
+                    candidates = self._forward(frontier, spec, base_url)
+                else:
+                    candidates = self._reverse(frontier, spec, self._cap - len(found))
+                for resource in candidates:
+                    key = (resource.resource_type, resource.id)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    found.append(resource)
+                    if len(found) >= self._cap:
+                        return found
+            frontier, round_specs = found[start:], iterating
+            if not frontier or not round_specs:
+                break
         return found
 
     def _forward(

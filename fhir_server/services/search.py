@@ -1,19 +1,25 @@
 """Type-level search returning `searchset` Bundles, with the result parameters `_include`/`_revinclude`
-(services.includes), `_summary=count|data`, `_elements` (model.elements) and `_total`.
+(services.includes), `_summary=true|text|data|count`, `_elements` (model.elements) and `_total`.
 
-`_summary=true|text` need the summary flags and cardinalities of the StructureDefinitions: not supported
-yet (400 in strict mode, ignored otherwise). `_total=none` skips counting; the next link is then found by
-reading one match more than the page."""
+The summary and mandatory elements of each type come from the StructureDefinitions (`element_flags`).
+`_summary` applies to included resources too, `_elements` to the matches only. `_total=none` skips
+counting; the next link is then found by reading one match more than the page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
-from fhir_server.definitions.registry import SearchParamRegistry
+from fhir_server.definitions.registry import ElementFlags, SearchParamRegistry
 from fhir_server.model.bundle import BundleEntry, bundle
-from fhir_server.model.elements import parse_elements, select_elements, without_text
+from fhir_server.model.elements import (
+    parse_elements,
+    select_elements,
+    select_summary,
+    select_text,
+    without_text,
+)
 from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.extract import Extractor
@@ -28,22 +34,16 @@ from fhir_server.types import JsonResource
 
 @dataclass(frozen=True, slots=True)
 class _Results:
-    summary: str  # "false", "count" or "data"
+    summary: str  # "false", "true", "text", "data" or "count"
     total: bool  # count the matches
     elements: frozenset[str]
-    ignored: tuple[tuple[str, str], ...]
 
 
 def _results(params: Sequence[tuple[str, str]], resource_type: str, *, strict: bool) -> _Results:
-    summary, total, elements, ignored = "false", True, [], []
+    summary, total, elements = "false", True, []
     for name, raw in params:
-        if name == "_summary" and raw in ("true", "text"):
-            if strict:
-                en, vi = f"_summary={raw} is not supported yet", f"Chưa hỗ trợ _summary={raw}"
-                raise FhirError.of(400, "not-supported", en, vi, name)
-            ignored.append((name, raw))
-        elif name == "_summary":
-            if raw not in ("false", "count", "data"):
+        if name == "_summary":
+            if raw not in ("false", "true", "text", "count", "data"):
                 en, vi = f"Unknown _summary value '{raw}'", f"Giá trị _summary không hợp lệ '{raw}'"
                 raise FhirError.of(400, "invalid", en, vi, name)
             summary = raw
@@ -54,9 +54,7 @@ def _results(params: Sequence[tuple[str, str]], resource_type: str, *, strict: b
             total = raw != "none"
         elif name == "_elements":
             elements.append(raw)
-    return _Results(
-        summary, total or summary == "count", parse_elements(elements, resource_type), tuple(ignored)
-    )
+    return _Results(summary, total or summary == "count", parse_elements(elements, resource_type))
 
 
 class SearchService:
@@ -70,8 +68,10 @@ class SearchService:
         *,
         extractor: Extractor,
         compartments: Compartments | None = None,
+        element_flags: Mapping[str, ElementFlags],
     ) -> None:
         self._store = store
+        self._flags = element_flags
         self._compartments = compartments
         self._includer = Includer(store, extractor)
         self._registry = registry
@@ -87,9 +87,11 @@ class SearchService:
         link: Callable[[Sequence[tuple[str, str]]], str],
         *,
         strict: bool,
+        explain: bool = False,
     ) -> JsonResource:
-        """`link(params)` renders a URL for this search with the given query parameters."""
-        return self._search(resource_type, params, base_url, link, strict=strict)
+        """`link(params)` renders a URL for this search with the given query parameters; `explain`
+        asks the store to log how it answers (the api layer decides, from settings and a header)."""
+        return self._search(resource_type, params, base_url, link, strict=strict, explain=explain)
 
     def compartment_search(
         self,
@@ -100,6 +102,7 @@ class SearchService:
         link: Callable[[Sequence[tuple[str, str]]], str],
         *,
         strict: bool,
+        explain: bool = False,
     ) -> JsonResource:
         """`GET [base]/Patient/123/Immunization?...`: a type search narrowed to the compartment
         `compartment` = (type, id)."""
@@ -113,7 +116,9 @@ class SearchService:
         def narrow(request: SearchRequest) -> SearchRequest:
             return compartments.narrow(request, *compartment)
 
-        return self._search(resource_type, params, base_url, link, strict=strict, narrow=narrow)
+        return self._search(
+            resource_type, params, base_url, link, strict=strict, narrow=narrow, explain=explain
+        )
 
     def system_search(
         self,
@@ -128,6 +133,16 @@ class SearchService:
             self._store, self._registry, params, base_url=base_url, link=link, limits=self._limits(strict)
         )
 
+    def subset(
+        self, resource_type: str, body: bytes, params: Sequence[tuple[str, str]], *, strict: bool
+    ) -> bytes:
+        """A read's body under its `_summary` / `_elements` parameters (the others are not looked at)."""
+        results = _results(params, resource_type, strict=strict)
+        if results.summary == "count":
+            en, vi = "_summary=count applies to searches only", "_summary=count chỉ dùng cho tìm kiếm"
+            raise FhirError.of(400, "invalid", en, vi, "_summary")
+        return self._subset(resource_type, body, results)
+
     def _limits(self, strict: bool) -> SystemSearchLimits:
         return SystemSearchLimits(self._default_tz, self._default_count, self._max_count, strict)
 
@@ -140,6 +155,7 @@ class SearchService:
         *,
         strict: bool,
         narrow: Callable[[SearchRequest], SearchRequest] | None = None,
+        explain: bool = False,
     ) -> JsonResource:
         parsed = parse_search(
             resource_type, params, self._registry, strict=strict, default_tz=self._default_tz
@@ -157,12 +173,12 @@ class SearchService:
         fetched = 0 if results.summary == "count" else fetched
         if narrow is not None:
             request = narrow(request)
-        page = self._store.search(replace(request, count=fetched), with_total=results.total)
+        page = self._store.search(replace(request, count=fetched), with_total=results.total, explain=explain)
         matches = page.resources[: request.count]
         more = len(page.resources) > request.count
         dropped = {*parsed.ignored, "_offset", "_count"}
         kept = [(n, v) for n, v in params if n not in dropped]
-        kept = [p for p in kept if p not in (*bad_includes, *results.ignored)]
+        kept = [p for p in kept if p not in bad_includes]
         page_params = [*kept, ("_count", str(request.count))]
         links = [
             (
@@ -184,12 +200,20 @@ class SearchService:
         ]
         return bundle("searchset", entries, total=page.total, links=links)
 
-    @staticmethod
-    def _entry(resource: StoredResource, base_url: str, mode: str, results: _Results) -> BundleEntry:
-        body = resource.body
-        if results.elements or results.summary == "data":
-            parsed: JsonResource = loads(body)
-            parsed = select_elements(parsed, results.elements) if results.elements else parsed
-            body = dumps(without_text(parsed) if results.summary == "data" else parsed)
+    def _entry(self, resource: StoredResource, base_url: str, mode: str, results: _Results) -> BundleEntry:
+        body = self._subset(resource.resource_type, resource.body, results)
         url = f"{base_url}/{resource.resource_type}/{resource.id}"
         return BundleEntry(full_url=url, body=body, search_mode=mode)
+
+    def _subset(self, resource_type: str, body: bytes, results: _Results) -> bytes:
+        if not results.elements and results.summary in ("false", "count"):
+            return body
+        flags = self._flags.get(resource_type, ElementFlags(frozenset(), frozenset()))
+        parsed: JsonResource = loads(body)
+        if results.summary == "true":
+            return dumps(select_summary(parsed, flags.summary))
+        if results.summary == "text":
+            return dumps(select_text(parsed, flags.mandatory))
+        if results.elements:
+            parsed = select_elements(parsed, results.elements, flags.mandatory)
+        return dumps(without_text(parsed) if results.summary == "data" else parsed)

@@ -114,7 +114,10 @@ class Store(Protocol):
 
     def history(self, query: HistoryQuery) -> HistoryPage: ...
 
-    def search(self, request: SearchRequest, *, with_total: bool) -> SearchPage: ...
+    def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
+        """`explain`: log (logger "fhir_server.explain") how the backend answers, e.g. the compiled
+        query and its plan; never the bound values, which can be names or identifiers."""
+        ...
 
     def health(self) -> dict[str, object]:
         """Liveness facts for /health (backend name, schema version, counts); no personal data."""

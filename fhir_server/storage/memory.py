@@ -7,6 +7,7 @@ here by searching the other type, so that the matcher stays pure. Nothing surviv
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ from fhir_server.storage.base import (
 )
 from fhir_server.storage.versioning import decode_cursor, encode_cursor, next_instant, stamp, to_us
 from fhir_server.types import Clock, JsonResource
+
+_explain = logging.getLogger("fhir_server.explain")
 
 Key = tuple[str, str]  # (resource type, id)
 
@@ -110,7 +113,16 @@ class MemoryStore:
             next_cursor=encode_cursor(page[-1][0]) if more else None,
         )
 
-    def search(self, request: SearchRequest, *, with_total: bool) -> SearchPage:
+    def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
+        if explain:  # no query to show: the kinds of criteria the matcher evaluates, no values
+            _explain.info(
+                "search explained",
+                extra={
+                    "backend": "memory",
+                    "resource_type": request.resource_type,
+                    "criteria": [f"{c.param}:{c.modifier or c.type}" for c in request.criteria],
+                },
+            )
         found = _matching(self._snapshot(), request)
         start = max(request.offset, 0)
         page = found[start : start + max(request.count, 0)]

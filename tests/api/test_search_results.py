@@ -68,14 +68,6 @@ def test_summary_data_removes_the_narrative(client: TestClient) -> None:
     assert not _subsetted(plain)
 
 
-def test_summary_true_is_not_supported_in_strict_mode_and_ignored_otherwise(client: TestClient) -> None:
-    _load(client, 1)
-    assert client.get("/fhir/Patient", params={"_summary": "true"}, headers=STRICT).status_code == 400
-    lenient = client.get("/fhir/Patient", params={"_summary": "true"}).json()
-    assert "text" in lenient["entry"][0]["resource"]
-    assert "_summary" not in _relations(lenient)["self"]
-
-
 def test_malformed_result_values_are_400(client: TestClient) -> None:
     for name in ("_summary", "_total"):
         response = client.get("/fhir/Patient", params={name: "maybe"})

@@ -21,6 +21,7 @@ from fhir_server.storage.base import (
     StoreUnavailable,
     UnitOfWork,
 )
+from fhir_server.storage.sqlite.explain import log_plan
 from fhir_server.storage.sqlite.locking import begin_immediate, connect
 from fhir_server.storage.sqlite.query import page_statement, total_statement
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
@@ -138,13 +139,17 @@ class SqliteStore:
             next_cursor=encode_cursor(int(page[-1][0])) if more else None,
         )
 
-    def search(self, request: SearchRequest, *, with_total: bool) -> SearchPage:
+    def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
         page = page_statement(request)
         with self._read_transaction() as conn:
+            if explain:
+                log_plan(conn, request.resource_type, "page", page)
             resources = [to_stored(row) for row in conn.execute(page.sql, page.params)]
             total: int | None = None
             if with_total:
                 counting = total_statement(request)
+                if explain:
+                    log_plan(conn, request.resource_type, "total", counting)
                 total = int(conn.execute(counting.sql, counting.params).fetchone()[0])
         return SearchPage(resources=resources, total=total)
 

@@ -46,3 +46,15 @@ def test_every_param_is_a_reference_search_parameter_of_that_type(definitions: D
 def test_registry_is_read_only(definitions: Definitions) -> None:
     with pytest.raises(TypeError):
         definitions.compartments.by_compartment["Patient"]["Immunization"] = ()  # type: ignore[index]
+
+
+def test_element_flags_from_the_structure_definitions(definitions: Definitions) -> None:
+    assert set(definitions.element_flags) == definitions.resource_types
+    immunization = definitions.element_flags["Immunization"]
+    assert immunization.mandatory == {"status", "vaccineCode", "patient", "occurrence[x]"}
+    assert {"id", "meta", "implicitRules", "occurrence[x]", "patient"} <= immunization.summary
+    assert "lotNumber" not in immunization.summary
+    assert definitions.element_flags["Patient"].mandatory == frozenset()
+    assert "birthDate" in definitions.element_flags["Patient"].summary
+    with pytest.raises(TypeError):
+        definitions.element_flags["Patient"] = immunization  # type: ignore[index]

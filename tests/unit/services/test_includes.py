@@ -70,7 +70,7 @@ def test_included_resources_are_capped(store: MemoryStore, registry: SearchParam
 def test_parse_includes_lenient_lists_what_it_ignores(registry: SearchParamRegistry) -> None:
     params = [
         ("_include", "Immunization:patient:Patient"),
-        ("_include:iterate", "Immunization:patient"),
+        ("_include:bogus", "Immunization:patient"),
         ("_revinclude", "Immunization:status"),  # a token parameter
         ("_summary", "count"),
     ]
@@ -81,3 +81,18 @@ def test_parse_includes_lenient_lists_what_it_ignores(registry: SearchParamRegis
     assert ignored == params[1:3]
     with pytest.raises(FhirError):
         parse_includes(params, registry, strict=True)
+
+
+def test_parse_includes_iterate_and_recurse(registry: SearchParamRegistry) -> None:
+    params = [
+        ("_include:iterate", "Patient:organization"),
+        ("_revinclude:recurse", "Organization:partof"),
+        ("_include", "Immunization:patient"),
+    ]
+    specs, ignored = parse_includes(params, registry, strict=True)
+    assert [(s.kind, s.source_type, s.iterate) for s in specs] == [
+        ("_include", "Patient", True),
+        ("_revinclude", "Organization", True),
+        ("_include", "Immunization", False),
+    ]
+    assert ignored == []
