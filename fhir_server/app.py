@@ -61,7 +61,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
             settings.max_count,
             settings.default_count,
             extractor=extractor,
-            compartments=Compartments(definitions.compartments, store),
+            compartments=Compartments(definitions.compartments, registry, store),
             element_flags=definitions.element_flags,
         ),
         capabilities=CapabilityService(definitions, clock.now()),

@@ -45,6 +45,8 @@ from fhir_server.search.request import (
     UriQuery,
 )
 
+MAX_VALUES = 100  # ORed values of one parameter (SQLite unions at most 500 arms)
+MAX_NESTING = 2  # chain hops plus _has levels: `patient.organization.name` is 2; deeper nests SQL too far
 RESULT_PARAMETERS = frozenset(
     {
         "_include",
@@ -54,8 +56,6 @@ RESULT_PARAMETERS = frozenset(
         "_total",
         "_format",
         "_pretty",
-        "_contained",
-        "_containedType",
     }
 )
 NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_filter", "_type"})
@@ -106,6 +106,14 @@ class _Parser:
     # -- one parameter -----------------------------------------------------------------------------
 
     def criterion(self, name: str, raw: str) -> Criterion | None:
+        if name.count(".") + name.count("_has:") > MAX_NESTING:
+            raise FhirError.of(
+                400,
+                "too-costly",
+                f"'{name}' nests chains or _has more than {MAX_NESTING} levels deep",
+                f"'{name}' lồng chuỗi tham chiếu hoặc _has sâu hơn {MAX_NESTING} cấp",
+                name,
+            )
         if name.startswith("_has:"):
             return self._has(name, raw)
         head, dot, rest = name.partition(".")
@@ -117,14 +125,17 @@ class _Parser:
                 self._bad_modifier(name, code, modifier)
                 return None
             return Criterion(
-                "_id", "token", None, tuple(TokenQuery(None, unescape(v)) for v in self._values(raw))
+                "_id", "token", None, tuple(TokenQuery(None, unescape(v)) for v in self._values(name, raw))
             )
         if code == "_lastUpdated":
             if modifier:
                 self._bad_modifier(name, code, modifier)
                 return None
             return Criterion(
-                "_lastUpdated", "date", None, tuple(date_value(name, v, self.tz) for v in self._values(raw))
+                "_lastUpdated",
+                "date",
+                None,
+                tuple(date_value(name, v, self.tz) for v in self._values(name, raw)),
             )
         definition = self.params.get(code)
         if definition is None or code in NOT_SUPPORTED:
@@ -147,13 +158,13 @@ class _Parser:
             return None
         stored = definition.index_code or code  # the rows it searches (shared expressions are stored once)
         if modifier == "of-type":  # plain tokens under a derived code (index.of_type_param)
-            queries = tuple(of_type_query(name, v) for v in self._values(raw))
+            queries = tuple(of_type_query(name, v) for v in self._values(name, raw))
             return Criterion(of_type_param(stored), "token", None, queries)
         if modifier == "missing":
             if raw not in ("true", "false"):
                 raise invalid(name, "':missing' takes true or false", "':missing' chỉ nhận true hoặc false")
             return Criterion(stored, definition.type, "missing", (), missing=raw == "true")
-        values = tuple(self._value(name, definition, modifier, v) for v in self._values(raw))
+        values = tuple(self._value(name, definition, modifier, v) for v in self._values(name, raw))
         return Criterion(stored, definition.type, modifier or None, values)
 
     def _inner(self, resource_type: str, name: str, raw: str) -> Criterion | None:
@@ -235,8 +246,17 @@ class _Parser:
         )
 
     @staticmethod
-    def _values(raw: str) -> list[str]:
-        return [v for v in split_escaped(raw, ",") if v != ""]
+    def _values(name: str, raw: str) -> list[str]:
+        values = [v for v in split_escaped(raw, ",") if v != ""]
+        if len(values) > MAX_VALUES:
+            raise FhirError.of(
+                400,
+                "too-costly",
+                f"'{name}' has more than {MAX_VALUES} values",
+                f"'{name}' có hơn {MAX_VALUES} giá trị",
+                name,
+            )
+        return values
 
     def _value(self, name: str, definition: SearchParamDef, modifier: str, raw: str) -> QueryValue:
         kind = definition.type

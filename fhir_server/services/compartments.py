@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fhir_server.definitions.registry import CompartmentRegistry
+from fhir_server.definitions.registry import CompartmentRegistry, SearchParamRegistry
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.request import Criterion, ReferenceQuery, SearchRequest, TokenQuery
 from fhir_server.storage.base import Store
@@ -22,8 +22,16 @@ FOCAL = "{def}"  # a CompartmentDefinition's name for the focal resource itself 
 
 
 class Compartments:
-    def __init__(self, registry: CompartmentRegistry, store: Store, *, max_members: int = 500) -> None:
+    def __init__(
+        self,
+        registry: CompartmentRegistry,
+        search_params: SearchParamRegistry,
+        store: Store,
+        *,
+        max_members: int = 500,
+    ) -> None:
         self._registry = registry
+        self._search_params = search_params
         self._store = store
         self._max_members = max_members  # bounds the `_id` list of a multi-parameter narrowing
 
@@ -46,7 +54,15 @@ class Compartments:
                 f"{resource_type} is not in the {compartment_type} compartment",
                 f"{resource_type} không thuộc ngăn (compartment) {compartment_type}",
             )
-        return tuple(_criterion(param, compartment_type, compartment_id) for param in params)
+        return tuple(
+            _criterion(self._stored_code(resource_type, param), compartment_type, compartment_id)
+            for param in params
+        )
+
+    def _stored_code(self, resource_type: str, param: str) -> str:
+        """The code the parameter's rows are stored under (shared expressions are stored once)."""
+        definition = self._search_params.get(resource_type, param)
+        return (definition.index_code or param) if definition else param
 
     def narrow(self, request: SearchRequest, compartment_type: str, compartment_id: str) -> SearchRequest:
         """`request` restricted to the compartment; sort, count and offset are kept."""

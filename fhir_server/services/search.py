@@ -188,9 +188,9 @@ class SearchService:
         ]
         if page.total is not None and request.offset + request.count < page.total and request.count > 0:
             more = results.summary != "count"
-        if more:
+        if more and request.count > 0:  # a page of 0 never advances
             links.append(("next", link([*page_params, ("_offset", str(request.offset + request.count))])))
-        if request.offset > 0:
+        if request.offset > 0 and request.count > 0:
             previous = max(request.offset - request.count, 0)
             links.append(("previous", link([*page_params, ("_offset", str(previous))])))
         included = self._includer.included(matches, specs, base_url) if specs else []

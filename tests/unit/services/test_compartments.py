@@ -38,7 +38,8 @@ def store() -> MemoryStore:
 
 
 def _compartments(store: MemoryStore, max_members: int = 500) -> Compartments:
-    return Compartments(load_definitions().compartments, store, max_members=max_members)
+    definitions = load_definitions()
+    return Compartments(definitions.compartments, definitions.search_params, store, max_members=max_members)
 
 
 def _ids(store: MemoryStore, request: SearchRequest) -> list[str]:

@@ -1,0 +1,59 @@
+"""Cost limits and edge cases a review found: they answer 4xx, never 500, on every backend."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from tests.api.conftest import FHIR_JSON, patient
+
+JSON = {"Content-Type": FHIR_JSON}
+
+
+def test_chains_nested_too_deep_are_400(client: TestClient) -> None:
+    for url in (
+        "/fhir/Patient?link.link.link.name=x",
+        "/fhir/Provenance?target.target.target.target._id=x",
+        "/fhir/Patient?_has:Patient:link:_has:Patient:link:_has:Patient:link:name=x",
+    ):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert response.json()["issue"][0]["code"] == "too-costly"
+
+
+def test_two_hops_still_work(client: TestClient) -> None:
+    assert client.get("/fhir/Immunization?patient.organization.name=x").status_code == 200
+
+
+def test_too_many_or_values_are_400(client: TestClient) -> None:
+    values = ",".join(f"c{i}" for i in range(501))
+    response = client.get(f"/fhir/Patient?gender={values}")
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["gender"]
+
+
+def test_count_zero_has_no_next_or_previous_link(client: TestClient) -> None:
+    client.put("/fhir/Patient/a", json=patient("a"), headers=JSON)
+    for params in ({"_count": "0", "_total": "none"}, {"_count": "0", "_offset": "5"}):
+        relations = {link["relation"] for link in client.get("/fhir/Patient", params=params).json()["link"]}
+        assert relations == {"self"}, params
+
+
+def test_contained_is_not_silently_accepted(client: TestClient) -> None:
+    response = client.get(
+        "/fhir/Patient", params={"_contained": "true"}, headers={"Prefer": "handling=strict"}
+    )
+    assert response.status_code == 400
+
+
+def test_compartment_uses_rows_of_shared_parameters(client: TestClient) -> None:
+    client.put("/fhir/Patient/p1", json=patient("p1"), headers=JSON)
+    device_use = {
+        "resourceType": "DeviceUseStatement",
+        "id": "d1",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "device": {"reference": "Device/x"},
+    }
+    assert client.put("/fhir/DeviceUseStatement/d1", json=device_use, headers=JSON).status_code == 201
+    assert client.get("/fhir/DeviceUseStatement", params={"subject": "Patient/p1"}).json()["total"] == 1
+    assert client.get("/fhir/Patient/p1/DeviceUseStatement").json()["total"] == 1
