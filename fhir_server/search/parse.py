@@ -297,6 +297,11 @@ class _Parser:
         return tuple(keys)
 
 
+def is_empty(raw: str) -> bool:
+    """A value that names nothing: blank, or only commas (the caller leaves it out of links too)."""
+    return not raw.replace(",", "").strip()
+
+
 def parse_search(
     resource_type: str,
     params: Sequence[tuple[str, str]],
@@ -324,12 +329,9 @@ def parse_search(
             offset = non_negative(name, raw)
         elif name == "_sort":
             sort = parser.sort(raw)
-        elif raw == "" or raw.isspace():
-            parser.ignored.append(name)  # FHIR: a parameter without a value is ignored
-        elif (criterion := parser.criterion(name, raw)) is not None:
-            if criterion.values or criterion.missing is not None:
+        elif not is_empty(raw):  # FHIR: a parameter without a value (`a=`, `a=,`) is ignored
+            criterion = parser.criterion(name, raw)
+            if criterion is not None and (criterion.values or criterion.missing is not None):
                 criteria.append(criterion)
-            else:
-                parser.ignored.append(name)  # only empty values, e.g. "a=,"
     request = SearchRequest(resource_type, tuple(criteria), sort, count, offset)
     return ParsedSearch(request, tuple(dict.fromkeys(parser.ignored)), tuple(result))

@@ -23,7 +23,7 @@ from fhir_server.model.elements import (
 from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.extract import Extractor
-from fhir_server.search.parse import parse_search
+from fhir_server.search.parse import is_empty, parse_search
 from fhir_server.search.request import SearchRequest
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.includes import Includer, parse_includes
@@ -176,10 +176,12 @@ class SearchService:
         page = self._store.search(replace(request, count=fetched), with_total=results.total, explain=explain)
         matches = page.resources[: request.count]
         more = len(page.resources) > request.count
-        dropped = {*parsed.ignored, "_offset", "_count"}
-        kept = [(n, v) for n, v in params if n not in dropped]
+        # Links repeat what was applied: not ignored or empty parameters, and `_sort` as parsed.
+        dropped = {*parsed.ignored, "_offset", "_count", "_sort"}
+        kept = [(n, v) for n, v in params if n not in dropped and not is_empty(v)]
         kept = [p for p in kept if p not in bad_includes]
-        page_params = [*kept, ("_count", str(request.count))]
+        sort = ",".join(("-" if key.descending else "") + key.param for key in request.sort)
+        page_params = [*kept, *([("_sort", sort)] if sort else []), ("_count", str(request.count))]
         links = [
             (
                 "self",

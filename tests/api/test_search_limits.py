@@ -57,3 +57,23 @@ def test_compartment_uses_rows_of_shared_parameters(client: TestClient) -> None:
     assert client.put("/fhir/DeviceUseStatement/d1", json=device_use, headers=JSON).status_code == 201
     assert client.get("/fhir/DeviceUseStatement", params={"subject": "Patient/p1"}).json()["total"] == 1
     assert client.get("/fhir/Patient/p1/DeviceUseStatement").json()["total"] == 1
+
+
+def test_links_keep_criteria_that_also_came_empty(client: TestClient) -> None:
+    for i in range(3):
+        client.put(
+            f"/fhir/Patient/p{i}", json=patient(f"p{i}", gender="male" if i else "female"), headers=JSON
+        )
+    bundle = client.get("/fhir/Patient?gender=male&gender=&_count=1").json()
+    assert bundle["total"] == 2
+    links = {link["relation"]: link["url"] for link in bundle["link"]}
+    assert "gender=male" in links["self"] and "gender=male" in links["next"]
+    assert "gender=&" not in links["next"]
+
+
+def test_sort_in_links_is_what_was_applied(client: TestClient) -> None:
+    client.put("/fhir/Patient/a", json=patient("a"), headers=JSON)
+    bundle = client.get("/fhir/Patient?_sort=foo,-birthdate").json()
+    self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    assert "_sort=-birthdate" in self_link
+    assert "foo" not in self_link
