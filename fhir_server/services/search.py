@@ -2,8 +2,9 @@
 (services.includes), `_summary=true|text|data|count`, `_elements` (model.elements) and `_total`.
 
 The summary and mandatory elements of each type come from the StructureDefinitions (`element_flags`).
-`_summary` applies to included resources too, `_elements` to the matches only. `_total=none` skips
-counting; the next link is then found by reading one match more than the page."""
+`_summary` applies to included resources too, `_elements` to the matches only. `_total` defaults to
+`none`: the matches are counted (and `Bundle.total` given) only for `_total=accurate|estimate` or
+`_summary=count`; otherwise the next link is found by reading one match more than the page."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class _Results:
 
 
 def _results(params: Sequence[tuple[str, str]], resource_type: str, *, strict: bool) -> _Results:
-    summary, total, elements = "false", True, []
+    summary, total, elements = "false", False, []  # `_total` defaults to none: counting is asked for
     for name, raw in params:
         if name == "_summary":
             if raw not in ("false", "true", "text", "count", "data"):

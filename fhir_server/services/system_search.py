@@ -3,7 +3,8 @@
 Only the parameters common to all resources (`_id`, `_lastUpdated`, `_tag`, `_profile`, `_security`) and
 `_count`/`_offset`/`_total` are supported; without `_type` the search would scan every table, so it is
 refused (400 too-costly). Results come by type (in name order), then in creation order within a type:
-each type is counted first, so a page is a slice across the concatenation and paging stays exact.
+each type is counted first, so a page is a slice across the concatenation and paging stays exact; those
+counts are internal: `Bundle.total` is given only for `_total=accurate|estimate` (the default is none).
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def _with_total(params: Sequence[tuple[str, str]]) -> bool:
             raise FhirError.of(
                 400, "invalid", f"Unknown _total value '{raw}'", f"Giá trị _total không hợp lệ '{raw}'", name
             )
-    return not any(name == "_total" and raw == "none" for name, raw in params)
+    asked = [raw for name, raw in params if name == "_total"]
+    return bool(asked) and asked[-1] != "none"  # the last one wins, as in the type-level search
 
 
 def system_search(

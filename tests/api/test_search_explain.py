@@ -45,7 +45,7 @@ def test_header_logs_sql_and_plan_without_values(
     allowed: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="fhir_server.explain")
-    response = allowed.get("/fhir/Patient?name=Thảo&identifier=079226000123", headers=EXPLAIN)
+    response = allowed.get("/fhir/Patient?name=Thảo&identifier=079226000123&_total=accurate", headers=EXPLAIN)
     assert response.status_code == 200
     assert response.json()["total"] == 1
     records = _explained(caplog)

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.api.conftest import FHIR_JSON, patient
+from tests.api.conftest import FHIR_JSON, immunization, patient
 
 JSON = {"Content-Type": FHIR_JSON}
 STRICT = {"Prefer": "handling=strict"}
@@ -48,6 +48,34 @@ def test_total_none_omits_the_total_but_keeps_paging(client: TestClient) -> None
     assert accurate["total"] == 3
 
 
+def test_plain_search_has_no_total_and_exact_next_links(client: TestClient) -> None:
+    _load(client, 4)
+    first = client.get("/fhir/Patient", params={"_count": "2"}).json()
+    assert "total" not in first
+    assert [e["resource"]["id"] for e in first["entry"]] == ["p0", "p1"]
+    second = client.get(_relations(first)["next"]).json()
+    assert "total" not in second
+    assert [e["resource"]["id"] for e in second["entry"]] == ["p2", "p3"]
+    assert "next" not in _relations(second)  # exactly a full last page: no empty page after it
+
+
+def test_total_accurate_or_estimate_counts_the_matches(client: TestClient) -> None:
+    _load(client, 4)
+    for value in ("accurate", "estimate"):
+        first = client.get("/fhir/Patient", params={"_count": "2", "_total": value}).json()
+        assert first["total"] == 4, value
+        assert len(first["entry"]) == 2
+        following = client.get(_relations(first)["next"]).json()
+        assert following["total"] == 4 and "next" not in _relations(following)
+    body = immunization(id="i0", patient={"reference": "Patient/p0"})
+    assert client.put("/fhir/Immunization/i0", json=body, headers=JSON).status_code == 201
+    assert "total" not in client.get("/fhir/Patient/p0/Immunization").json()
+    assert client.get("/fhir/Patient/p0/Immunization", params={"_total": "accurate"}).json()["total"] == 1
+    system = client.get("/fhir", params={"_type": "Patient", "_count": "2"}).json()
+    assert "total" not in system and "_offset=2" in _relations(system)["next"]
+    assert client.get("/fhir", params={"_type": "Patient", "_total": "accurate"}).json()["total"] == 4
+
+
 def test_elements_keeps_the_named_elements_and_tags_subsetted(client: TestClient) -> None:
     _load(client, 1)
     bundle = client.get("/fhir/Patient", params={"_elements": "gender,Patient.birthDate"}).json()
@@ -78,8 +106,8 @@ def test_malformed_result_values_are_400(client: TestClient) -> None:
 def test_post_search_matches_get(client: TestClient) -> None:
     _load(client)
     client.put("/fhir/Patient/m", json=patient("m", gender="male"), headers=JSON)
-    by_get = client.get("/fhir/Patient", params={"gender": "male"}).json()
-    by_post = client.post("/fhir/Patient/_search", content="gender=male", headers=FORM).json()
+    by_get = client.get("/fhir/Patient", params={"gender": "male", "_total": "accurate"}).json()
+    by_post = client.post("/fhir/Patient/_search", content="gender=male&_total=accurate", headers=FORM).json()
     assert by_post["total"] == by_get["total"] == 1
     assert by_post["entry"] == by_get["entry"]
     assert _relations(by_post)["self"] == _relations(by_get)["self"]
