@@ -2,8 +2,9 @@
 
 AND across parameters (a repeated parameter is another criterion), OR within one (`a,b`). Result
 parameters (`_include`, `_summary`, ...) are set aside untouched for the services that apply them.
-Chains (`patient.identifier=`, `subject:Patient.name=`, any depth) and reverse chains
-(`_has:Immunization:patient:vaccine-code=`, nestable) parse into `ChainQuery` / `HasQuery` values whose
+Chains (`patient.identifier=`, `subject:Patient.name=`) and reverse chains
+(`_has:Immunization:patient:vaccine-code=`), nested at most MAX_NESTING levels together, parse into
+`ChainQuery` / `HasQuery` values whose
 inner criterion is parsed against the other resource type by the same rules.
 Unknown parameters and modifiers, and those not supported yet (composite,
 `:in`, `:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
