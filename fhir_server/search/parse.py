@@ -320,6 +320,7 @@ def parse_search(
     result: list[tuple[str, str]] = []
     sort: tuple[SortKey, ...] = ()
     count, offset = 20, 0
+    cursor: str | None = None
     for name, raw in params:
         base_name = name.partition(":")[0]
         if base_name in RESULT_PARAMETERS:
@@ -328,11 +329,21 @@ def parse_search(
             count = non_negative(name, raw)
         elif name == "_offset":
             offset = non_negative(name, raw)
+        elif name == "_cursor":  # opaque, from a next link: the store decodes it (a bad one is a 400)
+            cursor = raw or None
         elif name == "_sort":
             sort = parser.sort(raw)
         elif not is_empty(raw):  # FHIR: a parameter without a value (`a=`, `a=,`) is ignored
             criterion = parser.criterion(name, raw)
             if criterion is not None and (criterion.values or criterion.missing is not None):
                 criteria.append(criterion)
-    request = SearchRequest(resource_type, tuple(criteria), sort, count, offset)
+    if cursor is not None and sort:
+        raise FhirError.of(
+            400,
+            "invalid",
+            "_cursor continues a search without _sort; sorted searches page with _offset",
+            "_cursor chỉ dùng cho tìm kiếm không có _sort; tìm kiếm có _sort phân trang bằng _offset",
+            "_cursor",
+        )
+    request = SearchRequest(resource_type, tuple(criteria), sort, count, offset, cursor)
     return ParsedSearch(request, tuple(dict.fromkeys(parser.ignored)), tuple(result))

@@ -118,4 +118,5 @@ class SearchRequest:
     criteria: tuple[Criterion, ...] = ()
     sort: tuple[SortKey, ...] = ()
     count: int = 20
-    offset: int = 0
+    offset: int = 0  # applied after `cursor` when both are given
+    cursor: str | None = None  # opaque, from SearchPage.next_cursor; searches without `sort` only

@@ -66,6 +66,8 @@ class HistoryPage:
 class SearchPage:
     resources: list[StoredResource]  # current, non-deleted versions
     total: int | None  # None when not computed
+    # Without `sort`: set when more matches follow this page; give it back as SearchRequest.cursor.
+    next_cursor: str | None = None
 
 
 class UnitOfWork(Protocol):

@@ -34,7 +34,15 @@ from fhir_server.storage.base import (
     UnitOfWork,
     VersionConflict,
 )
-from fhir_server.storage.versioning import decode_cursor, encode_cursor, next_instant, stamp, to_us
+from fhir_server.storage.versioning import (
+    decode_cursor,
+    decode_position,
+    encode_cursor,
+    encode_position,
+    next_instant,
+    stamp,
+    to_us,
+)
 from fhir_server.types import Clock, JsonResource
 
 _explain = logging.getLogger("fhir_server.explain")
@@ -123,10 +131,17 @@ class MemoryStore:
                     "criteria": [f"{c.param}:{c.modifier or c.type}" for c in request.criteria],
                 },
             )
-        found = _matching(self._snapshot(), request)
+        after = None if request.sort else decode_position(request.cursor)
+        found = _matching_positions(self._snapshot(), request)
+        remaining = [(n, r) for n, r in found if after is None or n > after]
         start = max(request.offset, 0)
-        page = found[start : start + max(request.count, 0)]
-        return SearchPage(resources=page, total=len(found) if with_total else None)
+        page = remaining[start : start + max(request.count, 0)]
+        more = not request.sort and bool(page) and len(remaining) > start + len(page)
+        return SearchPage(
+            resources=[stored for _, stored in page],
+            total=len(found) if with_total else None,
+            next_cursor=encode_position(page[-1][0]) if more else None,
+        )
 
     def health(self) -> dict[str, object]:
         with self._state:
@@ -200,10 +215,18 @@ class _MemoryUnitOfWork:
 
 
 def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:
+    return [stored for _, stored in _matching_positions(current, request)]
+
+
+def _matching_positions(
+    current: dict[Key, _Current], request: SearchRequest
+) -> list[tuple[int, StoredResource]]:
+    """Matches with their creation position: keys are never removed from `current` (a deletion is a
+    version), so a resource keeps its place in its insertion order, like SQLite's rid."""
     request = _resolved(current, request)
     found = [
-        (entry.stored, entry.index)
-        for (resource_type, id), entry in current.items()
+        (position, entry.stored, entry.index)
+        for position, ((resource_type, id), entry) in enumerate(current.items(), start=1)
         if resource_type == request.resource_type
         and entry.index is not None
         and not entry.stored.deleted
@@ -211,8 +234,8 @@ def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[Stor
     ]
     if request.sort:
         # A stable sort: ties keep creation order, like the SQL backends' final ORDER BY rid.
-        found.sort(key=lambda f: sort_key(f[1], f[0].id, to_us(f[0].last_updated), request.sort))
-    return [stored for stored, _ in found]
+        found.sort(key=lambda f: sort_key(f[2], f[1].id, to_us(f[1].last_updated), request.sort))
+    return [(position, stored) for position, stored, _ in found]
 
 
 def _resolved(current: dict[Key, _Current], request: SearchRequest) -> SearchRequest:
@@ -221,7 +244,9 @@ def _resolved(current: dict[Key, _Current], request: SearchRequest) -> SearchReq
     if not any(isinstance(v, ChainQuery | HasQuery) for c in request.criteria for v in c.values):
         return request
     criteria = tuple(_resolve_criterion(current, request.resource_type, c) for c in request.criteria)
-    return SearchRequest(request.resource_type, criteria, request.sort, request.count, request.offset)
+    return SearchRequest(
+        request.resource_type, criteria, request.sort, request.count, request.offset, request.cursor
+    )
 
 
 def _resolve_criterion(current: dict[Key, _Current], resource_type: str, criterion: Criterion) -> Criterion:

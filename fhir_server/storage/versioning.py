@@ -62,3 +62,25 @@ def decode_cursor(cursor: str | None) -> int | None:
         f"The history cursor {cursor!r} is not valid",
         f"Con trỏ lịch sử {cursor!r} không hợp lệ",
     )
+
+
+def encode_position(position: int) -> str:
+    """Searches without `_sort` continue after the creation position (SQLite's rid, the memory store's
+    insertion number) of the last match shown, so deletes and creates between pages neither skip nor
+    repeat a resource."""
+    return f"p{position}"
+
+
+def decode_position(cursor: str | None) -> int | None:
+    """The creation position to continue after, or None for the first page."""
+    if cursor is None:
+        return None
+    if re.fullmatch(r"p[0-9]{1,18}", cursor):  # 18 digits: always within SQLite's 64-bit integers
+        return int(cursor[1:])
+    raise FhirError.of(
+        400,
+        "invalid",
+        f"The search cursor {cursor!r} is not valid",
+        f"Con trỏ tìm kiếm {cursor!r} không hợp lệ",
+        "_cursor",
+    )

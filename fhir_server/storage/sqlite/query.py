@@ -34,6 +34,7 @@ from fhir_server.storage.sqlite.predicates import (
 )
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM
 from fhir_server.storage.sqlite.schema import INDEX_KINDS, ROW_BITS
+from fhir_server.storage.versioning import decode_position
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +65,18 @@ def ids_statement(request: SearchRequest, limit: int) -> Statement:
 
 
 def page_statement(request: SearchRequest) -> Statement:
+    """Rows are `rid, CURRENT_COLUMNS`. Without `_sort` the page continues after the cursor's rid and
+    reads one row more than `count`, which tells the store whether a next cursor is due."""
     sql, params = where(request)
     window = (max(request.count, 0), max(request.offset, 0))
     if not request.sort:
+        after = decode_position(request.cursor)
+        if after is not None:
+            sql, params = f"{sql} AND r.rid > ?", (*params, after)
         return Statement(
-            f"SELECT {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {sql} ORDER BY r.rid LIMIT ? OFFSET ?",
-            (*params, *window),
+            f"SELECT r.rid, {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {sql}"
+            " ORDER BY r.rid LIMIT ? OFFSET ?",
+            (*params, window[0] + 1, window[1]),
         )
     # The page is picked on (rid, sort values) only; the bodies of its rows alone are read afterwards.
     values, value_params = _sort_values(request)
@@ -77,7 +84,7 @@ def page_statement(request: SearchRequest) -> Statement:
     inner = "".join(f"{_direction(f's{n}', key)}, " for n, key in enumerate(request.sort))
     outer = "".join(f"{_direction(f'p.s{n}', key)}, " for n, key in enumerate(request.sort))
     return Statement(
-        f"SELECT {CURRENT_COLUMNS} FROM (SELECT r.rid AS rid{columns} FROM resources r WHERE {sql}"
+        f"SELECT p.rid, {CURRENT_COLUMNS} FROM (SELECT r.rid AS rid{columns} FROM resources r WHERE {sql}"
         f" ORDER BY {inner}r.rid LIMIT ? OFFSET ?) p"
         f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
         (*value_params, *params, *window),

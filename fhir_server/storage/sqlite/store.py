@@ -27,7 +27,7 @@ from fhir_server.storage.sqlite.query import page_statement, total_statement
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
 from fhir_server.storage.sqlite.schema import migrate, schema_version
 from fhir_server.storage.sqlite.unit_of_work import READ_CURRENT, SqliteUnitOfWork
-from fhir_server.storage.versioning import decode_cursor, encode_cursor, to_us
+from fhir_server.storage.versioning import decode_cursor, encode_cursor, encode_position, to_us
 from fhir_server.types import Clock
 
 _VREAD = (
@@ -144,14 +144,18 @@ class SqliteStore:
         with self._read_transaction() as conn:
             if explain:
                 log_plan(conn, request.resource_type, "page", page)
-            resources = [to_stored(row) for row in conn.execute(page.sql, page.params)]
+            rows = conn.execute(page.sql, page.params).fetchall()
+            shown = rows[: max(request.count, 0)]
+            more = not request.sort and len(rows) > len(shown) and bool(shown)
+            resources = [to_stored(row[1:]) for row in shown]
             total: int | None = None
             if with_total:
                 counting = total_statement(request)
                 if explain:
                     log_plan(conn, request.resource_type, "total", counting)
                 total = int(conn.execute(counting.sql, counting.params).fetchone()[0])
-        return SearchPage(resources=resources, total=total)
+        next_cursor = encode_position(int(shown[-1][0])) if more else None
+        return SearchPage(resources=resources, total=total, next_cursor=next_cursor)
 
     def health(self) -> dict[str, object]:
         conn = self._connection()

@@ -82,6 +82,18 @@ def test_id_last_updated_count_offset_sort(parse: Parse) -> None:
     assert parsed.ignored == () and parsed.result_params == ()
 
 
+def test_cursor_is_a_paging_parameter_kept_opaque(parse: Parse) -> None:
+    parsed = parse([("_cursor", "p42"), ("_offset", "1"), ("status", "completed")], strict=True)
+    assert (parsed.request.cursor, parsed.request.offset) == ("p42", 1)
+    assert [c.param for c in parsed.request.criteria] == ["status"] and parsed.result_params == ()
+    assert parse([("_cursor", "")]).request.cursor is None
+
+
+def test_cursor_with_sort_is_invalid(parse: Parse) -> None:
+    error = error_of(lambda: parse([("_cursor", "p1"), ("_sort", "status")]))
+    assert error.status == 400 and error.issues[0].expression == ("_cursor",)
+
+
 def test_result_parameters_are_set_aside_untouched(parse: Parse) -> None:
     params = [
         ("_include", "Immunization:patient"),
