@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+ID = r"[A-Za-z0-9\-.]{1,64}"  # FHIR id: the one definition; other patterns embed it
+ID_PATTERN = re.compile(ID)
 
 
 def is_valid_id(value: object) -> bool:

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-_ID = r"[A-Za-z0-9\-.]{1,64}"
-_RELATIVE = re.compile(rf"(?P<type>[A-Z][A-Za-z]+)/(?P<id>{_ID})(?:/_history/{_ID})?")
-_ABSOLUTE_TAIL = re.compile(rf".*/(?P<type>[A-Z][A-Za-z]+)/(?P<id>{_ID})(?:/_history/{_ID})?")
+from fhir_server.model.ids import ID
+
+_RELATIVE = re.compile(rf"(?P<type>[A-Z][A-Za-z]+)/(?P<id>{ID})(?:/_history/{ID})?")
+_ABSOLUTE_TAIL = re.compile(rf".*/(?P<type>[A-Z][A-Za-z]+)/(?P<id>{ID})(?:/_history/{ID})?")
 _CONDITIONAL = re.compile(r"(?P<type>[A-Z][A-Za-z]+)\?\S+")
-_LOCAL = re.compile(rf"#(?P<id>{_ID})?")
+_LOCAL = re.compile(rf"#(?P<id>{ID})?")
 _UUID = re.compile(r"urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _OID = re.compile(r"urn:oid:[0-2](?:\.(?:0|[1-9][0-9]*))+")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")

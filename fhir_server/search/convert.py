@@ -27,6 +27,7 @@ from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, DecimalException
 from math import isfinite
 from typing import Any, Final
 
+from fhir_server.model.ids import ID
 from fhir_server.search.dates import date_range, period_range
 from fhir_server.search.index import (
     DateValue,
@@ -41,7 +42,7 @@ from fhir_server.search.index import (
 from fhir_server.search.normalize import fold
 
 CURRENCY_SYSTEM = "urn:iso:std:iso:4217"
-REFERENCE_PATTERN = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+REFERENCE_PATTERN = re.compile(rf"(?:^|/)([A-Z][A-Za-z]+)/({ID})(?:/_history/[^/]+)?$")
 _QUANTITY_KINDS = frozenset(
     {"Quantity", "Age", "Duration", "Distance", "Count", "SimpleQuantity", "MoneyQuantity"}
 )

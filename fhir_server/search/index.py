@@ -8,7 +8,7 @@ plain integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def of_type_param(code: str) -> str:
@@ -84,4 +84,3 @@ class IndexValues:
     numbers: tuple[NumberValue, ...] = ()
     quantities: tuple[QuantityValue, ...] = ()
     uris: tuple[UriValue, ...] = ()
-    extras: dict[str, str] = field(default_factory=dict)  # reserved for later index kinds

@@ -11,6 +11,7 @@ import re
 from datetime import tzinfo
 from typing import Final
 
+from fhir_server.model.ids import ID_PATTERN
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.convert import UnrepresentableNumber, clip, number_range, split_reference
 from fhir_server.search.dates import date_query, split_prefix
@@ -25,7 +26,6 @@ from fhir_server.search.request import (
     TokenQuery,
 )
 
-_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _ESCAPED: Final = re.compile(r"\\([\\,|$])")
 _NON_NEGATIVE: Final = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() accepts "²", int() does not
 
@@ -163,6 +163,6 @@ def reference_query(
         if type_hint and type_hint != target_type:
             raise invalid(name, f"'{text}' is not a {type_hint}", f"'{text}' không phải là {type_hint}")
         return ReferenceQuery(target_type, target_id, None)
-    if _ID_PATTERN.fullmatch(text):
+    if ID_PATTERN.fullmatch(text):
         return ReferenceQuery(type_hint, text, None)
     return ReferenceQuery(None, None, text)

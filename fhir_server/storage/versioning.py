@@ -44,43 +44,42 @@ def from_us(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+def _encode(prefix: str, number: int) -> str:
+    return f"{prefix}{number}"
+
+
+def _decode(prefix: str, cursor: str | None, en: str, vi: str, expression: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if re.fullmatch(rf"{prefix}[0-9]{{1,18}}", cursor):  # 18 digits: always within SQLite's 64-bit integers
+        return int(cursor[len(prefix) :])
+    raise FhirError.of(
+        400,
+        "invalid",
+        f"The {en} cursor {cursor!r} is not valid",
+        f"{vi} {cursor!r} không hợp lệ",
+        expression,
+    )
+
+
 def encode_cursor(sequence: int) -> str:
     """History pages continue below the global sequence of the last entry shown, so versions written
     while a client pages never shift or repeat entries."""
-    return f"s{sequence}"
+    return _encode("s", sequence)
 
 
 def decode_cursor(cursor: str | None) -> int | None:
     """The sequence to continue below, or None for the first page."""
-    if cursor is None:
-        return None
-    if re.fullmatch(r"s[0-9]{1,18}", cursor):  # 18 digits: always within SQLite's 64-bit integers
-        return int(cursor[1:])
-    raise FhirError.of(
-        400,
-        "invalid",
-        f"The history cursor {cursor!r} is not valid",
-        f"Con trỏ lịch sử {cursor!r} không hợp lệ",
-    )
+    return _decode("s", cursor, "history", "Con trỏ lịch sử", None)
 
 
 def encode_position(position: int) -> str:
     """Searches without `_sort` continue after the creation position (SQLite's rid, the memory store's
     insertion number) of the last match shown, so deletes and creates between pages neither skip nor
     repeat a resource."""
-    return f"p{position}"
+    return _encode("p", position)
 
 
 def decode_position(cursor: str | None) -> int | None:
     """The creation position to continue after, or None for the first page."""
-    if cursor is None:
-        return None
-    if re.fullmatch(r"p[0-9]{1,18}", cursor):  # 18 digits: always within SQLite's 64-bit integers
-        return int(cursor[1:])
-    raise FhirError.of(
-        400,
-        "invalid",
-        f"The search cursor {cursor!r} is not valid",
-        f"Con trỏ tìm kiếm {cursor!r} không hợp lệ",
-        "_cursor",
-    )
+    return _decode("p", cursor, "search", "Con trỏ tìm kiếm", "_cursor")
