@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
@@ -25,8 +26,10 @@ from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
+from fhir_server.services.transaction import TransactionService
 from fhir_server.settings import Settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
@@ -45,24 +48,31 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     registry = definitions.search_params
     log_unsupported(registry)
     extractor = Extractor(registry, default_tz)
+    conditions = Conditions(registry, default_tz)
+    resources = ResourceService(
+        store,
+        Validator(definitions.validation, definitions.resource_types),
+        extractor,
+        conditions,
+        references=ReferenceResolver(conditions, definitions.resource_types),
+    )
+    search = SearchService(
+        store,
+        registry,
+        default_tz,
+        settings.max_count,
+        settings.default_count,
+        extractor=extractor,
+        compartments=Compartments(definitions.compartments, registry, store),
+        element_flags=definitions.element_flags,
+    )
     return Services(
         store=store,
-        resources=ResourceService(
-            store,
-            Validator(definitions.validation, definitions.resource_types),
-            extractor,
-            Conditions(registry, default_tz),
-        ),
+        resources=resources,
         history=HistoryService(store, settings.max_count, settings.history_count),
-        search=SearchService(
-            store,
-            registry,
-            default_tz,
-            settings.max_count,
-            settings.default_count,
-            extractor=extractor,
-            compartments=Compartments(definitions.compartments, registry, store),
-            element_flags=definitions.element_flags,
+        search=search,
+        transactions=TransactionService(
+            store, resources, search, definitions.resource_types, settings.max_bundle_entries
         ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,
@@ -92,6 +102,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)
+    app.include_router(bundle_router(services, settings), prefix=settings.base_path)
     app.add_middleware(InternalErrorGuard)
     app.add_middleware(AccessLog)
     return app

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     production unless a slow query is being diagnosed."""
 
     max_body_bytes: int = 10 * 1024 * 1024
+    max_bundle_bytes: int = 64 * 1024 * 1024
+    """A batch or transaction Bundle may be larger than one resource; bulk loads use `fhir-server import`."""
+    max_bundle_entries: int = 1000
     default_count: int = 20
     max_count: int = 1000
     history_count: int = 50

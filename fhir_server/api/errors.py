@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fhir_server.api.responses import json_response
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
+from fhir_server.services.crud import version_conflict
 from fhir_server.storage.base import StoreUnavailable, VersionConflict
 
 log = logging.getLogger("fhir_server.errors")
@@ -38,13 +39,8 @@ async def _fhir_error(_: Request, exc: Exception) -> Response:
 
 async def _version_conflict(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, VersionConflict)
-    current = "none" if exc.current is None else str(exc.current)
-    issue = Issue(
-        "conflict",
-        f"Version conflict: If-Match asked for version {exc.expected}, the current version is {current}",
-        f"Xung đột phiên bản: If-Match yêu cầu phiên bản {exc.expected}, phiên bản hiện tại là {current}",
-    )
-    return outcome_response(412, [issue])
+    error = version_conflict(exc)
+    return outcome_response(error.status, list(error.issues))
 
 
 async def _unavailable(_: Request, exc: Exception) -> Response:

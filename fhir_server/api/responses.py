@@ -37,7 +37,7 @@ def write_response(request: Request, stored: StoredResource, status: int, base_u
     """The answer to create/update/patch, shaped by `Prefer: return=...` (default representation)."""
     headers = version_headers(stored)
     headers["Location"] = f"{base_url}/{stored.resource_type}/{stored.id}/_history/{stored.version}"
-    prefer = _prefer_return(request)
+    prefer = prefer_return(request)
     if prefer == "minimal":
         return Response(status_code=status, headers=headers)
     if prefer == "OperationOutcome":
@@ -62,7 +62,7 @@ def _preferences(request: Request) -> dict[str, str]:
     return found
 
 
-def _prefer_return(request: Request) -> str:
+def prefer_return(request: Request) -> str:
     return _preferences(request).get("return", "representation")
 
 

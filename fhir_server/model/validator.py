@@ -52,12 +52,20 @@ class Validator:
         if issues:
             raise FhirError(400, issues)
 
-        findings = self._bindings.check(checked, resource_type)
+        self._check_bindings(checked, resource_type)
+        return checked
+
+    def recheck_references(self, resource: JsonResource) -> None:
+        """Layer 4 again for a validated resource whose references the server has just rewritten
+        (transaction fullUrls, conditional references): their target types were unknown before."""
+        self._check_bindings(resource, resource["resourceType"])
+
+    def _check_bindings(self, resource: JsonResource, resource_type: str) -> None:
+        findings = self._bindings.check(resource, resource_type)
         if findings.malformed:
             raise FhirError(400, findings.malformed)
         if findings.invalid:
             raise FhirError(422, findings.invalid)
-        return checked
 
     def _envelope(self, resource: object, expected_type: str | None) -> tuple[JsonResource, str]:
         """Layer 1: what must hold before the resource's own definition can be looked up."""

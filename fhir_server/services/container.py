@@ -8,6 +8,7 @@ from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.history import HistoryService
 from fhir_server.services.search import SearchService
+from fhir_server.services.transaction import TransactionService
 from fhir_server.storage.base import Store
 
 
@@ -17,5 +18,6 @@ class Services:
     resources: ResourceService
     history: HistoryService
     search: SearchService
+    transactions: TransactionService
     capabilities: CapabilityService
     resource_types: frozenset[str]

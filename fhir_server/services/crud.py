@@ -7,8 +7,9 @@ must be atomic (version checks, conditional matches) runs inside the unit of wor
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import jsonpatch
@@ -20,6 +21,7 @@ from fhir_server.search.extract import Extractor
 from fhir_server.search.index import IndexValues
 from fhir_server.search.request import SearchRequest
 from fhir_server.services.conditions import Conditions
+from fhir_server.services.references import ReferenceResolver
 from fhir_server.storage.base import Method, Store, StoredResource, UnitOfWork, VersionConflict
 from fhir_server.types import JsonResource
 
@@ -28,6 +30,9 @@ from fhir_server.types import JsonResource
 class WriteResult:
     stored: StoredResource
     created: bool  # 201 rather than 200
+
+
+_NO_ENTRIES: Mapping[str, str] = MappingProxyType({})  # outside a transaction: no fullUrls to map
 
 
 def new_id() -> str:
@@ -43,12 +48,15 @@ class ResourceService:
         validator: Validator,
         extractor: Extractor,
         conditions: Conditions,
+        *,
+        references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
     ) -> None:
         self._store = store
         self._validator = validator
         self._extractor = extractor
         self._conditions = conditions
+        self._references = references
         self._new_id = id_factory
 
     # -- reads ---------------------------------------------------------------------------------
@@ -92,13 +100,13 @@ class ResourceService:
         resource = self._validator.validate(body, expected_type=resource_type)
         resource = {**resource, "id": self._new_id()}  # the server assigns ids on create
         index = self._extractor.extract(resource)
-        condition = None if if_none_exist is None else self._conditions.parse(resource_type, if_none_exist)
+        condition = None if if_none_exist is None else self.condition(resource_type, if_none_exist)
         with self._store.unit_of_work() as uow:
             if condition is not None:
-                existing = self._single_match(uow, condition, "If-None-Exist")
+                existing = self.single_match(uow, condition, "If-None-Exist")
                 if existing is not None:
                     return WriteResult(existing, created=False)
-            return WriteResult(uow.write(resource, index, method="POST"), created=True)
+            return self.store_version(uow, resource, "POST", index=index)
 
     def update(self, resource_type: str, id: str, body: Any, *, if_match: int | None = None) -> WriteResult:
         resource = self._validator.validate(body, expected_type=resource_type)
@@ -112,7 +120,7 @@ class ResourceService:
             )
         index = self._extractor.extract(resource)
         with self._store.unit_of_work() as uow:
-            return self._write(uow, resource, index, "PUT", if_match)
+            return self.store_version(uow, resource, "PUT", index=index, if_match=if_match)
 
     def conditional_update(
         self, resource_type: str, query: Sequence[tuple[str, str]], body: Any, *, if_match: int | None = None
@@ -120,22 +128,75 @@ class ResourceService:
         resource = self._validator.validate(body, expected_type=resource_type)
         condition = self._conditions.from_params(resource_type, query)
         with self._store.unit_of_work() as uow:
-            match = self._single_match(uow, condition, "conditional update")
-            body_id = resource.get("id")
-            if match is None:
-                # No match: a create. A client id is honoured only if it names nothing yet, so a
-                # conditional update can never overwrite a resource that failed its criteria.
-                existing = uow.read(resource_type, body_id) if body_id else None
-                if existing is not None and not existing.deleted:
-                    raise FhirError.of(
-                        409,
-                        "conflict",
-                        f"No resource matches the criteria, but {resource_type}/{body_id} exists already",
-                        f"Không có tài nguyên khớp điều kiện, nhưng {resource_type}/{body_id} đã tồn tại",
-                        "id",
-                    )
-                resource = {**resource, "id": body_id or self._new_id()}
-            elif body_id not in (None, match.id):
+            resource = {**resource, "id": self.conditional_target(uow, condition, resource)}
+            # Extraction inside the lock here: the id is only known once the condition has matched.
+            return self.store_version(uow, resource, "PUT", if_match=if_match)
+
+    def patch(
+        self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None
+    ) -> WriteResult:
+        with self._store.unit_of_work() as uow:
+            return self.patch_in(uow, resource_type, id, operations, if_match=if_match)
+
+    def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
+        with self._store.unit_of_work() as uow:
+            return self.delete_in(uow, resource_type, id, if_match=if_match)
+
+    def conditional_delete(
+        self, resource_type: str, query: Sequence[tuple[str, str]]
+    ) -> StoredResource | None:
+        condition = self._conditions.from_params(resource_type, query)
+        with self._store.unit_of_work() as uow:
+            match = self.single_match(uow, condition, "conditional delete")
+            return None if match is None else uow.delete(resource_type, match.id)
+
+    # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
+
+    def validate(self, resource_type: str, body: Any) -> JsonResource:
+        return self._validator.validate(body, expected_type=resource_type)
+
+    def condition(self, resource_type: str, query: str) -> SearchRequest:
+        return self._conditions.parse(resource_type, query)
+
+    def condition_params(self, resource_type: str, query: Sequence[tuple[str, str]]) -> SearchRequest:
+        return self._conditions.from_params(resource_type, query)
+
+    def assign_id(self) -> str:
+        return self._new_id()
+
+    def store_version(
+        self,
+        uow: UnitOfWork,
+        resource: JsonResource,
+        method: Method,
+        *,
+        index: IndexValues | None = None,
+        if_match: int | None = None,
+        local: Mapping[str, str] = _NO_ENTRIES,
+    ) -> WriteResult:
+        """Resolve the resource's pending references (conditional ones; `local` maps a transaction's
+        fullUrls), index it unless `index` is still valid, and write it as a new version."""
+        resolved = self._references.resolve(resource, uow, local, in_transaction=local is not _NO_ENTRIES)
+        if resolved is not None:
+            self._validator.recheck_references(resolved)  # target types were unknown before
+            resource, index = resolved, None
+        if index is None:
+            index = self._extractor.extract(resource)
+        if method == "POST":  # a fresh server-assigned id: nothing to read first
+            return WriteResult(uow.write(resource, index, method=method), created=True)
+        current = uow.read(resource["resourceType"], resource["id"])
+        created = current is None or current.deleted
+        if if_match is not None and created:
+            raise VersionConflict(resource["resourceType"], resource["id"], if_match, None)
+        return WriteResult(uow.write(resource, index, method=method, expected_version=if_match), created)
+
+    def conditional_target(self, uow: UnitOfWork, condition: SearchRequest, resource: JsonResource) -> str:
+        """The id a conditional update writes to: the one match, else the body's id (if it names nothing
+        yet, so a conditional update never overwrites a resource that failed its criteria) or a new one."""
+        match = self.single_match(uow, condition, "conditional update")
+        body_id = resource.get("id")
+        if match is not None:
+            if body_id not in (None, match.id):
                 raise FhirError.of(
                     400,
                     "invalid",
@@ -143,13 +204,27 @@ class ResourceService:
                     f"Mã tài nguyên {body_id!r} khác với tài nguyên khớp điều kiện {match.id!r}",
                     "id",
                 )
-            else:
-                resource = {**resource, "id": match.id}
-            # Extraction inside the lock here: the id is only known once the condition has matched.
-            return self._write(uow, resource, self._extractor.extract(resource), "PUT", if_match)
+            return match.id
+        existing = uow.read(condition.resource_type, body_id) if body_id else None
+        if existing is not None and not existing.deleted:
+            raise FhirError.of(
+                409,
+                "conflict",
+                f"No resource matches the criteria, but {condition.resource_type}/{body_id} exists already",
+                f"Không có tài nguyên khớp điều kiện, nhưng {condition.resource_type}/{body_id} đã tồn tại",
+                "id",
+            )
+        return body_id or self._new_id()
 
-    def patch(
-        self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None
+    def patch_in(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        operations: Any,
+        *,
+        if_match: int | None = None,
+        local: Mapping[str, str] = _NO_ENTRIES,
     ) -> WriteResult:
         if not isinstance(operations, list):
             raise FhirError.of(
@@ -158,54 +233,31 @@ class ResourceService:
                 "A JSON Patch document must be an array",
                 "Tài liệu JSON Patch phải là một mảng",
             )
-        with self._store.unit_of_work() as uow:
-            current = uow.read(resource_type, id)
-            if current is None or current.deleted:
-                raise not_found(resource_type, id)
-            if if_match is not None and if_match != current.version:
-                raise VersionConflict(resource_type, id, if_match, current.version)
-            patched = _apply_patch(loads(current.body), operations)
-            resource = self._validator.validate(patched, expected_type=resource_type)
-            if resource.get("id") != id:
-                raise FhirError.of(
-                    400, "invalid", "A patch may not change the id", "Không được sửa mã tài nguyên", "id"
-                )
-            index = self._extractor.extract(resource)
-            return WriteResult(
-                uow.write(resource, index, method="PATCH", expected_version=current.version), created=False
+        current = uow.read(resource_type, id)
+        if current is None or current.deleted:
+            raise not_found(resource_type, id)
+        if if_match is not None and if_match != current.version:
+            raise VersionConflict(resource_type, id, if_match, current.version)
+        patched = _apply_patch(loads(current.body), operations)
+        resource = self._validator.validate(patched, expected_type=resource_type)
+        if resource.get("id") != id:
+            raise FhirError.of(
+                400, "invalid", "A patch may not change the id", "Không được sửa mã tài nguyên", "id"
             )
+        return self.store_version(uow, resource, "PATCH", if_match=current.version, local=local)
 
-    def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
-        with self._store.unit_of_work() as uow:
-            if if_match is not None:
-                current = uow.read(resource_type, id)
-                if current is None or current.deleted:  # If-Match names a version that is not there
-                    raise VersionConflict(resource_type, id, if_match, None)
-            return uow.delete(resource_type, id, expected_version=if_match)
-
-    def conditional_delete(
-        self, resource_type: str, query: Sequence[tuple[str, str]]
+    @staticmethod
+    def delete_in(
+        uow: UnitOfWork, resource_type: str, id: str, *, if_match: int | None = None
     ) -> StoredResource | None:
-        condition = self._conditions.from_params(resource_type, query)
-        with self._store.unit_of_work() as uow:
-            match = self._single_match(uow, condition, "conditional delete")
-            return None if match is None else uow.delete(resource_type, match.id)
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _write(
-        uow: UnitOfWork, resource: JsonResource, index: IndexValues, method: Method, if_match: int | None
-    ) -> WriteResult:
-        current = uow.read(resource["resourceType"], resource["id"])
-        created = current is None or current.deleted
-        if if_match is not None and created:
-            raise VersionConflict(resource["resourceType"], resource["id"], if_match, None)
-        stored = uow.write(resource, index, method=method, expected_version=if_match)
-        return WriteResult(stored, created=created)
+        if if_match is not None:
+            current = uow.read(resource_type, id)
+            if current is None or current.deleted:  # If-Match names a version that is not there
+                raise VersionConflict(resource_type, id, if_match, None)
+        return uow.delete(resource_type, id, expected_version=if_match)
 
     @staticmethod
-    def _single_match(uow: UnitOfWork, condition: SearchRequest, what: str) -> StoredResource | None:
+    def single_match(uow: UnitOfWork, condition: SearchRequest, what: str) -> StoredResource | None:
         ids = uow.search_ids(condition, limit=2)
         if len(ids) > 1:
             raise FhirError.of(
@@ -217,6 +269,17 @@ class ResourceService:
         if not ids:
             return None
         return uow.read(condition.resource_type, ids[0])
+
+
+def version_conflict(exc: VersionConflict) -> FhirError:
+    """412 for a failed If-Match (or an entry's ifMatch in a Bundle)."""
+    current = "none" if exc.current is None else str(exc.current)
+    return FhirError.of(
+        412,
+        "conflict",
+        f"Version conflict: If-Match asked for version {exc.expected}, the current version is {current}",
+        f"Xung đột phiên bản: If-Match yêu cầu phiên bản {exc.expected}, phiên bản hiện tại là {current}",
+    )
 
 
 def not_found(resource_type: str, id: str) -> FhirError:

@@ -1,0 +1,342 @@
+"""Batch and transaction Bundles (`POST [base]`, FHIR R4 http 3.1.0.11).
+
+A transaction is all or nothing: every resource is validated before the writer lock, then one unit of
+work resolves identities (new ids, `ifNoneExist`, conditional update/delete), maps fullUrls to them,
+and applies DELETE, POST, PUT/PATCH in that order; any failing entry raises, the unit of work rolls
+back, and the OperationOutcome names the entry. GET entries run after the commit, so they see it.
+A batch applies each entry on its own, in the order given, and reports each entry's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
+from fhir_server.model.json import dumps
+from fhir_server.model.outcome import FhirError, Issue, operation_outcome
+from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
+from fhir_server.services.crud import ResourceService, WriteResult, version_conflict
+from fhir_server.services.search import SearchService
+from fhir_server.storage.base import (
+    Method,
+    Store,
+    StoredResource,
+    StoreUnavailable,
+    UnitOfWork,
+    VersionConflict,
+)
+from fhir_server.types import JsonResource
+
+Link = Callable[[Sequence[tuple[str, str]]], str]
+_WRITE_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRequest:
+    """What the api layer knows about the HTTP request around the Bundle."""
+
+    base_url: str
+    prefer_return: str  # representation | minimal | OperationOutcome
+    search_link: Callable[[str], Link]  # url -> link builder for a search entry's paging links
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    status: int
+    stored: StoredResource | None = None  # the version written or read (location, etag)
+    body: bytes | None = None  # a read resource or a searchset, returned whatever Prefer says
+    outcome: JsonResource | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    resources: dict[int, JsonResource]  # validated POST/PUT resources by entry index
+    local: dict[str, str]  # fullUrl -> Type/id
+    request: BundleRequest
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    id: str | None  # None: a conditional delete that matched nothing
+    existing: StoredResource | None = None  # an ifNoneExist that matched: nothing is written
+
+
+class TransactionService:
+    def __init__(
+        self,
+        store: Store,
+        resources: ResourceService,
+        search: SearchService,
+        resource_types: frozenset[str],
+        max_entries: int,
+    ) -> None:
+        self._store = store
+        self._resources = resources
+        self._search = search
+        self._types = resource_types
+        self._max_entries = max_entries
+
+    def process(self, body: Any, request: BundleRequest) -> JsonResource:
+        parsed = parse_bundle(
+            body, base_url=request.base_url, resource_types=self._types, max_entries=self._max_entries
+        )
+        if parsed.kind == "batch":
+            results = [self._batch_entry(entry, request) for entry in parsed.entries]
+            return self._response("batch-response", parsed.entries, results, request)
+        entries = _understood(parsed.entries)
+        return self._response("transaction-response", entries, self._transaction(entries, request), request)
+
+    # -- transaction ---------------------------------------------------------------------------------
+
+    def _transaction(self, entries: list[Entry], request: BundleRequest) -> list[_Result]:
+        resources = self._validate_all(entries)
+        writes = sorted(
+            (e for e in entries if e.method in _WRITE_ORDER), key=lambda e: _WRITE_ORDER[e.method]
+        )
+        results: dict[int, _Result] = {}
+        with self._store.unit_of_work() as uow:
+            targets: dict[int, _Target] = {}
+            for entry in writes:
+                with _naming(entry):
+                    targets[entry.index] = self._target(uow, entry, resources)
+            plan = _Plan(resources, _local_references(writes, targets), request)
+            for entry in writes:
+                with _naming(entry):
+                    results[entry.index] = self._apply(uow, entry, targets[entry.index], plan)
+        for entry in entries:
+            if entry.index not in results:
+                results[entry.index] = self._outcome_of(entry, request)
+        return [results[entry.index] for entry in entries]
+
+    def _validate_all(self, entries: list[Entry]) -> dict[int, JsonResource]:
+        """Every POST/PUT resource, validated outside the lock; all invalid entries reported at once."""
+        valid: dict[int, JsonResource] = {}
+        errors: list[FhirError] = []
+        for entry in entries:
+            if entry.method in ("POST", "PUT"):
+                try:
+                    valid[entry.index] = self._resources.validate(entry.resource_type, entry.resource)
+                except FhirError as error:
+                    errors.append(entry_error(error, entry.path, entry.resource_type))
+        if errors:
+            raise _combined(errors)
+        return valid
+
+    def _target(self, uow: UnitOfWork, entry: Entry, resources: dict[int, JsonResource]) -> _Target:
+        what = f"{entry.path}.request"
+        if entry.method == "POST":
+            if entry.if_none_exist is not None:
+                condition = self._resources.condition(entry.resource_type, entry.if_none_exist)
+                existing = self._resources.single_match(uow, condition, f"{what}.ifNoneExist")
+                if existing is not None:
+                    return _Target(existing.id, existing)
+            return _Target(self._resources.assign_id())
+        if not entry.conditional:
+            return _Target(entry.id)
+        condition = self._resources.condition_params(entry.resource_type, entry.query)
+        if entry.method == "PUT":
+            return _Target(self._resources.conditional_target(uow, condition, resources[entry.index]))
+        match = self._resources.single_match(uow, condition, f"{what}.url")
+        return _Target(None if match is None else match.id)
+
+    def _apply(self, uow: UnitOfWork, entry: Entry, target: _Target, plan: _Plan) -> _Result:
+        request, local = plan.request, plan.local
+        if target.existing is not None:
+            return _written(WriteResult(target.existing, created=False), request)
+        if entry.method == "DELETE":
+            if target.id is None:
+                return _Result(204)
+            deleted = self._resources.delete_in(uow, entry.resource_type, target.id, if_match=entry.if_match)
+            return _Result(204, deleted)
+        if entry.method == "PATCH":
+            assert target.id is not None  # a PATCH url always names the resource
+            patched = self._resources.patch_in(
+                uow, entry.resource_type, target.id, entry.patch, if_match=entry.if_match, local=local
+            )
+            return _written(patched, request)
+        resource = {**plan.resources[entry.index], "id": target.id}
+        method: Method = "POST" if entry.method == "POST" else "PUT"
+        return _written(
+            self._resources.store_version(uow, resource, method, if_match=entry.if_match, local=local),
+            request,
+        )
+
+    # -- batch ---------------------------------------------------------------------------------------
+
+    def _batch_entry(self, entry: Entry | FhirError, request: BundleRequest) -> _Result:
+        if isinstance(entry, FhirError):
+            return _failed(entry)
+        try:
+            with _naming(entry):
+                return self._batch_write(entry, request)
+        except FhirError as error:
+            return _failed(error)
+        except StoreUnavailable:
+            return _failed(
+                FhirError.of(
+                    503,
+                    "transient",
+                    f"{entry.path}: the store is busy; retry this entry",
+                    f"{entry.path}: kho dữ liệu đang bận; hãy gửi lại mục này",
+                    entry.path,
+                )
+            )
+
+    def _batch_write(self, entry: Entry, request: BundleRequest) -> _Result:
+        service = self._resources
+        match entry.method:
+            case "POST":
+                created = service.create(
+                    entry.resource_type, entry.resource, if_none_exist=entry.if_none_exist
+                )
+                return _written(created, request)
+            case "PUT" if entry.conditional:
+                return _written(
+                    service.conditional_update(
+                        entry.resource_type, entry.query, entry.resource, if_match=entry.if_match
+                    ),
+                    request,
+                )
+            case "PUT":
+                assert entry.id is not None
+                updated = service.update(
+                    entry.resource_type, entry.id, entry.resource, if_match=entry.if_match
+                )
+                return _written(updated, request)
+            case "PATCH":
+                assert entry.id is not None
+                patched = service.patch(entry.resource_type, entry.id, entry.patch, if_match=entry.if_match)
+                return _written(patched, request)
+            case "DELETE" if entry.conditional:
+                return _Result(204, service.conditional_delete(entry.resource_type, entry.query))
+            case "DELETE":
+                assert entry.id is not None
+                return _Result(204, service.delete(entry.resource_type, entry.id, if_match=entry.if_match))
+        return self._read(entry, request)
+
+    # -- reads (GET/HEAD entries of both kinds) ---------------------------------------------------
+
+    def _outcome_of(self, entry: Entry, request: BundleRequest) -> _Result:
+        try:
+            with _naming(entry):
+                return self._read(entry, request)
+        except FhirError as error:
+            return _failed(error)
+
+    def _read(self, entry: Entry, request: BundleRequest) -> _Result:
+        head = entry.method == "HEAD"
+        if entry.id is None:
+            url = f"{request.base_url}/{entry.resource_type}"
+            searchset = self._search.search(
+                entry.resource_type,
+                list(entry.query),
+                request.base_url,
+                request.search_link(url),
+                strict=request.strict,
+            )
+            return _Result(200, body=None if head else dumps(searchset))
+        if entry.version is not None:
+            stored = self._resources.vread(entry.resource_type, entry.id, entry.version)
+        else:
+            stored = self._resources.read(entry.resource_type, entry.id)
+        return _Result(200, stored, None if head else stored.body)
+
+    # -- response --------------------------------------------------------------------------------
+
+    def _response(
+        self,
+        kind: str,
+        entries: Sequence[Entry | FhirError],
+        results: list[_Result],
+        request: BundleRequest,
+    ) -> JsonResource:
+        items = []
+        for entry, result in zip(entries, results, strict=True):
+            stored = result.stored
+            response: dict[str, Any] = {"status": f"{result.status} {HTTPStatus(result.status).phrase}"}
+            full_url = None
+            if stored is not None:
+                if not stored.deleted:
+                    full_url = f"{request.base_url}/{stored.resource_type}/{stored.id}"
+                    response["location"] = f"{stored.resource_type}/{stored.id}/_history/{stored.version}"
+                response["etag"] = etag(stored.version)
+                response["lastModified"] = instant(stored.last_updated)
+            if result.outcome is not None:
+                response["outcome"] = result.outcome
+            body = result.body
+            is_write = isinstance(entry, Entry) and entry.method in _WRITE_ORDER
+            if is_write and stored is not None and request.prefer_return == "representation":
+                body = stored.body or None
+            items.append(BundleEntry(full_url, body, response=response))
+        return bundle(kind, items)
+
+
+def _understood(entries: list[Entry | FhirError]) -> list[Entry]:
+    """A transaction with any entry that cannot be understood is refused whole, naming every such entry."""
+    errors = [e for e in entries if isinstance(e, FhirError)]
+    if errors:
+        raise _combined(errors)
+    return [e for e in entries if isinstance(e, Entry)]
+
+
+def _local_references(writes: list[Entry], targets: dict[int, _Target]) -> dict[str, str]:
+    """fullUrl -> `Type/id` for every entry the transaction writes or matched; two entries that resolve
+    to the same resource make the transaction ambiguous (R4 http 3.1.0.11.2), so it is refused."""
+    local: dict[str, str] = {}
+    owner: dict[tuple[str, str], Entry] = {}
+    for entry in writes:
+        id = targets[entry.index].id
+        if id is None:
+            continue
+        key = (entry.resource_type, id)
+        if key in owner:
+            first = owner[key].path
+            raise FhirError.of(
+                400,
+                "invalid",
+                f"{entry.path} and {first} both change {entry.resource_type}/{id}",
+                f"{entry.path} và {first} cùng thay đổi {entry.resource_type}/{id}",
+                entry.path,
+            )
+        owner[key] = entry
+        if entry.full_url:
+            local[entry.full_url] = f"{entry.resource_type}/{id}"
+    return local
+
+
+@contextmanager
+def _naming(entry: Entry) -> Iterator[None]:
+    """Errors raised while processing `entry` name it."""
+    try:
+        yield
+    except VersionConflict as exc:
+        raise entry_error(version_conflict(exc), entry.path, entry.resource_type) from None
+    except FhirError as error:
+        raise entry_error(error, entry.path, entry.resource_type) from None
+
+
+def _written(result: WriteResult, request: BundleRequest) -> _Result:
+    outcome = None
+    if request.prefer_return == "OperationOutcome":
+        stored = result.stored
+        issue = Issue(
+            "informational",
+            f"{stored.resource_type}/{stored.id} saved, version {stored.version}",
+            f"Đã lưu {stored.resource_type}/{stored.id}, phiên bản {stored.version}",
+            severity="information",
+        )
+        outcome = operation_outcome([issue])
+    return _Result(201 if result.created else 200, result.stored, outcome=outcome)
+
+
+def _failed(error: FhirError) -> _Result:
+    return _Result(error.status, outcome=operation_outcome(error.issues))
+
+
+def _combined(errors: list[FhirError]) -> FhirError:
+    return FhirError(errors[0].status, [issue for error in errors for issue in error.issues])
