@@ -24,6 +24,8 @@ from fhir_server.definitions.registry import (
     ElementFlags,
     ValidationDefinitions,
 )
+from fhir_server.definitions.schedule import Schedule
+from fhir_server.definitions.schedule_xml import read_schedule
 from fhir_server.definitions.search_parameters import build_search_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,4 +85,21 @@ def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
         validation=validation,
         compartments=_compartments(conformance_dir),
         element_flags=_element_flags(conformance_dir / "summary-elements.json"),
+    )
+
+
+SCHEDULES = ROOT / "schedules"
+
+
+@cache
+def load_schedule(name: str, schedules_dir: Path = SCHEDULES) -> Schedule:
+    """Load one schedule folder (`schedules/<name>/`: ScheduleSupportingData.xml + antigen-*.xml), frozen."""
+    folder = schedules_dir / name
+    antigen_files = sorted(folder.glob("antigen-*.xml"))
+    if not antigen_files:
+        raise FileNotFoundError(f"no antigen-*.xml in {folder}")
+    return read_schedule(
+        name,
+        (folder / "ScheduleSupportingData.xml").read_bytes(),
+        (path.read_bytes() for path in antigen_files),
     )
