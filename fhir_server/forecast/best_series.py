@@ -74,14 +74,15 @@ def _prioritized(members: Sequence[PatientSeries], birth: date) -> PatientSeries
         return in_process[0]
     if not complete and not in_process and len(defaults) == 1 and defaults[0] in scorable:
         return defaults[0]
-    if len(complete) >= 2:
+    scores: list[tuple[PatientSeries, int]] = []
+    if len(complete) >= 2:  # Table 8-5
         scores = _score_complete(complete)
     elif len(in_process) >= 2:
         scores = _score_in_process(in_process, birth)
-    else:
-        scores = _score_no_valid([s for s in scorable if s.valid_count == 0], birth)
-    if not scores:
-        return None
+    elif all(s.valid_count == 0 for s in scorable):
+        scores = _score_no_valid(scorable, birth)
+    if not scores:  # e.g. every scorable series is contraindicated: most valid doses, then preference
+        return min(scorable, key=lambda s: (-s.valid_count, s.series.preference))
     return max(scores, key=lambda item: (item[1], -item[0].series.preference))[0]
 
 

@@ -54,6 +54,6 @@ def assess(
                 if ps.forecast.status == "complete":
                     completed.add(ps.series.group)
             best.extend(best_series(relevant, patient.birth_date))
-        results.extend(group_results(group, best, history))
+        results.extend(group_results(group, best, history, patient.birth_date, assessment_date))
     warnings: tuple[Reason, ...] = tuple(dict.fromkeys(r for _, r in history.warnings))
     return Assessment(assessment_date, schedule.name, tuple(results), warnings)

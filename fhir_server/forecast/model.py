@@ -97,9 +97,10 @@ class VaccineGroupResult:
     kind: SeriesKind
     forecast: Forecast
     antigens: tuple[SeriesResult, ...]
-    evaluations: tuple[
-        DoseEvaluation, ...
-    ]  # one per administered dose of the group, blended over its antigens
+    evaluations: tuple[DoseEvaluation, ...]  # one per dose of the group, blended over its antigens
+    age_to_start_reached: bool = (
+        True  # False e.g. for an adult series of a child (minimum age to start ahead)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ def series_result(ps: PatientSeries) -> SeriesResult:
 
 
 def group_results(
-    group: VaccineGroup, best: Sequence[PatientSeries], history: History
+    group: VaccineGroup, best: Sequence[PatientSeries], history: History, birth: date, today: date
 ) -> list[VaccineGroupResult]:
     """FORECASTVG-1..9, SINGLEANTVG, MULTIANTVG, FORECASTDN-2; one result per series group present."""
     by_group: dict[str, list[PatientSeries]] = {}
@@ -64,18 +64,25 @@ def group_results(
         kind: SeriesKind = "risk" if any(ps.series.series_type == "risk" for ps in members) else "standard"
         forecast = _blend(group, members, history)
         series = tuple(series_result(ps) for ps in members)
-        results.append(VaccineGroupResult(group.name, kind, forecast, series, _blend_evaluations(series)))
+        started = all(
+            ps.series.min_age_to_start is None or ps.series.min_age_to_start.add_to(birth) <= today
+            for ps in members
+        )
+        results.append(
+            VaccineGroupResult(group.name, kind, forecast, series, _blend_evaluations(series), started)
+        )
     return results
 
 
 def primary(results: Sequence[VaccineGroupResult]) -> VaccineGroupResult | None:
     """The forecast to show first when a group has several (e.g. a child's and an adult's pneumococcal
-    series): series the patient has started come first, then whatever is due soonest."""
+    series): series the patient has started come first, then those whose age to start is reached, then
+    whatever is due soonest."""
 
-    def rank(result: VaccineGroupResult) -> tuple[bool, bool, date]:
+    def rank(result: VaccineGroupResult) -> tuple[bool, bool, bool, date]:
         started = any(e.status == "valid" for e in result.evaluations)
         due = result.forecast.status == "not-complete" and result.forecast.earliest is not None
-        return (not started, not due, result.forecast.earliest or date.max)
+        return (not started, not result.age_to_start_reached, not due, result.forecast.earliest or date.max)
 
     return min(results, key=rank) if results else None
 
