@@ -100,7 +100,7 @@ def _score_complete(series: Sequence[PatientSeries]) -> list[tuple[PatientSeries
 
 def _finish(ps: PatientSeries) -> date | None:
     """SELECTB-12: earliest date plus the minimum intervals of the remaining target doses."""
-    finish = ps.forecast.earliest
+    finish = ps.forecast.earliest if ps.start_known else None
     if finish is None or ps.next_target is None:
         return finish
     for target in ps.targets[ps.next_target + 1 :]:
@@ -152,7 +152,7 @@ def _score_no_valid(series: Sequence[PatientSeries], birth: date) -> list[tuple[
     """Table 8-11."""
     if not series:
         return []
-    starts = [s.forecast.earliest for s in series]
+    starts = [s.forecast.earliest if s.start_known else None for s in series]
     known = [d for d in starts if d is not None]
     first = min(known) if known else None
     scores = [0] * len(series)

@@ -28,6 +28,7 @@ class _Dates:
     past_due: date | None
     latest: date | None
     max_age: date | None
+    grounded: bool  # a rule (minimum age, interval, last dose ...) set the earliest date, not birth
 
 
 def forecast_series(ps: PatientSeries, antigen: Antigen, ctx: Context) -> Forecast:
@@ -68,6 +69,7 @@ def forecast_series(ps: PatientSeries, antigen: Antigen, ctx: Context) -> Foreca
             ps.targets[position].status = "skipped"
             position = _skip_ahead(ps, position + 1, today, ctx)
             continue
+        ps.start_known = dates.grounded
         return _done(ps, position, _forecast(ps, target, dates, antigen, ctx, codes=codes))
 
 
@@ -118,6 +120,8 @@ def _antigen_contraindicated(
     contraindications: tuple[Contraindication, ...], patient: Patient, today: date, codes: set[str]
 ) -> bool:
     """Table 7-5."""
+    if not codes:
+        return False
     birth = patient.birth_date
     return any(
         not c.vaccines
@@ -135,6 +139,8 @@ def _vaccine_contraindicated(
     contraindications: tuple[Contraindication, ...], cvx: str, patient: Patient, today: date, codes: set[str]
 ) -> bool:
     """Table 7-6."""
+    if not codes:
+        return False
     birth = patient.birth_date
     for c in contraindications:
         if not c.vaccines or c.code not in codes:
@@ -172,6 +178,7 @@ def _dates(ps: PatientSeries, position: int, ctx: Context) -> _Dates:
         candidates.append(target.season_start)
     evaluated = [d.date for d in ps.doses if (v := ps.verdict(d)) and v.target is not None]
     candidates.extend(evaluated[-1:])
+    grounded = len(candidates) > 1 or bool(age and age.min)
     earliest = max(candidates)
     if age and age.earliest_rec:
         recommended: date | None = age.earliest_rec.add_to(birth)
@@ -182,7 +189,7 @@ def _dates(ps: PatientSeries, position: int, ctx: Context) -> _Dates:
     else:
         past_due = max(latest_rec) - _DAY if latest_rec else None
     max_age = age.max.add_to(birth) if age and age.max else None
-    return _Dates(earliest, recommended, past_due, max_age - _DAY if max_age else None, max_age)
+    return _Dates(earliest, recommended, past_due, max_age - _DAY if max_age else None, max_age, grounded)
 
 
 def _conflict_ends(target: SeriesDose, ctx: Context) -> list[date]:

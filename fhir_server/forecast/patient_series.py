@@ -41,6 +41,7 @@ class PatientSeries:
     verdicts: dict[int, Verdict] = field(default_factory=dict)  # by AntigenDose.index
     next_target: int | None = None  # index of the target dose to forecast
     forecast: Forecast = field(default_factory=lambda: Forecast("not-complete"))
+    start_known: bool = True  # False when nothing but the birth date bounds the forecast (SELECTB-12/14)
 
     @classmethod
     def start(cls, series: AntigenSeries, doses: tuple[AntigenDose, ...]) -> PatientSeries:
@@ -73,4 +74,6 @@ def is_relevant(series: AntigenSeries, patient: Patient, assessment_date: date) 
         return False
     if series.series_type != "risk":
         return True
-    return any(indication_applies(i, patient, assessment_date) for i in series.indications)
+    return bool(patient.observations) and any(
+        indication_applies(i, patient, assessment_date) for i in series.indications
+    )
