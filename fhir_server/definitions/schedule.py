@@ -7,8 +7,9 @@ pure forecast engine. Names follow the Logic Specification v4.6 (series dose, pr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Literal
 
 from fhir_server.definitions.duration import Duration
@@ -35,6 +36,10 @@ class Period:
 
 
 ALWAYS = Period()
+_SYSTEMS = {  # FHIR code system URIs -> CDC's names in codedValues
+    "http://snomed.info/sct": "SNOMED",
+    "http://hl7.org/fhir/sid/cvx": "CVX",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +238,7 @@ class Observation:
     title: str
     indication_text: str
     contraindication_text: str
-    coded_values: tuple[tuple[str, str], ...]  # (code system, code): SNOMED, ICD-10, CDC PHIN ...
+    coded_values: tuple[tuple[str, str], ...]  # (code system, code): SNOMED, CVX, CDCPHINVS
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +251,14 @@ class Schedule:
     vaccines: Mapping[str, Vaccine]  # by CVX
     conflicts: Mapping[str, tuple[LiveVirusConflict, ...]]  # by current CVX
     observations: Mapping[str, Observation]
+    # (code system as CDC writes it, code) -> CDSi observation codes, for mapping a Condition's codes
+    observation_index: Mapping[tuple[str, str], tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def observation_codes(self, system: str, code: str) -> tuple[str, ...]:
+        """CDSi observation codes of a coded fact: ("http://snomed.info/sct", "707147002") -> ("160",)."""
+        return self.observation_index.get((_SYSTEMS.get(system, system), code), ())
 
     def group_of_antigen(self, antigen: str) -> str | None:
         for group in self.vaccine_groups.values():

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from types import MappingProxyType
 from typing import cast
 
-from fhir_server.definitions.duration import Duration, DurationError
+__all__ = ["ScheduleError", "read_antigen", "read_schedule"]
+
 from fhir_server.definitions.schedule import (
-    ALWAYS,
     AgeRule,
     AllowableInterval,
     Antigen,
@@ -31,7 +31,6 @@ from fhir_server.definitions.schedule import (
     Interval,
     LiveVirusConflict,
     Observation,
-    Period,
     Schedule,
     SeriesDose,
     SeriesType,
@@ -42,13 +41,19 @@ from fhir_server.definitions.schedule import (
     Vaccine,
     VaccineGroup,
 )
+from fhir_server.definitions.xml_values import (
+    ScheduleError,
+    codes,
+    cvx,
+    day,
+    duration,
+    is_empty,
+    number,
+    period,
+    text,
+    yes,
+)
 
-
-class ScheduleError(ValueError):
-    """Supporting data that cannot be read."""
-
-
-_EMPTY = {"", "n/a", "na"}
 _CONDITION_KINDS: dict[str, ConditionKind] = {
     "age": "age",
     "interval": "interval",
@@ -65,138 +70,73 @@ _SERIES_TYPES: dict[str, SeriesType] = {
 }
 
 
-def _text(node: ET.Element | None, tag: str) -> str:
-    if node is None:
-        return ""
-    child = node.find(tag)
-    if child is None or child.text is None:
-        return ""
-    value = " ".join(child.text.split())
-    return "" if value.lower() in _EMPTY else value
-
-
-def _duration(node: ET.Element | None, tag: str) -> Duration | None:
-    value = _text(node, tag)
-    if not value:
-        return None
-    try:
-        return Duration.parse(value)
-    except DurationError as exc:
-        raise ScheduleError(f"<{tag}>: {exc}") from exc
-
-
-def _date(node: ET.Element | None, tag: str) -> date | None:
-    value = _text(node, tag)
-    if not value:
-        return None
-    for pattern in ("%Y%m%d", "%m/%d/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise ScheduleError(f"<{tag}>: not a date: {value!r}")
-
-
-def _period(node: ET.Element) -> Period:
-    effective, cessation = _date(node, "effectiveDate"), _date(node, "cessationDate")
-    return ALWAYS if effective is None and cessation is None else Period(effective, cessation)
-
-
-def _yes(node: ET.Element | None, tag: str) -> bool:
-    return _text(node, tag).lower() in {"yes", "y", "true"}
-
-
-def _codes(value: str) -> frozenset[str]:
-    return frozenset(_cvx(code) for code in re.split(r"[;,]", value) if code.strip())
-
-
-def _cvx(code: str) -> str:
-    """CVX codes compare as written without leading zeros ('03' and '3' are one vaccine)."""
-    code = code.strip()
-    return code.lstrip("0") or "0" if code.isdigit() else code
-
-
-def _int(value: str, what: str) -> int:
-    try:
-        return int(re.sub(r"\D", "", value))
-    except ValueError as exc:
-        raise ScheduleError(f"{what}: not a number: {value!r}") from exc
-
-
 def _vaccine(node: ET.Element) -> SeriesVaccine:
     return SeriesVaccine(
-        cvx=_cvx(_text(node, "cvx")),
-        vaccine_type=_text(node, "vaccineType"),
-        begin_age=_duration(node, "beginAge"),
-        end_age=_duration(node, "endAge"),
-        trade_name=_text(node, "tradeName"),
-        mvx=_text(node, "mvx"),
-        volume=_text(node, "volume"),
-        forecast=_yes(node, "forecastVaccineType"),
+        cvx=cvx(text(node, "cvx")),
+        vaccine_type=text(node, "vaccineType"),
+        begin_age=duration(node, "beginAge"),
+        end_age=duration(node, "endAge"),
+        trade_name=text(node, "tradeName"),
+        mvx=text(node, "mvx"),
+        volume=text(node, "volume"),
+        forecast=yes(node, "forecastVaccineType"),
     )
 
 
 def _interval(node: ET.Element) -> Interval:
-    target = _text(node, "fromTargetDose")
+    target = text(node, "fromTargetDose")
     observation = node.find("fromRelevantObs")
     return Interval(
-        from_previous=_yes(node, "fromPrevious"),
-        from_target_dose=_int(target, "fromTargetDose") if target else None,
-        from_most_recent=_codes(_text(node, "fromMostRecent")),
-        from_observation=_text(observation, "code") or None,
-        abs_min=_duration(node, "absMinInt"),
-        min=_duration(node, "minInt"),
-        earliest_rec=_duration(node, "earliestRecInt"),
-        latest_rec=_duration(node, "latestRecInt"),
-        priority=_text(node, "intervalPriority").lower() == "override",
-        period=_period(node),
-    )
-
-
-def _is_empty(node: ET.Element) -> bool:
-    return all(
-        not (child.text or "").strip() or (child.text or "").strip().lower() in _EMPTY
-        for child in node.iter()
+        from_previous=yes(node, "fromPrevious"),
+        from_target_dose=number(target, "fromTargetDose") if target else None,
+        from_most_recent=codes(text(node, "fromMostRecent")),
+        from_observation=text(observation, "code") or None,
+        abs_min=duration(node, "absMinInt"),
+        min=duration(node, "minInt"),
+        earliest_rec=duration(node, "earliestRecInt"),
+        latest_rec=duration(node, "latestRecInt"),
+        priority=text(node, "intervalPriority").lower() == "override",
+        period=period(node),
     )
 
 
 def _condition(node: ET.Element) -> SkipCondition:
-    kind = _text(node, "conditionType").lower()
+    kind = text(node, "conditionType").lower()
     if kind not in _CONDITION_KINDS:
         raise ScheduleError(f"<conditionType>: unknown {kind!r}")
-    count = _text(node, "doseCount")
-    logic = _text(node, "doseCountLogic").lower()
+    count = text(node, "doseCount")
+    logic = text(node, "doseCountLogic").lower()
     return SkipCondition(
         kind=_CONDITION_KINDS[kind],
-        start_date=_date(node, "startDate"),
-        end_date=_date(node, "endDate"),
-        begin_age=_duration(node, "beginAge"),
-        end_age=_duration(node, "endAge"),
-        interval=_duration(node, "interval"),
-        dose_count=_int(count, "doseCount") if count else None,
-        valid_only=_text(node, "doseType").lower() == "valid",
+        start_date=day(node, "startDate"),
+        end_date=day(node, "endDate"),
+        begin_age=duration(node, "beginAge"),
+        end_age=duration(node, "endAge"),
+        interval=duration(node, "interval"),
+        dose_count=number(count, "doseCount") if count else None,
+        valid_only=text(node, "doseType").lower() == "valid",
         count_logic=_COUNT_LOGIC.get(logic, "greater"),
-        vaccine_types=_codes(_text(node, "vaccineTypes")),
-        series_groups=tuple(g.strip() for g in re.split(r"[;,]", _text(node, "seriesGroups")) if g.strip()),
+        vaccine_types=codes(text(node, "vaccineTypes")),
+        series_groups=tuple(g.strip() for g in re.split(r"[;,]", text(node, "seriesGroups")) if g.strip()),
     )
 
 
 def _skip(node: ET.Element) -> ConditionalSkip:
-    context = _text(node, "context").lower()
+    context = text(node, "context").lower()
     sets = tuple(
         SkipSet(
-            description=_text(s, "setDescription"),
-            all_conditions=_text(s, "conditionLogic").upper() == "AND",
+            description=text(s, "setDescription"),
+            all_conditions=text(s, "conditionLogic").upper() == "AND",
             conditions=tuple(_condition(c) for c in s.findall("condition")),
-            period=_period(s),
+            period=period(s),
         )
         for s in node.findall("set")
     )
-    return ConditionalSkip(cast(SkipContext, context), _text(node, "setLogic").upper() == "AND", sets)
+    return ConditionalSkip(cast(SkipContext, context), text(node, "setLogic").upper() == "AND", sets)
 
 
 def _season(node: ET.Element | None) -> tuple[date | None, date | None]:
-    return _date(node, "startDate"), _date(node, "endDate")
+    return day(node, "startDate"), day(node, "endDate")
 
 
 def _series_dose(node: ET.Element) -> SeriesDose:
@@ -204,39 +144,39 @@ def _series_dose(node: ET.Element) -> SeriesDose:
     skips = tuple(
         _skip(s)
         for s in node.findall("conditionalSkip")
-        if _text(s, "context").lower() in {"evaluation", "forecast", "both"}
+        if text(s, "context").lower() in {"evaluation", "forecast", "both"}
     )
     return SeriesDose(
-        number=_int(_text(node, "doseNumber"), "doseNumber"),
+        number=number(text(node, "doseNumber"), "doseNumber"),
         ages=tuple(
             AgeRule(
-                _duration(a, "absMinAge"),
-                _duration(a, "minAge"),
-                _duration(a, "earliestRecAge"),
-                _duration(a, "latestRecAge"),
-                _duration(a, "maxAge"),
-                _period(a),
+                duration(a, "absMinAge"),
+                duration(a, "minAge"),
+                duration(a, "earliestRecAge"),
+                duration(a, "latestRecAge"),
+                duration(a, "maxAge"),
+                period(a),
             )
             for a in node.findall("age")
         ),
-        intervals=tuple(_interval(i) for i in node.findall("interval") if not _is_empty(i)),
+        intervals=tuple(_interval(i) for i in node.findall("interval") if not is_empty(i)),
         allowable_intervals=tuple(
             AllowableInterval(
-                _yes(i, "fromPrevious"),
-                _int(_text(i, "fromTargetDose"), "fromTargetDose") if _text(i, "fromTargetDose") else None,
-                _duration(i, "absMinInt"),
-                _period(i),
+                yes(i, "fromPrevious"),
+                number(text(i, "fromTargetDose"), "fromTargetDose") if text(i, "fromTargetDose") else None,
+                duration(i, "absMinInt"),
+                period(i),
             )
             for i in node.findall("allowableInterval")
-            if not _is_empty(i)
+            if not is_empty(i)
         ),
-        preferable=tuple(_vaccine(v) for v in node.findall("preferableVaccine") if _text(v, "cvx")),
-        allowable=tuple(_vaccine(v) for v in node.findall("allowableVaccine") if _text(v, "cvx")),
+        preferable=tuple(_vaccine(v) for v in node.findall("preferableVaccine") if text(v, "cvx")),
+        allowable=tuple(_vaccine(v) for v in node.findall("allowableVaccine") if text(v, "cvx")),
         inadvertent=frozenset(
-            _cvx(_text(v, "cvx")) for v in node.findall("inadvertentVaccine") if _text(v, "cvx")
+            cvx(text(v, "cvx")) for v in node.findall("inadvertentVaccine") if text(v, "cvx")
         ),
         skips=skips,
-        recurring=_yes(node, "recurringDose"),
+        recurring=yes(node, "recurringDose"),
         season_start=season_start,
         season_end=season_end,
     )
@@ -244,41 +184,41 @@ def _series_dose(node: ET.Element) -> SeriesDose:
 
 def _series(node: ET.Element, antigen: str) -> AntigenSeries:
     select = node.find("selectSeries")
-    kind = _text(node, "seriesType").lower()
+    kind = text(node, "seriesType").lower()
     if kind not in _SERIES_TYPES:
         raise ScheduleError(f"<seriesType>: unknown {kind!r}")
-    preference = _text(select, "seriesPreference")
+    preference = text(select, "seriesPreference")
     return AntigenSeries(
-        name=_text(node, "seriesName"),
+        name=text(node, "seriesName"),
         antigen=antigen,
-        target_disease=_text(node, "targetDisease"),
-        vaccine_group=_text(node, "vaccineGroup"),
+        target_disease=text(node, "targetDisease"),
+        vaccine_group=text(node, "vaccineGroup"),
         series_type=_SERIES_TYPES[kind],
         equivalent_groups=frozenset(
-            g for g in re.split(r"[;,\s]+", _text(node, "equivalentSeriesGroups")) if g
+            g for g in re.split(r"[;,\s]+", text(node, "equivalentSeriesGroups")) if g
         ),
         required_genders=frozenset(
             t.lower() for n in node.findall("requiredGender") if (t := " ".join((n.text or "").split()))
         ),
-        default=_yes(select, "defaultSeries"),
-        product_path=_yes(select, "productPath"),
-        group_name=_text(select, "seriesGroupName"),
-        group=_text(select, "seriesGroup"),
-        priority=_text(select, "seriesPriority") or "A",
-        preference=_int(preference, "seriesPreference") if preference else 1,
-        min_age_to_start=_duration(select, "minAgeToStart"),
-        max_age_to_start=_duration(select, "maxAgeToStart"),
+        default=yes(select, "defaultSeries"),
+        product_path=yes(select, "productPath"),
+        group_name=text(select, "seriesGroupName"),
+        group=text(select, "seriesGroup"),
+        priority=text(select, "seriesPriority") or "A",
+        preference=number(preference, "seriesPreference") if preference else 1,
+        min_age_to_start=duration(select, "minAgeToStart"),
+        max_age_to_start=duration(select, "maxAgeToStart"),
         indications=tuple(
             Indication(
-                code=_text(i.find("observationCode"), "code"),
-                text=_text(i.find("observationCode"), "text"),
-                description=_text(i, "description"),
-                begin_age=_duration(i, "beginAge"),
-                end_age=_duration(i, "endAge"),
-                guidance=_text(i, "guidance"),
+                code=text(i.find("observationCode"), "code"),
+                text=text(i.find("observationCode"), "text"),
+                description=text(i, "description"),
+                begin_age=duration(i, "beginAge"),
+                end_age=duration(i, "endAge"),
+                guidance=text(i, "guidance"),
             )
             for i in node.findall("indication")
-            if _text(i.find("observationCode"), "code")
+            if text(i.find("observationCode"), "code")
         ),
         doses=tuple(_series_dose(d) for d in node.findall("seriesDose")),
         admin_guidance=tuple(
@@ -292,23 +232,23 @@ def _contraindications(root: ET.Element) -> tuple[Contraindication, ...]:
     for node in root.findall("contraindications/vaccineGroup/contraindication"):
         found.append(
             Contraindication(
-                _text(node, "observationCode"),
-                _text(node, "observationTitle"),
-                _text(node, "contraindicationText"),
-                _duration(node, "beginAge"),
-                _duration(node, "endAge"),
+                text(node, "observationCode"),
+                text(node, "observationTitle"),
+                text(node, "contraindicationText"),
+                duration(node, "beginAge"),
+                duration(node, "endAge"),
             )
         )
     for node in root.findall("contraindications/vaccine/contraindication"):
         vaccines = tuple(
-            ContraindicatedVaccine(_cvx(_text(v, "cvx")), _duration(v, "beginAge"), _duration(v, "endAge"))
+            ContraindicatedVaccine(cvx(text(v, "cvx")), duration(v, "beginAge"), duration(v, "endAge"))
             for v in node.findall("contraindicatedVaccine")
         )
         found.append(
             Contraindication(
-                _text(node, "observationCode"),
-                _text(node, "observationTitle"),
-                _text(node, "contraindicationText"),
+                text(node, "observationCode"),
+                text(node, "observationTitle"),
+                text(node, "contraindicationText"),
                 None,
                 None,
                 vaccines,
@@ -323,10 +263,10 @@ def _immunity(root: ET.Element) -> Immunity:
         return Immunity()
     birth = node.find("dateOfBirth")
     return Immunity(
-        guideline_codes=frozenset(_text(c, "guidelineCode") for c in node.findall("clinicalHistory")),
-        birth_before=_date(birth, "immunityBirthDate"),
-        birth_country=_text(birth, "birthCountry"),
-        exclusion_codes=frozenset(_text(e, "exclusionCode") for e in node.findall("dateOfBirth/exclusion")),
+        guideline_codes=frozenset(text(c, "guidelineCode") for c in node.findall("clinicalHistory")),
+        birth_before=day(birth, "immunityBirthDate"),
+        birth_country=text(birth, "birthCountry"),
+        exclusion_codes=frozenset(text(e, "exclusionCode") for e in node.findall("dateOfBirth/exclusion")),
     )
 
 
@@ -336,7 +276,7 @@ def read_antigen(document: bytes) -> Antigen:
     series_nodes = root.findall("series")
     if not series_nodes:
         raise ScheduleError("antigen supporting data without <series>")
-    antigen = _text(series_nodes[0], "targetDisease")
+    antigen = text(series_nodes[0], "targetDisease")
     try:
         series = tuple(_series(s, antigen) for s in series_nodes)
     except ScheduleError as exc:
@@ -349,26 +289,26 @@ def read_schedule(name: str, schedule_document: bytes, antigen_documents: Iterab
     root = ET.fromstring(schedule_document)
     antigens = {a.name: a for a in map(read_antigen, antigen_documents)}
     groups_full = {
-        _text(g, "name"): _yes(g, "administerFullVaccineGroup")
+        text(g, "name"): yes(g, "administerFullVaccineGroup")
         for g in root.findall("vaccineGroups/vaccineGroup")
     }
     groups = {
-        _text(m, "name"): VaccineGroup(
-            _text(m, "name"),
-            groups_full.get(_text(m, "name"), False),
+        text(m, "name"): VaccineGroup(
+            text(m, "name"),
+            groups_full.get(text(m, "name"), False),
             tuple(" ".join((a.text or "").split()) for a in m.findall("antigen")),
         )
         for m in root.findall("vaccineGroupToAntigenMap/vaccineGroupMap")
     }
     vaccines = {
-        _cvx(_text(m, "cvx")): Vaccine(
-            _cvx(_text(m, "cvx")),
-            _text(m, "shortDescription"),
+        cvx(text(m, "cvx")): Vaccine(
+            cvx(text(m, "cvx")),
+            text(m, "shortDescription"),
             tuple(
                 AntigenAssociation(
-                    _text(a, "antigen"),
-                    _duration(a, "associationBeginAge"),
-                    _duration(a, "associationEndAge"),
+                    text(a, "antigen"),
+                    duration(a, "associationBeginAge"),
+                    duration(a, "associationEndAge"),
                 )
                 for a in m.findall("association")
             ),
@@ -378,31 +318,36 @@ def read_schedule(name: str, schedule_document: bytes, antigen_documents: Iterab
     conflicts: dict[str, list[LiveVirusConflict]] = {}
     for node in root.findall("liveVirusConflicts/liveVirusConflict"):
         begin, min_end, end = (
-            _duration(node, "conflictBeginInterval"),
-            _duration(node, "minConflictEndInterval"),
-            _duration(node, "conflictEndInterval"),
+            duration(node, "conflictBeginInterval"),
+            duration(node, "minConflictEndInterval"),
+            duration(node, "conflictEndInterval"),
         )
         if begin is None or min_end is None or end is None:
             raise ScheduleError("<liveVirusConflict> without its three intervals")
         conflict = LiveVirusConflict(
-            _cvx(_text(node.find("previous"), "cvx")),
-            _cvx(_text(node.find("current"), "cvx")),
+            cvx(text(node.find("previous"), "cvx")),
+            cvx(text(node.find("current"), "cvx")),
             begin,
             min_end,
             end,
         )
         conflicts.setdefault(conflict.current_cvx, []).append(conflict)
     observations = {
-        _text(o, "observationCode"): Observation(
-            _text(o, "observationCode"),
-            _text(o, "observationTitle"),
-            _text(o, "indicationText"),
-            _text(o, "contraindicationText"),
-            tuple((_text(c, "codeSystem"), _text(c, "code")) for c in o.findall("codedValues/codedValue")),
+        text(o, "observationCode"): Observation(
+            text(o, "observationCode"),
+            text(o, "observationTitle"),
+            text(o, "indicationText"),
+            text(o, "contraindicationText"),
+            tuple((text(c, "codeSystem"), text(c, "code")) for c in o.findall("codedValues/codedValue")),
         )
         for o in root.findall("observations/observation")
     }
+    index: dict[tuple[str, str], list[str]] = {}
+    for observation in observations.values():
+        for system, code in observation.coded_values:
+            index.setdefault((system, code), []).append(observation.code)
     return Schedule(
+        observation_index=MappingProxyType({key: tuple(found) for key, found in index.items()}),
         name=name,
         antigens=MappingProxyType(antigens),
         vaccine_groups=MappingProxyType(groups),

@@ -96,3 +96,10 @@ def test_cdc_schedule_loads() -> None:
     assert cdc.vaccine_groups["MMR"].antigens == ("Measles", "Mumps", "Rubella")
     assert len(cdc.vaccines) == 218
     assert sum(len(a.series) for a in cdc.antigens.values()) == 143
+
+
+def test_observation_codes_from_coded_facts() -> None:
+    cdc = load_schedule("cdc")
+    assert cdc.observation_codes("http://snomed.info/sct", "707147002") == ("160",)  # asplenia
+    assert cdc.observation_codes("SNOMED", "370388006") == ("003",)
+    assert cdc.observation_codes("SNOMED", "no-such-code") == ()
