@@ -93,11 +93,12 @@ SCHEDULES = ROOT / "schedules"
 
 @cache
 def load_schedule(name: str, schedules_dir: Path = SCHEDULES) -> Schedule:
-    """Load one schedule folder (`schedules/<name>/`: ScheduleSupportingData.xml + antigen-*.xml), frozen."""
+    """Load one schedule folder, frozen: `schedules/<name>/ScheduleSupportingData.xml` plus one antigen file
+    each (`antigen-<Antigen>.xml`, or CDC's own `AntigenSupportingData- <Antigen>-508.xml` names)."""
     folder = schedules_dir / name
-    antigen_files = sorted(folder.glob("antigen-*.xml"))
+    antigen_files = sorted({*folder.glob("antigen-*.xml"), *folder.glob("AntigenSupportingData*.xml")})
     if not antigen_files:
-        raise FileNotFoundError(f"no antigen-*.xml in {folder}")
+        raise FileNotFoundError(f"no antigen supporting data in {folder}")
     return read_schedule(
         name,
         (folder / "ScheduleSupportingData.xml").read_bytes(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,15 @@ def test_observation_codes_from_coded_facts() -> None:
     assert cdc.observation_codes("http://snomed.info/sct", "707147002") == ("160",)  # asplenia
     assert cdc.observation_codes("SNOMED", "370388006") == ("003",)
     assert cdc.observation_codes("SNOMED", "no-such-code") == ()
+
+
+def test_load_schedule_reads_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    (folder / "ScheduleSupportingData.xml").write_bytes(b"<scheduleSupportingData/>")
+    (folder / "AntigenSupportingData- Alpha-508.xml").write_bytes(ANTIGEN)  # CDC's own file name
+    schedule = load_schedule("mini", tmp_path)
+    assert schedule.name == "mini"
+    assert list(schedule.antigens) == ["Alpha"]
+    with pytest.raises(FileNotFoundError):
+        load_schedule("missing", tmp_path)
