@@ -58,6 +58,7 @@ class DoseEvaluation:
     status: EvaluationStatus
     target_dose: int | None  # the series dose it was weighed against (1-based); None if extraneous
     reasons: tuple[Reason, ...] = ()
+    series_doses: int | None = None  # doses in the series (ImmunizationEvaluation.seriesDoses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class SeriesResult:
     target_disease: str
     evaluations: tuple[DoseEvaluation, ...]
     forecast: Forecast
+    series_doses: int = 0  # doses in the series, recurring doses counted once
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ the other groups have one. Risk and standard series are blended separately (a pa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from fhir_server.definitions.schedule import VaccineGroup
@@ -37,6 +38,7 @@ def series_result(ps: PatientSeries) -> SeriesResult:
             status=verdict.status,
             target_dose=None if verdict.target is None else verdict.target + 1,
             reasons=verdict.reasons,
+            series_doses=len(ps.series.doses),
         )
         for dose in ps.doses
         if (verdict := ps.verdict(dose)) is not None
@@ -49,6 +51,7 @@ def series_result(ps: PatientSeries) -> SeriesResult:
         target_disease=ps.series.target_disease,
         evaluations=evaluations,
         forecast=ps.forecast,
+        series_doses=len(ps.series.doses),
     )
 
 
@@ -153,17 +156,6 @@ def _blend_evaluations(series: Sequence[SeriesResult]) -> tuple[DoseEvaluation, 
         reasons: tuple[Reason, ...] = tuple(
             dict.fromkeys(r for e in found if e.status == first.status for r in e.reasons)
         )
-        blended.append(
-            DoseEvaluation(
-                first.key,
-                first.date,
-                first.cvx,
-                first.antigen,
-                first.series,
-                first.status,
-                first.target_dose,
-                reasons,
-            )
-        )
+        blended.append(replace(first, reasons=reasons))
     blended.sort(key=lambda e: e.date)
     return tuple(blended)

@@ -109,7 +109,10 @@ def test_multiple_antigen_vaccine_group_blends_the_forecasts() -> None:
     (group,) = result.vaccine_groups
     assert [a.antigen for a in group.antigens] == ["A", "B"]
     assert (group.forecast.dose_number, group.forecast.earliest) == (2, date(2025, 3, 7))
-    assert [(e.key, e.status) for e in group.evaluations] == [("x", "valid")]
+    assert [(e.key, e.status, e.target_dose, e.series_doses) for e in group.evaluations] == [
+        ("x", "valid", 1, 2)
+    ]
+    assert [a.series_doses for a in group.antigens] == [2, 2]
     too_early = assess(
         Patient(BIRTH), [AdministeredDose("x", date(2024, 12, 1), "1")], date(2025, 1, 20), plan
     )
