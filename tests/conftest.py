@@ -15,3 +15,18 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="session")
 def definitions() -> Definitions:
     return load_definitions()
+
+
+# The CDC CDSi pass table (recorded by tests/forecast/test_cdc_cases.py; works under pytest-xdist) is printed
+# at the end of every run, so `make test` shows it.
+_TABLES: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _TABLES.extend(str(value) for name, value in report.user_properties if name == "cdsi_table")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for text in _TABLES[:1]:
+        terminalreporter.section("CDC CDSi test cases per vaccine group")
+        terminalreporter.write_line(text)

@@ -24,6 +24,8 @@ from fhir_server.definitions.registry import (
     ElementFlags,
     ValidationDefinitions,
 )
+from fhir_server.definitions.schedule import Schedule
+from fhir_server.definitions.schedule_xml import read_schedule
 from fhir_server.definitions.search_parameters import build_search_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,4 +85,22 @@ def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
         validation=validation,
         compartments=_compartments(conformance_dir),
         element_flags=_element_flags(conformance_dir / "summary-elements.json"),
+    )
+
+
+SCHEDULES = ROOT / "schedules"
+
+
+@cache
+def load_schedule(name: str, schedules_dir: Path = SCHEDULES) -> Schedule:
+    """Load one schedule folder, frozen: `schedules/<name>/ScheduleSupportingData.xml` plus one antigen file
+    each (`antigen-<Antigen>.xml`, or CDC's own `AntigenSupportingData- <Antigen>-508.xml` names)."""
+    folder = schedules_dir / name
+    antigen_files = sorted({*folder.glob("antigen-*.xml"), *folder.glob("AntigenSupportingData*.xml")})
+    if not antigen_files:
+        raise FileNotFoundError(f"no antigen supporting data in {folder}")
+    return read_schedule(
+        name,
+        (folder / "ScheduleSupportingData.xml").read_bytes(),
+        (path.read_bytes() for path in antigen_files),
     )
