@@ -133,7 +133,12 @@ def write_dose(series_el: ET.Element, number: int, dose: Dose, set_numbers: list
         leaf(el, "interval")
     for interval in dose.intervals:
         write_interval(el, interval)
-    leaf(el, "allowableInterval")
+    if not dose.allowable_intervals:
+        leaf(el, "allowableInterval")
+    for allowed in dose.allowable_intervals:
+        ai = leaf(el, "allowableInterval")
+        leaves(ai, fromPrevious="N" if allowed.from_target else "Y", fromTargetDose=allowed.from_target,
+               absMinInt=allowed.abs_min, effectiveDate="", cessationDate="")  # fmt: skip
     for use, trade in expand(dose.preferable):
         pref = leaf(el, "preferableVaccine")
         leaves(pref, vaccineType=vaccine_type(use.code), cvx=use.code, beginAge=use.begin, endAge=use.end,

@@ -40,6 +40,14 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class AllowableInterval:
+    """CDSi 6.6: a dose failing its preferable interval is still valid if it meets this one."""
+
+    abs_min: str
+    from_target: str = ""  # dose number; empty: from the previous dose
+
+
+@dataclass(frozen=True)
 class Use:
     """A vaccine type (CVX or national code) allowed or preferred for a dose, with begin/end ages."""
 
@@ -88,6 +96,7 @@ class Dose:
     intervals: tuple[Interval, ...] = ()
     skips: tuple[Skip, ...] = ()
     recurring: bool = False
+    allowable_intervals: tuple[AllowableInterval, ...] = ()
     source: str = ""  # legal/label source of this row, for the README and reviewers (not emitted)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from vn_model import (
     Age,
+    AllowableInterval,
     Antigen,
     Condition,
     Contraindication,
@@ -125,8 +126,11 @@ def _reduced(antigen: str) -> tuple[str, ...]:
 
 
 def _dtp_doses(antigen: str, *, booster_7y: bool) -> tuple[Dose, ...]:
-    infant_allow = containing(antigen, exclude=_reduced(antigen), begin=SIX_WEEKS)
-    infant_pref = (*_PENTA_PREF, Use("170", "6 weeks", "5 years"))
+    # Reduced-antigen Td/Tdap count from 7 years (catch-up of an older child or adult), never for infants.
+    reduced = _reduced(antigen)
+    infant_allow = (*containing(antigen, exclude=reduced, begin=SIX_WEEKS), *(Use(c, "7 years - 4 days") for c in reduced))
+    adult = Use("09" if antigen != "Pertussis" else "115", "7 years", forecast=True, volume="0.5")
+    infant_pref = (*_PENTA_PREF, Use("170", "6 weeks", "5 years"), adult)
     doses = [
         Dose((INFANT[0],), infant_pref, infant_allow, source="TT10/2024 (5-in-1 at 2 months); WHO min 6 weeks"),
         Dose((INFANT[1],), infant_pref, infant_allow, (INT_4W,), source="TT10/2024 (3 months, >= 1 month)"),
@@ -134,8 +138,9 @@ def _dtp_doses(antigen: str, *, booster_7y: bool) -> tuple[Dose, ...]:
         Dose(
             (Age(min="12 months", rec="18 months", late="19 months"),),
             (Use("01", "12 months", "7 years", forecast=True, volume="0.5"), Use("146", "12 months", "5 years"),
-             Use("170", "12 months", "5 years")),
-            containing(antigen, exclude=_reduced(antigen), begin="12 months - 4 days"),
+             Use("170", "12 months", "5 years"), adult),
+            (*containing(antigen, exclude=reduced, begin="12 months - 4 days"),
+             *(Use(c, "7 years - 4 days") for c in reduced)),
             (Interval(min="6 months", rec="6 months"),),
             source="TT10/2024; TT52/2025 pp.2-4 (booster at 18 months); WHO: 12-23 months, >= 6 months after dose 3",
         ),
@@ -238,6 +243,8 @@ _IPV_ALLOW = tuple(Use(c, "14 weeks - 4 days") for c in _IPV_CONTAINING)
 _BOPV_PREF = (Use("178", "6 weeks", forecast=True, volume="0.1"),)
 _IPV_PREF = (Use("10", "14 weeks", forecast=True, volume="0.5"), Use("146", "14 weeks", "5 years"),
              Use("170", "14 weeks", "5 years"))  # fmt: skip
+_HEXA_PREF = (Use("146", "6 weeks", "5 years", forecast=True, volume="0.5"), Use("170", "6 weeks", "5 years"),
+              Use("10", "6 weeks"))  # fmt: skip
 POLIO = Antigen(
     "Polio",
     (
@@ -264,13 +271,13 @@ POLIO = Antigen(
             "Polio",
             "Polio",
             (
-                Dose((INFANT[0],), _IPV_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING),
+                Dose((INFANT[0],), _HEXA_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING),
                      source="Infanrix Hexa/Hexaxim/Pentaxim labels (2, 3, 4 months; min 6 weeks)"),
-                Dose((INFANT[1],), _IPV_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING), (INT_4W,),
+                Dose((INFANT[1],), _HEXA_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING), (INT_4W,),
                      source="labels (4 weeks)"),
-                Dose((INFANT[2],), _IPV_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING), (INT_4W,),
+                Dose((INFANT[2],), _HEXA_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING), (INT_4W,),
                      source="labels (4 weeks)"),
-                Dose((Age(min="12 months", rec="16 months", late="19 months"),), _IPV_PREF,
+                Dose((Age(min="12 months", rec="16 months", late="19 months"),), _HEXA_PREF,
                      tuple(Use(c, "12 months - 4 days") for c in _IPV_CONTAINING),
                      (Interval(min="6 months", rec="6 months"),),
                      source="labels: booster 16-18 months, >= 6 months after dose 3 (Long Châu schedule)"),
@@ -491,13 +498,15 @@ HPV = Antigen(
             (
                 Dose((Age(min="9 years", rec="11 years", max="46 years"),), _HPV_PREF, _HPV_ALLOW, source=_HPV_SRC),
                 Dose((Age(),), _HPV_PREF, _HPV_ALLOW, (Interval(min="5 months", rec="6 months"),),
-                     source="labels: 9-14 years 0, 6-12 months"),
+                     allowable_intervals=(AllowableInterval("5 months - 4 days", from_target="1"),),
+                     source="labels: 9-14 years 0, 6-12 months (a dose >= 5 months after dose 1 counts even "
+                            "after an extra dose given too soon)"),
             ),
             max_age_to_start="15 years",
             guidance=("EPI 2026 pilot: girls aged 11 in Tuyên Quang, Quảng Ngãi, Đắk Lắk, Vĩnh Long.",),
         ),
         Series(
-            "HPV 3-dose",
+            "HPV 3-dose (first dose from 15 years)",
             "HPV",
             "HPV",
             (
@@ -511,6 +520,7 @@ HPV = Antigen(
             ),
             default=False,
             preference="2",
+            min_age_to_start="15 years",
         ),
     ),
 )  # fmt: skip
