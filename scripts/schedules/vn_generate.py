@@ -36,6 +36,11 @@ OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so 
     ("013", "Severe Combined Immunodeficiency [SCID]", "",
      "Do not vaccinate if the patient has Severe Combined Immunodeficiency [SCID].", "",
      (("31323000", "SNOMED", "Severe combined immunodeficiency disease [disorder]"),)),
+    ("080", "Adverse reaction to vaccine component", "",
+     "Do not vaccinate if the patient has had an adverse reaction to a vaccine component.", "",
+     (("293104008", "SNOMED", "Vaccines adverse reaction [disorder]"),
+      ("VXC20", "CDCPHINVS",
+       "Allergy to previous dose of this vaccine or to any of its unlisted vaccine components [anaphylactic]"))),
     ("028", "Intussusception", "", "Do not vaccinate if the patient has intussusception.",
      "Includes history of uncorrected congenital malformation of the gastrointestinal tract that would predispose "
      "the infant to intussusception or history of intussusception.",
@@ -44,6 +49,9 @@ OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so 
       ("VXC21", "CDCPHINVS", "Previous history of intussusception"))),
 )  # fmt: skip
 ROTAVIRUS_CONTRAINDICATIONS = (("013", "Severe Combined Immunodeficiency [SCID]"), ("028", "Intussusception"))
+# Every antigen: a serious reaction to an earlier dose or a component (QĐ 1575/QĐ-BYT pre-vaccination screening).
+ADVERSE_REACTION = ("080", "Adverse reaction to vaccine component",
+                    "Do not vaccinate if the patient has had an adverse reaction to a vaccine component.")  # fmt: skip
 
 
 def leaf(parent: ET.Element, tag: str, text: str = "") -> ET.Element:
@@ -183,17 +191,17 @@ def antigen_xml(antigen: Antigen) -> ET.Element:
     root = ET.Element("antigenSupportingData")
     leaf(root, "immunity")
     contraindications = leaf(root, "contraindications")
-    group_level = [c for c in antigen.contraindications if not c.vaccines]
+    group_level = [vn.Contraindication(*ADVERSE_REACTION)]
+    group_level += [c for c in antigen.contraindications if not c.vaccines]
     vaccine_level = [c for c in antigen.contraindications if c.vaccines]
     if antigen.name == "Rotavirus":
         group_level += [vn.Contraindication(code, title, f"Do not vaccinate if the patient has {title}.")
                         for code, title in ROTAVIRUS_CONTRAINDICATIONS]  # fmt: skip
-    if group_level:
-        group_el = leaf(contraindications, "vaccineGroup")
-        for c in group_level:
-            el = leaf(group_el, "contraindication")
-            leaves(el, observationCode=c.observation_code, observationTitle=c.observation_title,
-                   contraindicationText=c.text, contraindicationGuidance="", beginAge="", endAge="")  # fmt: skip
+    group_el = leaf(contraindications, "vaccineGroup")  # always present, as in every CDC antigen file
+    for c in group_level:
+        el = leaf(group_el, "contraindication")
+        leaves(el, observationCode=c.observation_code, observationTitle=c.observation_title,
+               contraindicationText=c.text, contraindicationGuidance="", beginAge="", endAge="")  # fmt: skip
     if vaccine_level:
         vaccine_el = leaf(contraindications, "vaccine")
         for c in vaccine_level:

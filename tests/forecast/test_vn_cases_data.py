@@ -108,6 +108,8 @@ def test_case_is_well_formed(case: dict[str, Any]) -> None:
         assert forecast["forecast_num"].isdigit()
         earliest, recommended = _day(forecast["earliest_date"]), _day(forecast["recommended_date"])
         assert birth <= earliest <= recommended
+        # FORECASTDTCAN-1: never before a dose already given (here true of every listed dose)
+        assert all(earliest >= d for d in given)
         if forecast["past_due_date"] is not None:
             assert recommended <= _day(forecast["past_due_date"])
     else:

@@ -251,3 +251,15 @@ def test_files_are_what_the_generator_writes(tmp_path: Path) -> None:
     assert len(list((tmp_path / "vn").iterdir())) == len(list(VN.glob("*.xml")))
     for written in sorted((tmp_path / "terminology").iterdir()):
         assert written.read_bytes() == (ROOT / "terminology" / written.name).read_bytes(), written.name
+
+
+def test_every_observation_an_antigen_file_names_is_defined_in_the_schedule() -> None:
+    defined = {text(o, "observationCode") for o in schedule_root().iter("observation")}
+    named = set()
+    for path in ANTIGEN_FILES:
+        root = antigen_root(path)
+        contraindications = root.find("contraindications")
+        assert contraindications is not None and contraindications.find("vaccineGroup") is not None
+        named |= {text(c, "observationCode") for c in root.iter("contraindication")}
+        named |= {text(i.find("observationCode"), "code") for i in root.iter("indication") if len(i)}
+    assert named == defined == {"007", "013", "028", "080"}
