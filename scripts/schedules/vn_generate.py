@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate schedules/vn/*.xml and terminology/*vn-vaccine*.json from the tables beside this script.
+"""Regenerate schedules/vn/ (XML, programmes.json) and terminology/*vn-vaccine*.json from the tables here.
 
 Run by hand, never at run time (see schedules/vn/README.md):
 
@@ -340,6 +340,18 @@ def concept_map() -> dict[str, object]:
     }
 
 
+def programmes() -> dict[str, object]:
+    epi = {str(row["vaccine_group"]) for row in vn.EPI_GROUPS}
+    return {
+        "description": "What CDSi supporting data cannot carry: the legal instruments in force over time and the "
+        "vaccine groups the EPI (free) covers, since when and where; every other group is a service (paid) "
+        "vaccine. Not read by the CDSi engine. Source: ../shared/testdata/vn-epi-schedule.md §1-2.",
+        "instruments": list(vn.INSTRUMENTS),
+        "epi": list(vn.EPI_GROUPS),
+        "service_only": [name for name, _, _ in vn.VACCINE_GROUPS if name not in epi],
+    }
+
+
 def file_name(antigen: Antigen) -> str:
     return f"AntigenSupportingData- {antigen.name}.xml"
 
@@ -352,6 +364,8 @@ def main(out: Path = OUT, terminology: Path = TERMINOLOGY) -> None:
     for antigen in vn.ANTIGENS:
         write_xml(antigen_xml(antigen), out / file_name(antigen))
     write_xml(schedule_xml(), out / "ScheduleSupportingData.xml")
+    text = json.dumps(programmes(), ensure_ascii=False, indent=1)
+    (out / "programmes.json").write_text(text + "\n", encoding="utf-8")
     terminology.mkdir(exist_ok=True)
     for name, resource in (("CodeSystem-vn-vaccine.json", code_system()),
                            ("ConceptMap-vn-vaccine-to-cvx.json", concept_map())):  # fmt: skip

@@ -680,3 +680,37 @@ VACCINE_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Typhoid", "No", ("Typhoid",)),
     ("Varicella", "No", ("Varicella",)),
 )
+
+# What CDSi cannot carry (schedules/vn/README.md, "What the format cannot express"): which legal instrument was in
+# force when, and which vaccine groups the EPI pays for, since when and where. Written to programmes.json.
+INSTRUMENTS: tuple[dict[str, str | None], ...] = (
+    {"id": "TT38/2017", "title": "Circular 38/2017/TT-BYT", "valid_from": "2018-01-01", "valid_to": "2024-07-31",
+     "note": "10 EPI diseases"},
+    {"id": "TT10/2024", "title": "Circular 10/2024/TT-BYT", "valid_from": "2024-08-01", "valid_to": "2026-02-14",
+     "note": "11 EPI diseases (adds rotavirus); Td at 7 years and IPV at 5 and 9 months in its table"},
+    {"id": "TT52/2025", "title": "Circular 52/2025/TT-BYT", "valid_from": "2026-02-15", "valid_to": "2026-06-30",
+     "note": "12 EPI diseases (adds pneumococcal); values identical to 10/2024 for shared antigens"},
+    {"id": "TT13/2026", "title": "Circular 13/2026/TT-BYT", "valid_from": "2026-07-01", "valid_to": None,
+     "note": "14 disease groups incl. HPV; no schedule table (Art. 5(4)): the 52/2025 values are kept"},
+)  # fmt: skip
+
+EPI_GROUPS: tuple[dict[str, object], ...] = (
+    {"vaccine_group": "HepB", "since": "2018-01-01", "instrument": "TT38/2017"},
+    {"vaccine_group": "BCG", "since": "2018-01-01", "instrument": "TT38/2017"},
+    {"vaccine_group": "DTaP/Tdap/Td", "since": "2018-01-01", "instrument": "TT38/2017",
+     "note": "Td at 7 years from 2024-08-01 (TT10/2024); tetanus series for pregnant women"},
+    {"vaccine_group": "Hib", "since": "2018-01-01", "instrument": "TT38/2017"},
+    {"vaccine_group": "Polio", "since": "2018-01-01", "instrument": "TT38/2017",
+     "note": "EPI series only (bOPV x3 + IPV); IPV at 9 months from 2024-08-01 (TT10/2024)"},
+    {"vaccine_group": "Measles", "since": "2018-01-01", "instrument": "TT38/2017"},
+    {"vaccine_group": "Rubella", "since": "2018-01-01", "instrument": "TT38/2017"},
+    {"vaccine_group": "Japanese Encephalitis", "since": "2018-01-01", "instrument": "TT38/2017",
+     "note": "EPI series only (inactivated, Jevax); Imojev is a service vaccine"},
+    {"vaccine_group": "Rotavirus", "since": "2024-08-01", "instrument": "TT10/2024",
+     "rollout": "phased: 32 provinces late 2024, +9 in 2025, Hà Nội 2026"},
+    {"vaccine_group": "Pneumococcal", "since": "2026-02-15", "instrument": "TT52/2025",
+     "rollout": "phased: 34 provinces planned 2026-2028", "note": "EPI series only (2p+1)"},
+    {"vaccine_group": "HPV", "since": "2026-07-01", "instrument": "TT13/2026",
+     "rollout": "QĐ 2780/QĐ-BYT: girls aged 11 in Tuyên Quang, Quảng Ngãi, Đắk Lắk, Vĩnh Long from 2026",
+     "note": "dose count not fixed by the Ministry of Health"},
+)  # fmt: skip

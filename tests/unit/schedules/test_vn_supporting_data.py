@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -21,6 +22,7 @@ from tests.unit.schedules.cdsi_files import (
     antigen_root,
     code_system,
     cvx_map,
+    load_json,
     national_codes,
     schedule_root,
     text,
@@ -248,7 +250,8 @@ def test_files_are_what_the_generator_writes(tmp_path: Path) -> None:
         sys.path.remove(str(ROOT / "scripts" / "schedules"))
     for written in sorted((tmp_path / "vn").iterdir()):
         assert written.read_bytes() == (VN / written.name).read_bytes(), written.name
-    assert len(list((tmp_path / "vn").iterdir())) == len(list(VN.glob("*.xml")))
+    committed = {p.name for p in VN.iterdir() if p.name != "README.md"}
+    assert {p.name for p in (tmp_path / "vn").iterdir()} == committed
     for written in sorted((tmp_path / "terminology").iterdir()):
         assert written.read_bytes() == (ROOT / "terminology" / written.name).read_bytes(), written.name
 
@@ -263,3 +266,24 @@ def test_every_observation_an_antigen_file_names_is_defined_in_the_schedule() ->
         named |= {text(c, "observationCode") for c in root.iter("contraindication")}
         named |= {text(i.find("observationCode"), "code") for i in root.iter("indication") if len(i)}
     assert named == defined == {"007", "013", "028", "080"}
+
+
+def test_programmes_name_real_groups_and_contiguous_instruments() -> None:
+    programmes = load_json(VN / "programmes.json")
+    groups = set(_group_map())
+    epi = [row["vaccine_group"] for row in programmes["epi"]]
+    assert len(epi) == len(set(epi))
+    assert set(epi) | set(programmes["service_only"]) == groups
+    assert not set(epi) & set(programmes["service_only"])
+    instruments = programmes["instruments"]
+    ids = {i["id"] for i in instruments}
+    assert all(row["instrument"] in ids for row in programmes["epi"])
+    for before, after in pairwise(instruments):
+        assert date.fromisoformat(before["valid_to"]) + timedelta(days=1) == date.fromisoformat(
+            after["valid_from"]
+        )
+    assert instruments[-1]["valid_to"] is None
+    for row in programmes["epi"]:
+        start = date.fromisoformat(row["since"])
+        instrument = next(i for i in instruments if i["id"] == row["instrument"])
+        assert start >= date.fromisoformat(instrument["valid_from"])
