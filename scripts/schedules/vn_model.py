@@ -149,5 +149,7 @@ def containing(antigen: str, *, exclude: tuple[str, ...] = (), begin: str = "") 
     """Every CVX and national-only product that carries this antigen, as allowable uses."""
     codes = [cvx for cvx, (_, antigens) in catalog.CVX.items() if antigen in antigens and cvx not in exclude]
     codes.sort(key=int)
-    codes += [p.code for p in catalog.PRODUCTS if p.cvx is None and antigen in p.antigens and p.code not in exclude]
+    codes += [
+        p.code for p in catalog.PRODUCTS if p.cvx is None and antigen in p.antigens and p.code not in exclude
+    ]
     return tuple(Use(code, begin=begin) for code in codes)

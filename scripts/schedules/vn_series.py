@@ -59,7 +59,10 @@ def introduced(cessation: str, start: str, what: str) -> Skip:
 
 # ---------------------------------------------------------------- HepB
 _HEPB_ALLOW = containing("HepB")
-_PENTA_PREF = (Use("198", "6 weeks", "5 years", forecast=True, volume="0.5"), Use("146", "6 weeks", "5 years"))
+_PENTA_PREF = (
+    Use("198", "6 weeks", "5 years", forecast=True, volume="0.5"),
+    Use("146", "6 weeks", "5 years"),
+)
 HEPB = Antigen(
     "HepB",
     (
@@ -86,12 +89,27 @@ HEPB = Antigen(
                     ),
                     source="TT10/2024 row 1; TT52/2025 p.1; TT13/2026 Art.26(1) (within 24 h of birth)",
                 ),
-                Dose((INFANT[0],), _PENTA_PREF, containing("HepB", begin=SIX_WEEKS), (INT_4W,),
-                     source="TT10/2024 (5-in-1 at 2 months); WHO min 6 weeks"),
-                Dose((INFANT[1],), _PENTA_PREF, containing("HepB", begin=SIX_WEEKS), (INT_4W,),
-                     source="TT10/2024 (3 months, >= 1 month after dose 1)"),
-                Dose((INFANT[2],), _PENTA_PREF, containing("HepB", begin=SIX_WEEKS), (INT_4W,),
-                     source="TT10/2024 (4 months, >= 1 month after dose 2)"),
+                Dose(
+                    (INFANT[0],),
+                    _PENTA_PREF,
+                    containing("HepB", begin=SIX_WEEKS),
+                    (INT_4W,),
+                    source="TT10/2024 (5-in-1 at 2 months); WHO min 6 weeks",
+                ),
+                Dose(
+                    (INFANT[1],),
+                    _PENTA_PREF,
+                    containing("HepB", begin=SIX_WEEKS),
+                    (INT_4W,),
+                    source="TT10/2024 (3 months, >= 1 month after dose 1)",
+                ),
+                Dose(
+                    (INFANT[2],),
+                    _PENTA_PREF,
+                    containing("HepB", begin=SIX_WEEKS),
+                    (INT_4W,),
+                    source="TT10/2024 (4 months, >= 1 month after dose 2)",
+                ),
             ),
             guidance=("Give the birth dose within 24 hours of birth (Circular 13/2026 Art. 26(1)).",),
         ),
@@ -122,41 +140,59 @@ TUBERCULOSIS = Antigen(
 # ---------------------------------------------------------------- diphtheria, tetanus, pertussis
 def _reduced(antigen: str) -> tuple[str, ...]:
     """Reduced-antigen adult products (Td, Tdap): not for the infant doses."""
-    return tuple(c for c in ("09", "113", "115", "138", "139", "196") if c in {u.code for u in containing(antigen)})
+    return tuple(
+        c for c in ("09", "113", "115", "138", "139", "196") if c in {u.code for u in containing(antigen)}
+    )
 
 
 def _dtp_doses(antigen: str, *, booster_7y: bool) -> tuple[Dose, ...]:
     # Reduced-antigen Td/Tdap count from 7 years (catch-up of an older child or adult), never for infants.
     reduced = _reduced(antigen)
-    infant_allow = (*containing(antigen, exclude=reduced, begin=SIX_WEEKS), *(Use(c, "7 years - 4 days") for c in reduced))
+    infant_allow = (
+        *containing(antigen, exclude=reduced, begin=SIX_WEEKS),
+        *(Use(c, "7 years - 4 days") for c in reduced),
+    )
     adult = Use("09" if antigen != "Pertussis" else "115", "7 years", forecast=True, volume="0.5")
     infant_pref = (*_PENTA_PREF, Use("170", "6 weeks", "5 years"), adult)
     doses = [
-        Dose((INFANT[0],), infant_pref, infant_allow, source="TT10/2024 (5-in-1 at 2 months); WHO min 6 weeks"),
+        Dose(
+            (INFANT[0],), infant_pref, infant_allow, source="TT10/2024 (5-in-1 at 2 months); WHO min 6 weeks"
+        ),
         Dose((INFANT[1],), infant_pref, infant_allow, (INT_4W,), source="TT10/2024 (3 months, >= 1 month)"),
         Dose((INFANT[2],), infant_pref, infant_allow, (INT_4W,), source="TT10/2024 (4 months, >= 1 month)"),
         Dose(
             (Age(min="12 months", rec="18 months", late="19 months"),),
-            (Use("01", "12 months", "7 years", forecast=True, volume="0.5"), Use("146", "12 months", "5 years"),
-             Use("170", "12 months", "5 years"), adult),
-            (*containing(antigen, exclude=reduced, begin="12 months - 4 days"),
-             *(Use(c, "7 years - 4 days") for c in reduced)),
+            (
+                Use("01", "12 months", "7 years", forecast=True, volume="0.5"),
+                Use("146", "12 months", "5 years"),
+                Use("170", "12 months", "5 years"),
+                adult,
+            ),
+            (
+                *containing(antigen, exclude=reduced, begin="12 months - 4 days"),
+                *(Use(c, "7 years - 4 days") for c in reduced),
+            ),
             (Interval(min="6 months", rec="6 months"),),
-            source="TT10/2024; TT52/2025 pp.2-4 (booster at 18 months); WHO: 12-23 months, >= 6 months after dose 3",
+            source="TT10/2024; TT52/2025 pp.2-4 (booster at 18 months); "
+            "WHO: 12-23 months, >= 6 months after dose 3",
         ),
-    ]  # fmt: skip
+    ]
     if booster_7y:
         doses.append(
             Dose(
                 (Age(min="4 years", rec="7 years", late="8 years"),),
-                (Use("09", "7 years", forecast=True, volume="0.5"), Use("130", "4 years", "7 years"),
-                 Use("115", "4 years")),
+                (
+                    Use("09", "7 years", forecast=True, volume="0.5"),
+                    Use("130", "4 years", "7 years"),
+                    Use("115", "4 years"),
+                ),
                 containing(antigen, begin="4 years - 4 days"),
                 (Interval(min="6 months", rec="4 years"),),
                 skips=(introduced(TT38_END, TT10_START, "The Td booster at 7 years"),),
-                source="TT10/2024 and TT52/2025 tables (Td at 7 years); WHO: 4-7 years, >= 4 years after booster 1",
+                source="TT10/2024 and TT52/2025 tables (Td at 7 years); "
+                "WHO: 4-7 years, >= 4 years after booster 1",
             )
-        )  # fmt: skip
+        )
     return tuple(doses)
 
 
@@ -181,7 +217,8 @@ def _pregnancy_tetanus() -> Series:
             Dose((Age(),), pref, allow, (Interval(min="1 year", rec="1 year"),), source=src),
         ),
         guidance=(
-            "Dose 2 at least 1 month before the expected delivery; doses 3-5 may wait for the next pregnancy. "
+            "Dose 2 at least 1 month before the expected delivery; doses 3-5 may wait for the next "
+            "pregnancy. "
             "Childhood doses count (Circular 10/2024; EPI guidance).",
         ),
         series_type="Risk",
@@ -189,30 +226,47 @@ def _pregnancy_tetanus() -> Series:
         default=False,
         group_name="Pregnancy",
         group="2",
-        indications=(
-            Indication("007", "Pregnant", "Administer to persons who are pregnant."),
-        ),
+        indications=(Indication("007", "Pregnant", "Administer to persons who are pregnant."),),
     )
 
 
 DIPHTHERIA = Antigen(
     "Diphtheria",
-    (Series("DTP 5-dose (EPI)", "Diphtheria", "DTaP/Tdap/Td", _dtp_doses("Diphtheria", booster_7y=True),
-            guidance=_DTP_GUIDANCE),),
-)  # fmt: skip
+    (
+        Series(
+            "DTP 5-dose (EPI)",
+            "Diphtheria",
+            "DTaP/Tdap/Td",
+            _dtp_doses("Diphtheria", booster_7y=True),
+            guidance=_DTP_GUIDANCE,
+        ),
+    ),
+)
 TETANUS = Antigen(
     "Tetanus",
     (
-        Series("DTP 5-dose (EPI)", "Tetanus", "DTaP/Tdap/Td", _dtp_doses("Tetanus", booster_7y=True),
-               guidance=_DTP_GUIDANCE),
+        Series(
+            "DTP 5-dose (EPI)",
+            "Tetanus",
+            "DTaP/Tdap/Td",
+            _dtp_doses("Tetanus", booster_7y=True),
+            guidance=_DTP_GUIDANCE,
+        ),
         _pregnancy_tetanus(),
     ),
-)  # fmt: skip
+)
 PERTUSSIS = Antigen(
     "Pertussis",
-    (Series("DTP 4-dose (EPI)", "Pertussis", "DTaP/Tdap/Td", _dtp_doses("Pertussis", booster_7y=False),
-            guidance=_DTP_GUIDANCE),),
-)  # fmt: skip
+    (
+        Series(
+            "DTP 4-dose (EPI)",
+            "Pertussis",
+            "DTaP/Tdap/Td",
+            _dtp_doses("Pertussis", booster_7y=False),
+            guidance=_DTP_GUIDANCE,
+        ),
+    ),
+)
 
 # ---------------------------------------------------------------- Hib
 _HIB_PREF = (*_PENTA_PREF, Use("170", "6 weeks", "5 years"))
@@ -225,26 +279,46 @@ HIB = Antigen(
             "Hib",
             "Hib",
             (
-                Dose((Age(min="6 weeks", rec="2 months", late="3 months", max="5 years"),), _HIB_PREF, _HIB_ALLOW,
-                     source="TT10/2024 (5-in-1 at 2 months); WHO: not needed after 5 years"),
-                Dose((Age(min="10 weeks", rec="3 months", late="4 months", max="5 years"),), _HIB_PREF, _HIB_ALLOW,
-                     (INT_4W,), source="TT10/2024 (3 months)"),
-                Dose((Age(min="14 weeks", rec="4 months", late="5 months", max="5 years"),), _HIB_PREF, _HIB_ALLOW,
-                     (INT_4W,), source="TT10/2024 (4 months)"),
+                Dose(
+                    (Age(min="6 weeks", rec="2 months", late="3 months", max="5 years"),),
+                    _HIB_PREF,
+                    _HIB_ALLOW,
+                    source="TT10/2024 (5-in-1 at 2 months); WHO: not needed after 5 years",
+                ),
+                Dose(
+                    (Age(min="10 weeks", rec="3 months", late="4 months", max="5 years"),),
+                    _HIB_PREF,
+                    _HIB_ALLOW,
+                    (INT_4W,),
+                    source="TT10/2024 (3 months)",
+                ),
+                Dose(
+                    (Age(min="14 weeks", rec="4 months", late="5 months", max="5 years"),),
+                    _HIB_PREF,
+                    _HIB_ALLOW,
+                    (INT_4W,),
+                    source="TT10/2024 (4 months)",
+                ),
             ),
         ),
     ),
-)  # fmt: skip
+)
 
 # ---------------------------------------------------------------- Polio
 _IPV_CONTAINING = ("10", "110", "120", "130", "132", "146", "170", "195", "324")
 _POLIO_ALLOW = containing("Polio", begin=SIX_WEEKS)
 _IPV_ALLOW = tuple(Use(c, "14 weeks - 4 days") for c in _IPV_CONTAINING)
 _BOPV_PREF = (Use("178", "6 weeks", forecast=True, volume="0.1"),)
-_IPV_PREF = (Use("10", "14 weeks", forecast=True, volume="0.5"), Use("146", "14 weeks", "5 years"),
-             Use("170", "14 weeks", "5 years"))  # fmt: skip
-_HEXA_PREF = (Use("146", "6 weeks", "5 years", forecast=True, volume="0.5"), Use("170", "6 weeks", "5 years"),
-              Use("10", "6 weeks"))  # fmt: skip
+_IPV_PREF = (
+    Use("10", "14 weeks", forecast=True, volume="0.5"),
+    Use("146", "14 weeks", "5 years"),
+    Use("170", "14 weeks", "5 years"),
+)
+_HEXA_PREF = (
+    Use("146", "6 weeks", "5 years", forecast=True, volume="0.5"),
+    Use("170", "6 weeks", "5 years"),
+    Use("10", "6 weeks"),
+)
 POLIO = Antigen(
     "Polio",
     (
@@ -253,16 +327,25 @@ POLIO = Antigen(
             "Polio",
             "Polio",
             (
-                Dose((INFANT[0],), _BOPV_PREF, _POLIO_ALLOW, source="TT10/2024 (bOPV from 2 months, 3 doses)"),
+                Dose(
+                    (INFANT[0],), _BOPV_PREF, _POLIO_ALLOW, source="TT10/2024 (bOPV from 2 months, 3 doses)"
+                ),
                 Dose((INFANT[1],), _BOPV_PREF, _POLIO_ALLOW, (INT_4W,), source="TT10/2024 (>= 1 month)"),
                 Dose((INFANT[2],), _BOPV_PREF, _POLIO_ALLOW, (INT_4W,), source="TT10/2024 (>= 1 month)"),
-                Dose((Age(min="14 weeks", rec="5 months", late="6 months"),), _IPV_PREF, _IPV_ALLOW,
-                     source="TT10/2024; QĐ 2144/QĐ-BYT (2016): IPV at 5 months; WHO min 14 weeks"),
-                Dose((Age(min="9 months", rec="9 months", late="10 months"),), _IPV_PREF,
-                     tuple(Use(c, "9 months - 4 days") for c in _IPV_CONTAINING),
-                     (Interval(min="4 months", rec="4 months"),),
-                     skips=(introduced(TT38_END, TT10_START, "The second IPV dose at 9 months"),),
-                     source="TT10/2024 table (IPV at 9 months); WHO: >= 4 months after IPV1"),
+                Dose(
+                    (Age(min="14 weeks", rec="5 months", late="6 months"),),
+                    _IPV_PREF,
+                    _IPV_ALLOW,
+                    source="TT10/2024; QĐ 2144/QĐ-BYT (2016): IPV at 5 months; WHO min 14 weeks",
+                ),
+                Dose(
+                    (Age(min="9 months", rec="9 months", late="10 months"),),
+                    _IPV_PREF,
+                    tuple(Use(c, "9 months - 4 days") for c in _IPV_CONTAINING),
+                    (Interval(min="4 months", rec="4 months"),),
+                    skips=(introduced(TT38_END, TT10_START, "The second IPV dose at 9 months"),),
+                    source="TT10/2024 table (IPV at 9 months); WHO: >= 4 months after IPV1",
+                ),
             ),
             guidance=("bOPV protects against types 1 and 3 only: doses 4 and 5 must contain IPV.",),
         ),
@@ -271,22 +354,39 @@ POLIO = Antigen(
             "Polio",
             "Polio",
             (
-                Dose((INFANT[0],), _HEXA_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING),
-                     source="Infanrix Hexa/Hexaxim/Pentaxim labels (2, 3, 4 months; min 6 weeks)"),
-                Dose((INFANT[1],), _HEXA_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING), (INT_4W,),
-                     source="labels (4 weeks)"),
-                Dose((INFANT[2],), _HEXA_PREF, tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING), (INT_4W,),
-                     source="labels (4 weeks)"),
-                Dose((Age(min="12 months", rec="16 months", late="19 months"),), _HEXA_PREF,
-                     tuple(Use(c, "12 months - 4 days") for c in _IPV_CONTAINING),
-                     (Interval(min="6 months", rec="6 months"),),
-                     source="labels: booster 16-18 months, >= 6 months after dose 3 (Long Châu schedule)"),
+                Dose(
+                    (INFANT[0],),
+                    _HEXA_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING),
+                    source="Infanrix Hexa/Hexaxim/Pentaxim labels (2, 3, 4 months; min 6 weeks)",
+                ),
+                Dose(
+                    (INFANT[1],),
+                    _HEXA_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING),
+                    (INT_4W,),
+                    source="labels (4 weeks)",
+                ),
+                Dose(
+                    (INFANT[2],),
+                    _HEXA_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _IPV_CONTAINING),
+                    (INT_4W,),
+                    source="labels (4 weeks)",
+                ),
+                Dose(
+                    (Age(min="12 months", rec="16 months", late="19 months"),),
+                    _HEXA_PREF,
+                    tuple(Use(c, "12 months - 4 days") for c in _IPV_CONTAINING),
+                    (Interval(min="6 months", rec="6 months"),),
+                    source="labels: booster 16-18 months, >= 6 months after dose 3 (Long Châu schedule)",
+                ),
             ),
             default=False,
             preference="2",
         ),
     ),
-)  # fmt: skip
+)
 
 # ---------------------------------------------------------------- Rotavirus
 _ROTA_ALLOW = containing("Rotavirus", begin=SIX_WEEKS)
@@ -305,10 +405,19 @@ ROTAVIRUS = Antigen(
             "Rotavirus",
             "Rotavirus",
             (
-                Dose((Age(min="6 weeks", rec="2 months", late="3 months", max=_ROTA_MAX),), _ROTA_PREF, _ROTA_ALLOW,
-                     source="TT10/2024 (disease 11, EPI from 01/08/2024); Rotavin-M1, Rotarix, RotaTeq labels"),
-                Dose((Age(min="10 weeks", rec="3 months", late="4 months", max=_ROTA_MAX),), _ROTA_PREF, _ROTA_ALLOW,
-                     (INT_4W,), source="HCDC illustration (2 doses, 2 and 3 months); labels (4 weeks)"),
+                Dose(
+                    (Age(min="6 weeks", rec="2 months", late="3 months", max=_ROTA_MAX),),
+                    _ROTA_PREF,
+                    _ROTA_ALLOW,
+                    source="TT10/2024 (disease 11, EPI from 01/08/2024); Rotavin-M1, Rotarix, RotaTeq labels",
+                ),
+                Dose(
+                    (Age(min="10 weeks", rec="3 months", late="4 months", max=_ROTA_MAX),),
+                    _ROTA_PREF,
+                    _ROTA_ALLOW,
+                    (INT_4W,),
+                    source="HCDC illustration (2 doses, 2 and 3 months); labels (4 weeks)",
+                ),
                 Dose(
                     (Age(min="14 weeks", rec="4 months", late="5 months", max=_ROTA_MAX),),
                     (Use("116", "6 weeks", "32 weeks + 1 day", forecast=True, volume="2.0"),),
@@ -319,15 +428,26 @@ ROTAVIRUS = Antigen(
                             "Both",
                             (
                                 SkipSet(
-                                    "A third dose is needed only after a pentavalent/tetravalent/unknown rotavirus "
+                                    "A third dose is needed only after a pentavalent/tetravalent/unknown "
+                                    "rotavirus "
                                     "vaccine: not required after two monovalent doses (Rotavin-M1, Rotarix)",
                                     (
-                                        Condition("Vaccine Count by Age", begin_age="0 days", dose_count="1",
-                                                  dose_type="Valid", dose_count_logic="greater than",
-                                                  vaccine_types=_MONOVALENT),
-                                        Condition("Vaccine Count by Age", begin_age="0 days", dose_count="0",
-                                                  dose_type="Total", dose_count_logic="equal to",
-                                                  vaccine_types=_NOT_MONOVALENT),
+                                        Condition(
+                                            "Vaccine Count by Age",
+                                            begin_age="0 days",
+                                            dose_count="1",
+                                            dose_type="Valid",
+                                            dose_count_logic="greater than",
+                                            vaccine_types=_MONOVALENT,
+                                        ),
+                                        Condition(
+                                            "Vaccine Count by Age",
+                                            begin_age="0 days",
+                                            dose_count="0",
+                                            dose_type="Total",
+                                            dose_count_logic="equal to",
+                                            vaccine_types=_NOT_MONOVALENT,
+                                        ),
                                     ),
                                     logic="AND",
                                 ),
@@ -337,10 +457,12 @@ ROTAVIRUS = Antigen(
                     source="RotaTeq label (3 doses, finish by 32 weeks)",
                 ),
             ),
-            guidance=("Rotavin-M1 and Rotarix: 2 doses; RotaTeq: 3 doses. Finish the course before 8 months.",),
+            guidance=(
+                "Rotavin-M1 and Rotarix: 2 doses; RotaTeq: 3 doses. Finish the course before 8 months.",
+            ),
         ),
     ),
-)  # fmt: skip
+)
 
 # ---------------------------------------------------------------- Pneumococcal
 _PCV = ("100", "133", "152", "177", "215", "216", "109")
@@ -353,14 +475,26 @@ PNEUMOCOCCAL = Antigen(
             "Pneumococcal",
             "Pneumococcal",
             (
-                Dose((Age(min="6 weeks", rec="2 months", late="3 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, SIX_WEEKS) for c in _PCV), source="TT52/2025 (PCV at 2 months); WHO min 6 weeks"),
-                Dose((Age(min="14 weeks", rec="4 months", late="5 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, SIX_WEEKS) for c in _PCV), (Interval(min="8 weeks", rec="2 months"),),
-                     source="TT52/2025 (4 months, 2 months apart, per secondary source); WHO 2p: 8 weeks"),
-                Dose((Age(min="9 months", rec="9 months", late="19 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, "9 months - 4 days") for c in _PCV), (Interval(min="8 weeks", rec="6 months"),),
-                     source="TO VERIFY: booster age not read in any source; WHO 2p+1 booster 9-18 months"),
+                Dose(
+                    (Age(min="6 weeks", rec="2 months", late="3 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _PCV),
+                    source="TT52/2025 (PCV at 2 months); WHO min 6 weeks",
+                ),
+                Dose(
+                    (Age(min="14 weeks", rec="4 months", late="5 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _PCV),
+                    (Interval(min="8 weeks", rec="2 months"),),
+                    source="TT52/2025 (4 months, 2 months apart, per secondary source); WHO 2p: 8 weeks",
+                ),
+                Dose(
+                    (Age(min="9 months", rec="9 months", late="19 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, "9 months - 4 days") for c in _PCV),
+                    (Interval(min="8 weeks", rec="6 months"),),
+                    source="TO VERIFY: booster age not read in any source; WHO 2p+1 booster 9-18 months",
+                ),
             ),
         ),
         Series(
@@ -368,21 +502,40 @@ PNEUMOCOCCAL = Antigen(
             "Pneumococcal",
             "Pneumococcal",
             (
-                Dose((Age(min="6 weeks", rec="2 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, SIX_WEEKS) for c in _PCV), source="labels (2 months, min 6 weeks)"),
-                Dose((Age(min="10 weeks", rec="3 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, SIX_WEEKS) for c in _PCV), (INT_4W,), source="labels (4 weeks)"),
-                Dose((Age(min="14 weeks", rec="4 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, SIX_WEEKS) for c in _PCV), (INT_4W,), source="labels (4 weeks)"),
-                Dose((Age(min="12 months", rec="12 months", max="5 years"),), _PCV_PREF,
-                     tuple(Use(c, "12 months - 4 days") for c in _PCV), (Interval(min="8 weeks", rec="6 months"),),
-                     source="labels: booster 12-15 months, >= 8 weeks (ideally 6 months) after the primary series"),
+                Dose(
+                    (Age(min="6 weeks", rec="2 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _PCV),
+                    source="labels (2 months, min 6 weeks)",
+                ),
+                Dose(
+                    (Age(min="10 weeks", rec="3 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _PCV),
+                    (INT_4W,),
+                    source="labels (4 weeks)",
+                ),
+                Dose(
+                    (Age(min="14 weeks", rec="4 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, SIX_WEEKS) for c in _PCV),
+                    (INT_4W,),
+                    source="labels (4 weeks)",
+                ),
+                Dose(
+                    (Age(min="12 months", rec="12 months", max="5 years"),),
+                    _PCV_PREF,
+                    tuple(Use(c, "12 months - 4 days") for c in _PCV),
+                    (Interval(min="8 weeks", rec="6 months"),),
+                    source="labels: booster 12-15 months, >= 8 weeks (ideally 6 months) after the "
+                    "primary series",
+                ),
             ),
             default=False,
             preference="2",
         ),
     ),
-)  # fmt: skip
+)
 
 # ---------------------------------------------------------------- Measles, rubella, mumps
 _PREGNANT_LIVE = Contraindication("007", "Pregnant", "Do not vaccinate with a live vaccine during pregnancy.")
@@ -394,21 +547,29 @@ MEASLES = Antigen(
             "Measles",
             "Measles",
             (
-                Dose((Age(min="9 months", rec="9 months", late="10 months"),),
-                     (Use("05", "9 months", forecast=True, volume="0.5"), Use("04", "9 months"),
-                      Use("03", "9 months")),
-                     containing("Measles", begin="9 months - 4 days"),
-                     source="TT10/2024; TT52/2025 p.7 (measles at 9 months)"),
-                Dose((Age(min="9 months", rec="18 months", late="19 months"),),
-                     (Use("04", "9 months", forecast=True, volume="0.5"), Use("03", "9 months")),
-                     containing("Measles", begin="9 months - 4 days"), (Interval(min="4 weeks", rec="9 months"),),
-                     source="TT10/2024; TT52/2025 (MR at 18 months); WHO MCV2 >= 4 weeks after MCV1"),
+                Dose(
+                    (Age(min="9 months", rec="9 months", late="10 months"),),
+                    (
+                        Use("05", "9 months", forecast=True, volume="0.5"),
+                        Use("04", "9 months"),
+                        Use("03", "9 months"),
+                    ),
+                    containing("Measles", begin="9 months - 4 days"),
+                    source="TT10/2024; TT52/2025 p.7 (measles at 9 months)",
+                ),
+                Dose(
+                    (Age(min="9 months", rec="18 months", late="19 months"),),
+                    (Use("04", "9 months", forecast=True, volume="0.5"), Use("03", "9 months")),
+                    containing("Measles", begin="9 months - 4 days"),
+                    (Interval(min="4 weeks", rec="9 months"),),
+                    source="TT10/2024; TT52/2025 (MR at 18 months); WHO MCV2 >= 4 weeks after MCV1",
+                ),
             ),
             guidance=("Doses given before 9 months (outbreak doses) do not count.",),
         ),
     ),
     (_PREGNANT_LIVE,),
-)  # fmt: skip
+)
 RUBELLA = Antigen(
     "Rubella",
     (
@@ -417,15 +578,17 @@ RUBELLA = Antigen(
             "Rubella",
             "Rubella",
             (
-                Dose((Age(min="9 months", rec="18 months", late="19 months"),),
-                     (Use("04", "9 months", forecast=True, volume="0.5"), Use("03", "9 months")),
-                     containing("Rubella", begin="9 months - 4 days"),
-                     source="TT10/2024; TT52/2025 (MR at 18 months); WHO: 1 rubella dose"),
+                Dose(
+                    (Age(min="9 months", rec="18 months", late="19 months"),),
+                    (Use("04", "9 months", forecast=True, volume="0.5"), Use("03", "9 months")),
+                    containing("Rubella", begin="9 months - 4 days"),
+                    source="TT10/2024; TT52/2025 (MR at 18 months); WHO: 1 rubella dose",
+                ),
             ),
         ),
     ),
     (_PREGNANT_LIVE,),
-)  # fmt: skip
+)
 MUMPS = Antigen(
     "Mumps",
     (
@@ -434,19 +597,31 @@ MUMPS = Antigen(
             "Mumps",
             "Mumps",
             (
-                Dose((Age(min="12 months", rec="12 months"),), (Use("03", "12 months", forecast=True, volume="0.5"),),
-                     containing("Mumps", begin="12 months - 4 days"), source="M-M-R II / Priorix labels"),
-                Dose((Age(rec="4 years"),), (Use("03", "12 months", forecast=True, volume="0.5"),),
-                     containing("Mumps", begin="12 months - 4 days"), (Interval(min="4 weeks"),),
-                     source="labels: 2nd dose at 4-6 years, >= 4 weeks"),
+                Dose(
+                    (Age(min="12 months", rec="12 months"),),
+                    (Use("03", "12 months", forecast=True, volume="0.5"),),
+                    containing("Mumps", begin="12 months - 4 days"),
+                    source="M-M-R II / Priorix labels",
+                ),
+                Dose(
+                    (Age(rec="4 years"),),
+                    (Use("03", "12 months", forecast=True, volume="0.5"),),
+                    containing("Mumps", begin="12 months - 4 days"),
+                    (Interval(min="4 weeks"),),
+                    source="labels: 2nd dose at 4-6 years, >= 4 weeks",
+                ),
             ),
         ),
     ),
     (_PREGNANT_LIVE,),
-)  # fmt: skip
+)
 
 # ---------------------------------------------------------------- Japanese encephalitis
-_JE_INACTIVATED = (Use("39", "12 months - 4 days"), Use("129", "12 months - 4 days"), Use("134", "12 months - 4 days"))
+_JE_INACTIVATED = (
+    Use("39", "12 months - 4 days"),
+    Use("129", "12 months - 4 days"),
+    Use("134", "12 months - 4 days"),
+)
 JAPANESE_ENCEPHALITIS = Antigen(
     "Japanese Encephalitis",
     (
@@ -455,15 +630,26 @@ JAPANESE_ENCEPHALITIS = Antigen(
             "Japanese Encephalitis",
             "Japanese Encephalitis",
             (
-                Dose((Age(min="12 months", rec="12 months", late="13 months"),),
-                     (Use("39", "12 months", forecast=True, volume="0.5"),), _JE_INACTIVATED,
-                     source="TT10/2024 ('mũi 1 khi đủ 12 tháng')"),
-                Dose((Age(),), (Use("39", "12 months", forecast=True, volume="0.5"),), _JE_INACTIVATED,
-                     (Interval(min="1 week", rec="1 week", late="2 weeks + 1 day"),),
-                     source="TT10/2024; EPI schedule (1-2 weeks after dose 1)"),
-                Dose((Age(),), (Use("39", "12 months", forecast=True, volume="0.5"),), _JE_INACTIVATED,
-                     (Interval(min="1 year", rec="1 year", late="1 year + 1 month"),),
-                     source="EPI schedule (TT38/2017, 10/2024): 1 year after dose 2"),
+                Dose(
+                    (Age(min="12 months", rec="12 months", late="13 months"),),
+                    (Use("39", "12 months", forecast=True, volume="0.5"),),
+                    _JE_INACTIVATED,
+                    source="TT10/2024 ('mũi 1 khi đủ 12 tháng')",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("39", "12 months", forecast=True, volume="0.5"),),
+                    _JE_INACTIVATED,
+                    (Interval(min="1 week", rec="1 week", late="2 weeks + 1 day"),),
+                    source="TT10/2024; EPI schedule (1-2 weeks after dose 1)",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("39", "12 months", forecast=True, volume="0.5"),),
+                    _JE_INACTIVATED,
+                    (Interval(min="1 year", rec="1 year", late="1 year + 1 month"),),
+                    source="EPI schedule (TT38/2017, 10/2024): 1 year after dose 2",
+                ),
             ),
         ),
         Series(
@@ -471,23 +657,37 @@ JAPANESE_ENCEPHALITIS = Antigen(
             "Japanese Encephalitis",
             "Japanese Encephalitis",
             (
-                Dose((Age(min="9 months", rec="9 months"),), (Use("VN-IMOJEV", "9 months", forecast=True, volume="0.5"),),
-                     (Use("VN-IMOJEV", "9 months - 4 days"),), source="Imojev label (from 9 months)"),
-                Dose((Age(),), (Use("VN-IMOJEV", "9 months", forecast=True, volume="0.5"),),
-                     (Use("VN-IMOJEV", "9 months - 4 days"),), (Interval(min="12 months", rec="12 months"),),
-                     source="Imojev label: booster 12-24 months later (children)"),
+                Dose(
+                    (Age(min="9 months", rec="9 months"),),
+                    (Use("VN-IMOJEV", "9 months", forecast=True, volume="0.5"),),
+                    (Use("VN-IMOJEV", "9 months - 4 days"),),
+                    source="Imojev label (from 9 months)",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("VN-IMOJEV", "9 months", forecast=True, volume="0.5"),),
+                    (Use("VN-IMOJEV", "9 months - 4 days"),),
+                    (Interval(min="12 months", rec="12 months"),),
+                    source="Imojev label: booster 12-24 months later (children)",
+                ),
             ),
             default=False,
             preference="2",
         ),
     ),
-    (Contraindication("007", "Pregnant", "Do not vaccinate with Imojev (live) during pregnancy.", ("VN-IMOJEV",)),),
-)  # fmt: skip
+    (
+        Contraindication(
+            "007", "Pregnant", "Do not vaccinate with Imojev (live) during pregnancy.", ("VN-IMOJEV",)
+        ),
+    ),
+)
 
 # ---------------------------------------------------------------- HPV
 _HPV_ALLOW = containing("HPV", begin="9 years - 4 days")
 _HPV_PREF = (Use("165", "9 years", "46 years", forecast=True, volume="0.5"), Use("62", "9 years", "46 years"))
-_HPV_SRC = "TT13/2026 Art.3 (HPV in the EPI list); QĐ 2780/QĐ-BYT (girls aged 11, 2026 pilot); Gardasil labels"
+_HPV_SRC = (
+    "TT13/2026 Art.3 (HPV in the EPI list); QĐ 2780/QĐ-BYT (girls aged 11, 2026 pilot); Gardasil labels"
+)
 HPV = Antigen(
     "HPV",
     (
@@ -496,11 +696,21 @@ HPV = Antigen(
             "HPV",
             "HPV",
             (
-                Dose((Age(min="9 years", rec="11 years", max="46 years"),), _HPV_PREF, _HPV_ALLOW, source=_HPV_SRC),
-                Dose((Age(),), _HPV_PREF, _HPV_ALLOW, (Interval(min="5 months", rec="6 months"),),
-                     allowable_intervals=(AllowableInterval("5 months - 4 days", from_target="1"),),
-                     source="labels: 9-14 years 0, 6-12 months (a dose >= 5 months after dose 1 counts even "
-                            "after an extra dose given too soon)"),
+                Dose(
+                    (Age(min="9 years", rec="11 years", max="46 years"),),
+                    _HPV_PREF,
+                    _HPV_ALLOW,
+                    source=_HPV_SRC,
+                ),
+                Dose(
+                    (Age(),),
+                    _HPV_PREF,
+                    _HPV_ALLOW,
+                    (Interval(min="5 months", rec="6 months"),),
+                    allowable_intervals=(AllowableInterval("5 months - 4 days", from_target="1"),),
+                    source="labels: 9-14 years 0, 6-12 months (a dose >= 5 months after dose 1 counts even "
+                    "after an extra dose given too soon)",
+                ),
             ),
             max_age_to_start="15 years",
             guidance=("EPI 2026 pilot: girls aged 11 in Tuyên Quang, Quảng Ngãi, Đắk Lắk, Vĩnh Long.",),
@@ -510,20 +720,36 @@ HPV = Antigen(
             "HPV",
             "HPV",
             (
-                Dose((Age(min="9 years", rec="11 years", max="46 years"),), _HPV_PREF, _HPV_ALLOW, source=_HPV_SRC),
-                Dose((Age(),), _HPV_PREF, _HPV_ALLOW, (Interval(min="4 weeks", rec="2 months"),),
-                     source="labels: >= 15 years 0, 2, 6 months"),
-                Dose((Age(),), _HPV_PREF, _HPV_ALLOW,
-                     (Interval(min="12 weeks"), Interval(min="5 months", rec="6 months", from_previous=False,
-                                                         from_target="1")),
-                     source="labels: 3-dose 4 weeks / 12 weeks, dose 3 >= 5 months after dose 1"),
+                Dose(
+                    (Age(min="9 years", rec="11 years", max="46 years"),),
+                    _HPV_PREF,
+                    _HPV_ALLOW,
+                    source=_HPV_SRC,
+                ),
+                Dose(
+                    (Age(),),
+                    _HPV_PREF,
+                    _HPV_ALLOW,
+                    (Interval(min="4 weeks", rec="2 months"),),
+                    source="labels: >= 15 years 0, 2, 6 months",
+                ),
+                Dose(
+                    (Age(),),
+                    _HPV_PREF,
+                    _HPV_ALLOW,
+                    (
+                        Interval(min="12 weeks"),
+                        Interval(min="5 months", rec="6 months", from_previous=False, from_target="1"),
+                    ),
+                    source="labels: 3-dose 4 weeks / 12 weeks, dose 3 >= 5 months after dose 1",
+                ),
             ),
             default=False,
             preference="2",
             min_age_to_start="15 years",
         ),
     ),
-)  # fmt: skip
+)
 
 # ---------------------------------------------------------------- service vaccines, one series each
 VARICELLA = Antigen(
@@ -534,17 +760,24 @@ VARICELLA = Antigen(
             "Varicella",
             "Varicella",
             (
-                Dose((Age(min="9 months", rec="12 months"),), (Use("21", "9 months", forecast=True, volume="0.5"),),
-                     containing("Varicella", begin="9 months - 4 days"),
-                     source="Varivax/Varilrix/Barycela labels (9-12 months)"),
-                Dose((Age(),), (Use("21", "9 months", forecast=True, volume="0.5"),),
-                     containing("Varicella", begin="9 months - 4 days"), (Interval(min="4 weeks", rec="3 months"),),
-                     source="labels: 3 months (< 13 y), 4 weeks (>= 13 y)"),
+                Dose(
+                    (Age(min="9 months", rec="12 months"),),
+                    (Use("21", "9 months", forecast=True, volume="0.5"),),
+                    containing("Varicella", begin="9 months - 4 days"),
+                    source="Varivax/Varilrix/Barycela labels (9-12 months)",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("21", "9 months", forecast=True, volume="0.5"),),
+                    containing("Varicella", begin="9 months - 4 days"),
+                    (Interval(min="4 weeks", rec="3 months"),),
+                    source="labels: 3 months (< 13 y), 4 weeks (>= 13 y)",
+                ),
             ),
         ),
     ),
     (_PREGNANT_LIVE,),
-)  # fmt: skip
+)
 
 _FLU = ("15", "16", "88", "140", "141", "150", "158", "161", "171", "194", "200", "201", "202", "320", "331")
 _FLU_ALLOW = tuple(Use(c, "6 months - 4 days") for c in _FLU)
@@ -557,19 +790,47 @@ INFLUENZA = Antigen(
             "Influenza",
             "Influenza",
             (
-                Dose((Age(min="6 months", rec="6 months"),), _FLU_PREF, _FLU_ALLOW, source="labels (from 6 months)"),
-                Dose((Age(),), _FLU_PREF, _FLU_ALLOW, (Interval(min="4 weeks", rec="4 weeks"),),
-                     skips=(Skip("Both", (SkipSet("A second dose in the first season only below 9 years",
-                                                  (Condition("Age", begin_age="9 years"),)),)),),
-                     source="labels; WHO: 2 doses 4 weeks apart in the first season if < 9 years"),
-                Dose((Age(),), _FLU_PREF, _FLU_ALLOW, (Interval(min="4 weeks", rec="1 year"),), recurring=True,
-                     source="labels: yearly (no season dates: Vietnam vaccinates all year)"),
+                Dose(
+                    (Age(min="6 months", rec="6 months"),),
+                    _FLU_PREF,
+                    _FLU_ALLOW,
+                    source="labels (from 6 months)",
+                ),
+                Dose(
+                    (Age(),),
+                    _FLU_PREF,
+                    _FLU_ALLOW,
+                    (Interval(min="4 weeks", rec="4 weeks"),),
+                    skips=(
+                        Skip(
+                            "Both",
+                            (
+                                SkipSet(
+                                    "A second dose in the first season only below 9 years",
+                                    (Condition("Age", begin_age="9 years"),),
+                                ),
+                            ),
+                        ),
+                    ),
+                    source="labels; WHO: 2 doses 4 weeks apart in the first season if < 9 years",
+                ),
+                Dose(
+                    (Age(),),
+                    _FLU_PREF,
+                    _FLU_ALLOW,
+                    (Interval(min="4 weeks", rec="1 year"),),
+                    recurring=True,
+                    source="labels: yearly (no season dates: Vietnam vaccinates all year)",
+                ),
             ),
         ),
     ),
-)  # fmt: skip
+)
 
-_HEPA_ALLOW = (*containing("HepA", begin="12 months - 4 days", exclude=("85",)), Use("85", "12 months - 4 days"))
+_HEPA_ALLOW = (
+    *containing("HepA", begin="12 months - 4 days", exclude=("85",)),
+    Use("85", "12 months - 4 days"),
+)
 HEPA = Antigen(
     "HepA",
     (
@@ -578,14 +839,23 @@ HEPA = Antigen(
             "HepA",
             "HepA",
             (
-                Dose((Age(min="12 months", rec="12 months"),), (Use("31", "12 months", forecast=True, volume="0.5"),),
-                     _HEPA_ALLOW, source="Avaxim 80 / Havrix labels (from 12 months; Havax from 24 months)"),
-                Dose((Age(),), (Use("31", "12 months", forecast=True, volume="0.5"),), _HEPA_ALLOW,
-                     (Interval(min="6 months", rec="6 months"),), source="labels: 6-18 months after dose 1"),
+                Dose(
+                    (Age(min="12 months", rec="12 months"),),
+                    (Use("31", "12 months", forecast=True, volume="0.5"),),
+                    _HEPA_ALLOW,
+                    source="Avaxim 80 / Havrix labels (from 12 months; Havax from 24 months)",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("31", "12 months", forecast=True, volume="0.5"),),
+                    _HEPA_ALLOW,
+                    (Interval(min="6 months", rec="6 months"),),
+                    source="labels: 6-18 months after dose 1",
+                ),
             ),
         ),
     ),
-)  # fmt: skip
+)
 
 _MEN_ACWY = ("108", "114", "136", "147", "167", "203", "316", "328")
 MENINGOCOCCAL = Antigen(
@@ -596,21 +866,46 @@ MENINGOCOCCAL = Antigen(
             "Meningococcal",
             "Meningococcal",
             (
-                Dose((Age(min="6 weeks", rec="9 months"),),
-                     (Use("114", "9 months", "56 years", forecast=True, volume="0.5"), Use("203", "12 months")),
-                     tuple(Use(c, SIX_WEEKS) for c in _MEN_ACWY),
-                     source="Menactra label (9 months); Nimenrix from 6 weeks"),
-                Dose((Age(),), (Use("114", "9 months", "56 years", forecast=True, volume="0.5"),),
-                     tuple(Use(c, SIX_WEEKS) for c in _MEN_ACWY), (Interval(min="12 weeks", rec="3 months"),),
-                     skips=(Skip("Forecast", (SkipSet(
-                         "A second dose only when the first was given at 9-23 months",
-                         (Condition("Vaccine Count by Age", begin_age="2 years", dose_count="0", dose_type="Valid",
-                                    dose_count_logic="greater than", vaccine_types=_MEN_ACWY),)),)),),
-                     source="Menactra label: 9-23 months 2 doses 3 months apart; >= 2 years 1 dose"),
+                Dose(
+                    (Age(min="6 weeks", rec="9 months"),),
+                    (
+                        Use("114", "9 months", "56 years", forecast=True, volume="0.5"),
+                        Use("203", "12 months"),
+                    ),
+                    tuple(Use(c, SIX_WEEKS) for c in _MEN_ACWY),
+                    source="Menactra label (9 months); Nimenrix from 6 weeks",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("114", "9 months", "56 years", forecast=True, volume="0.5"),),
+                    tuple(Use(c, SIX_WEEKS) for c in _MEN_ACWY),
+                    (Interval(min="12 weeks", rec="3 months"),),
+                    skips=(
+                        Skip(
+                            "Forecast",
+                            (
+                                SkipSet(
+                                    "A second dose only when the first was given at 9-23 months",
+                                    (
+                                        Condition(
+                                            "Vaccine Count by Age",
+                                            begin_age="2 years",
+                                            dose_count="0",
+                                            dose_type="Valid",
+                                            dose_count_logic="greater than",
+                                            vaccine_types=_MEN_ACWY,
+                                        ),
+                                    ),
+                                ),
+                            ),
+                        ),
+                    ),
+                    source="Menactra label: 9-23 months 2 doses 3 months apart; >= 2 years 1 dose",
+                ),
             ),
         ),
     ),
-)  # fmt: skip
+)
 
 MENINGOCOCCAL_B = Antigen(
     "Meningococcal B",
@@ -620,20 +915,29 @@ MENINGOCOCCAL_B = Antigen(
             "Meningococcal B",
             "Meningococcal B",
             (
-                Dose((Age(min="2 months", rec="6 months"),),
-                     (Use("VN-VA-MENGOC-BC", "6 months", forecast=True, volume="0.5"), Use("163", "2 months")),
-                     (Use("VN-VA-MENGOC-BC", "6 months - 4 days"),
-                      *(Use(c, "2 months - 4 days") for c in ("162", "163", "164", "167", "316", "328"))),
-                     source="VA-Mengoc-BC label (from 6 months); Bexsero label (from 2 months)"),
-                Dose((Age(),), (Use("VN-VA-MENGOC-BC", "6 months", forecast=True, volume="0.5"), Use("163", "2 months")),
-                     (Use("VN-VA-MENGOC-BC", "6 months - 4 days"),
-                      *(Use(c, "2 months - 4 days") for c in ("162", "163", "164", "167", "316", "328"))),
-                     (Interval(min="6 weeks", rec="2 months"),),
-                     source="VA-Mengoc-BC label: 6-8 weeks apart (min 42 days); Bexsero infants 2 months"),
+                Dose(
+                    (Age(min="2 months", rec="6 months"),),
+                    (Use("VN-VA-MENGOC-BC", "6 months", forecast=True, volume="0.5"), Use("163", "2 months")),
+                    (
+                        Use("VN-VA-MENGOC-BC", "6 months - 4 days"),
+                        *(Use(c, "2 months - 4 days") for c in ("162", "163", "164", "167", "316", "328")),
+                    ),
+                    source="VA-Mengoc-BC label (from 6 months); Bexsero label (from 2 months)",
+                ),
+                Dose(
+                    (Age(),),
+                    (Use("VN-VA-MENGOC-BC", "6 months", forecast=True, volume="0.5"), Use("163", "2 months")),
+                    (
+                        Use("VN-VA-MENGOC-BC", "6 months - 4 days"),
+                        *(Use(c, "2 months - 4 days") for c in ("162", "163", "164", "167", "316", "328")),
+                    ),
+                    (Interval(min="6 weeks", rec="2 months"),),
+                    source="VA-Mengoc-BC label: 6-8 weeks apart (min 42 days); Bexsero infants 2 months",
+                ),
             ),
         ),
     ),
-)  # fmt: skip
+)
 
 TYPHOID = Antigen(
     "Typhoid",
@@ -643,23 +947,48 @@ TYPHOID = Antigen(
             "Typhoid",
             "Typhoid",
             (
-                Dose((Age(min="6 months", rec="2 years"),),
-                     (Use("101", "2 years", forecast=True, volume="0.5"), Use("190", "6 months")),
-                     (Use("25", "6 years - 4 days"), Use("41", "2 years - 4 days"), Use("91", "2 years - 4 days"),
-                      Use("101", "2 years - 4 days"), Use("190", "6 months - 4 days")),
-                     source="Typhim Vi label (>= 2 years); typhoid conjugate from 6 months (WHO)"),
+                Dose(
+                    (Age(min="6 months", rec="2 years"),),
+                    (Use("101", "2 years", forecast=True, volume="0.5"), Use("190", "6 months")),
+                    (
+                        Use("25", "6 years - 4 days"),
+                        Use("41", "2 years - 4 days"),
+                        Use("91", "2 years - 4 days"),
+                        Use("101", "2 years - 4 days"),
+                        Use("190", "6 months - 4 days"),
+                    ),
+                    source="Typhim Vi label (>= 2 years); typhoid conjugate from 6 months (WHO)",
+                ),
             ),
             guidance=("Revaccinate every 3 years only when exposure continues (Typhim Vi label).",),
         ),
     ),
-)  # fmt: skip
+)
 
 ANTIGENS: tuple[Antigen, ...] = (
-    HEPB, TUBERCULOSIS, DIPHTHERIA, TETANUS, PERTUSSIS, HIB, POLIO, ROTAVIRUS, PNEUMOCOCCAL, MEASLES, RUBELLA,
-    MUMPS, JAPANESE_ENCEPHALITIS, HPV, VARICELLA, INFLUENZA, HEPA, MENINGOCOCCAL, MENINGOCOCCAL_B, TYPHOID,
-)  # fmt: skip
+    HEPB,
+    TUBERCULOSIS,
+    DIPHTHERIA,
+    TETANUS,
+    PERTUSSIS,
+    HIB,
+    POLIO,
+    ROTAVIRUS,
+    PNEUMOCOCCAL,
+    MEASLES,
+    RUBELLA,
+    MUMPS,
+    JAPANESE_ENCEPHALITIS,
+    HPV,
+    VARICELLA,
+    INFLUENZA,
+    HEPA,
+    MENINGOCOCCAL,
+    MENINGOCOCCAL_B,
+    TYPHOID,
+)
 
-# Vaccine groups: (name, administerFullVaccineGroup, antigens). CDC's names where the set of antigens is CDC's.
+# Vaccine groups: (name, administerFullVaccineGroup, antigens); CDC's names where the antigens are CDC's.
 VACCINE_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("BCG", "No", ("Tuberculosis",)),
     ("DTaP/Tdap/Td", "No", ("Diphtheria", "Tetanus", "Pertussis")),
@@ -681,36 +1010,81 @@ VACCINE_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Varicella", "No", ("Varicella",)),
 )
 
-# What CDSi cannot carry (schedules/vn/README.md, "What the format cannot express"): which legal instrument was in
-# force when, and which vaccine groups the EPI pays for, since when and where. Written to programmes.json.
+# What CDSi cannot carry (schedules/vn/README.md, "What the format cannot express"): which legal instrument
+# was in force when, and which vaccine groups the EPI pays for, since when and where. -> programmes.json.
 INSTRUMENTS: tuple[dict[str, str | None], ...] = (
-    {"id": "TT38/2017", "title": "Circular 38/2017/TT-BYT", "valid_from": "2018-01-01", "valid_to": "2024-07-31",
-     "note": "10 EPI diseases"},
-    {"id": "TT10/2024", "title": "Circular 10/2024/TT-BYT", "valid_from": "2024-08-01", "valid_to": "2026-02-14",
-     "note": "11 EPI diseases (adds rotavirus); Td at 7 years and IPV at 5 and 9 months in its table"},
-    {"id": "TT52/2025", "title": "Circular 52/2025/TT-BYT", "valid_from": "2026-02-15", "valid_to": "2026-06-30",
-     "note": "12 EPI diseases (adds pneumococcal); values identical to 10/2024 for shared antigens"},
-    {"id": "TT13/2026", "title": "Circular 13/2026/TT-BYT", "valid_from": "2026-07-01", "valid_to": None,
-     "note": "14 disease groups incl. HPV; no schedule table (Art. 5(4)): the 52/2025 values are kept"},
-)  # fmt: skip
+    {
+        "id": "TT38/2017",
+        "title": "Circular 38/2017/TT-BYT",
+        "valid_from": "2018-01-01",
+        "valid_to": "2024-07-31",
+        "note": "10 EPI diseases",
+    },
+    {
+        "id": "TT10/2024",
+        "title": "Circular 10/2024/TT-BYT",
+        "valid_from": "2024-08-01",
+        "valid_to": "2026-02-14",
+        "note": "11 EPI diseases (adds rotavirus); Td at 7 years and IPV at 5 and 9 months in its table",
+    },
+    {
+        "id": "TT52/2025",
+        "title": "Circular 52/2025/TT-BYT",
+        "valid_from": "2026-02-15",
+        "valid_to": "2026-06-30",
+        "note": "12 EPI diseases (adds pneumococcal); values identical to 10/2024 for shared antigens",
+    },
+    {
+        "id": "TT13/2026",
+        "title": "Circular 13/2026/TT-BYT",
+        "valid_from": "2026-07-01",
+        "valid_to": None,
+        "note": "14 disease groups incl. HPV; no schedule table (Art. 5(4)): the 52/2025 values are kept",
+    },
+)
 
 EPI_GROUPS: tuple[dict[str, object], ...] = (
     {"vaccine_group": "HepB", "since": "2018-01-01", "instrument": "TT38/2017"},
     {"vaccine_group": "BCG", "since": "2018-01-01", "instrument": "TT38/2017"},
-    {"vaccine_group": "DTaP/Tdap/Td", "since": "2018-01-01", "instrument": "TT38/2017",
-     "note": "Td at 7 years from 2024-08-01 (TT10/2024); tetanus series for pregnant women"},
+    {
+        "vaccine_group": "DTaP/Tdap/Td",
+        "since": "2018-01-01",
+        "instrument": "TT38/2017",
+        "note": "Td at 7 years from 2024-08-01 (TT10/2024); tetanus series for pregnant women",
+    },
     {"vaccine_group": "Hib", "since": "2018-01-01", "instrument": "TT38/2017"},
-    {"vaccine_group": "Polio", "since": "2018-01-01", "instrument": "TT38/2017",
-     "note": "EPI series only (bOPV x3 + IPV); IPV at 9 months from 2024-08-01 (TT10/2024)"},
+    {
+        "vaccine_group": "Polio",
+        "since": "2018-01-01",
+        "instrument": "TT38/2017",
+        "note": "EPI series only (bOPV x3 + IPV); IPV at 9 months from 2024-08-01 (TT10/2024)",
+    },
     {"vaccine_group": "Measles", "since": "2018-01-01", "instrument": "TT38/2017"},
     {"vaccine_group": "Rubella", "since": "2018-01-01", "instrument": "TT38/2017"},
-    {"vaccine_group": "Japanese Encephalitis", "since": "2018-01-01", "instrument": "TT38/2017",
-     "note": "EPI series only (inactivated, Jevax); Imojev is a service vaccine"},
-    {"vaccine_group": "Rotavirus", "since": "2024-08-01", "instrument": "TT10/2024",
-     "rollout": "phased: 32 provinces late 2024, +9 in 2025, Hà Nội 2026"},
-    {"vaccine_group": "Pneumococcal", "since": "2026-02-15", "instrument": "TT52/2025",
-     "rollout": "phased: 34 provinces planned 2026-2028", "note": "EPI series only (2p+1)"},
-    {"vaccine_group": "HPV", "since": "2026-07-01", "instrument": "TT13/2026",
-     "rollout": "QĐ 2780/QĐ-BYT: girls aged 11 in Tuyên Quang, Quảng Ngãi, Đắk Lắk, Vĩnh Long from 2026",
-     "note": "dose count not fixed by the Ministry of Health"},
-)  # fmt: skip
+    {
+        "vaccine_group": "Japanese Encephalitis",
+        "since": "2018-01-01",
+        "instrument": "TT38/2017",
+        "note": "EPI series only (inactivated, Jevax); Imojev is a service vaccine",
+    },
+    {
+        "vaccine_group": "Rotavirus",
+        "since": "2024-08-01",
+        "instrument": "TT10/2024",
+        "rollout": "phased: 32 provinces late 2024, +9 in 2025, Hà Nội 2026",
+    },
+    {
+        "vaccine_group": "Pneumococcal",
+        "since": "2026-02-15",
+        "instrument": "TT52/2025",
+        "rollout": "phased: 34 provinces planned 2026-2028",
+        "note": "EPI series only (2p+1)",
+    },
+    {
+        "vaccine_group": "HPV",
+        "since": "2026-07-01",
+        "instrument": "TT13/2026",
+        "rollout": "QĐ 2780/QĐ-BYT: girls aged 11 in Tuyên Quang, Quảng Ngãi, Đắk Lắk, Vĩnh Long from 2026",
+        "note": "dose count not fixed by the Ministry of Health",
+    },
+)
