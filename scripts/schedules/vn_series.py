@@ -271,6 +271,25 @@ PERTUSSIS = Antigen(
 # ---------------------------------------------------------------- Hib
 _HIB_PREF = (*_PENTA_PREF, Use("170", "6 weeks", "5 years"))
 _HIB_ALLOW = containing("Hib", begin=SIX_WEEKS)
+# WHO: from 12 months one dose is enough (unvaccinated child) or completes an infant start (booster).
+_HIB_AFTER_ONE_YEAR = Skip(
+    "Both",
+    (
+        SkipSet(
+            "Not required once a valid Hib dose was given at 12 months of age or later (WHO catch-up)",
+            (
+                Condition(
+                    "Vaccine Count by Age",
+                    begin_age="12 months",
+                    dose_count="0",
+                    dose_type="Valid",
+                    dose_count_logic="greater than",
+                    vaccine_types=tuple(u.code for u in _HIB_ALLOW),
+                ),
+            ),
+        ),
+    ),
+)
 HIB = Antigen(
     "Hib",
     (
@@ -290,6 +309,7 @@ HIB = Antigen(
                     _HIB_PREF,
                     _HIB_ALLOW,
                     (INT_4W,),
+                    skips=(_HIB_AFTER_ONE_YEAR,),
                     source="TT10/2024 (3 months)",
                 ),
                 Dose(
@@ -297,6 +317,7 @@ HIB = Antigen(
                     _HIB_PREF,
                     _HIB_ALLOW,
                     (INT_4W,),
+                    skips=(_HIB_AFTER_ONE_YEAR,),
                     source="TT10/2024 (4 months)",
                 ),
             ),
