@@ -17,6 +17,8 @@ engine and the oracle every other backend is tested against, so it favours plain
   compare with the exact query value; quantity units compare system+code, or code-or-unit when no
   system is given (no UCUM conversion).
 - uri: equality, `:below` (prefix of the stored uri), `:above` (the stored uri is a prefix of the query).
+- composite: one stored combination (one element's component values, `search.composite`) matches
+  every part of the query, each part by the rules of its own type above.
 - `:missing=true|false`: whether the resource has any row for the parameter.
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fhir_server.search.index import (
+    CompositeValue,
     DateValue,
     IndexValues,
     NumberValue,
@@ -36,6 +39,7 @@ from fhir_server.search.index import (
     UriValue,
 )
 from fhir_server.search.request import (
+    CompositeQuery,
     Criterion,
     DateQuery,
     NumberQuery,
@@ -55,6 +59,7 @@ _ROW_LISTS = {
     "number": "numbers",
     "quantity": "quantities",
     "uri": "uris",
+    "composite": "composites",
 }
 
 
@@ -84,6 +89,8 @@ def _criterion(criterion: Criterion, resource_id: str, last_updated: int, index:
 
 
 def _value(modifier: str | None, query: Any, row: Any) -> bool:
+    if isinstance(query, CompositeQuery):
+        return isinstance(row, CompositeValue) and composite_matches(query, row)
     if isinstance(row, TokenValue) and modifier == "text":
         text = query.text if isinstance(query, StringQuery) else getattr(query, "code", None)
         return row.display is not None and text is not None and row.display.startswith(text)
@@ -104,6 +111,13 @@ def _value(modifier: str | None, query: Any, row: Any) -> bool:
     if isinstance(query, UriQuery):
         return isinstance(row, UriValue) and uri_matches(modifier, query, row)
     return False
+
+
+def composite_matches(query: CompositeQuery, row: CompositeValue) -> bool:
+    """Every part against the same combination, part by part (components take no modifiers)."""
+    return len(query.parts) == len(row.parts) and all(
+        _value(None, part, value) for part, value in zip(query.parts, row.parts, strict=True)
+    )
 
 
 def string_matches(modifier: str | None, query: StringQuery, row: StringValue) -> bool:

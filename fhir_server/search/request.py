@@ -81,6 +81,14 @@ class HasQuery:
     inner: Criterion
 
 
+@dataclass(frozen=True, slots=True)
+class CompositeQuery:
+    """`code-value-quantity=http://loinc.org|8480-6$gt100`: one value per component, in the order of the
+    parameter's components, each of its component's type; they must all match the same element."""
+
+    parts: tuple[QueryValue, ...]
+
+
 QueryValue = (
     TokenQuery
     | StringQuery
@@ -91,6 +99,7 @@ QueryValue = (
     | UriQuery
     | ChainQuery
     | HasQuery
+    | CompositeQuery
 )
 
 

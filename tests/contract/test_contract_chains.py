@@ -194,9 +194,9 @@ def test_sqlite_plans_seek_the_search_index(tmp_path: Path, clock: FakeClock) ->
     conn = sqlite3.connect(tmp_path / "db" / "store.sqlite3")
     try:
         for request in requests:
-            statement = page_statement(request)
+            statement = page_statement(request, lambda s: int(conn.execute(s.sql, s.params).fetchone()[0]))
             plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement.sql, statement.params)]
             assert any("idx_search (pid=? AND k1" in step for step in plan), plan
-            assert not any(step.startswith("SCAN") for step in plan), plan
+            assert not any(step.startswith("SCAN") and step != "SCAN p" for step in plan), "; ".join(plan)
     finally:
         conn.close()

@@ -21,6 +21,7 @@ from fhir_server.storage.base import (
     StoreUnavailable,
     UnitOfWork,
 )
+from fhir_server.storage.sqlite.criteria import Statement
 from fhir_server.storage.sqlite.explain import log_plan
 from fhir_server.storage.sqlite.locking import begin_immediate, connect
 from fhir_server.storage.sqlite.query import page_statement, total_statement
@@ -140,8 +141,14 @@ class SqliteStore:
         )
 
     def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
-        page = page_statement(request)
         with self._read_transaction() as conn:
+
+            def estimate(statement: Statement) -> int:
+                if explain:
+                    log_plan(conn, request.resource_type, "estimate", statement)
+                return int(conn.execute(statement.sql, statement.params).fetchone()[0])
+
+            page = page_statement(request, estimate)
             if explain:
                 log_plan(conn, request.resource_type, "page", page)
             rows = conn.execute(page.sql, page.params).fetchall()

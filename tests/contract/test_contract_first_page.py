@@ -1,0 +1,158 @@
+"""Pages without `_sort` driven by one criterion and probed on the others (storage/sqlite/first_page.py):
+every plan the SQLite planner can choose returns the memory oracle's ids, page after page."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from fhir_server.search.index import DateValue, IndexValues, ReferenceValue, StringValue, TokenValue
+from fhir_server.search.request import (
+    Criterion,
+    DateQuery,
+    QueryValue,
+    ReferenceQuery,
+    SearchRequest,
+    StringQuery,
+    TokenQuery,
+)
+from fhir_server.storage.base import Store
+from fhir_server.storage.factory import open_store
+from fhir_server.storage.sqlite.criteria import Statement
+from fhir_server.storage.sqlite.first_page import ESTIMATE_CAP, unsorted_page
+from fhir_server.storage.versioning import encode_position
+from tests.contract.conftest import FakeClock, delete, put, store_url
+from tests.contract.test_contract_search import us
+
+CVX = "http://hl7.org/fhir/sid/cvx"
+
+
+def c(param: str, type: str, *values: QueryValue, modifier: str | None = None) -> Criterion:
+    return Criterion(param, type, modifier, values)  # type: ignore[arg-type]
+
+
+def immunization(n: int) -> IndexValues:
+    """Every third has code 08 (some twice, under two displays), dates spread over 2023-2025, two
+    patients alternate, names for a string criterion."""
+    code = "08" if n % 3 == 0 else "20"
+    tokens = [TokenValue("vaccine-code", CVX, code, "hep b")]
+    if n % 6 == 0:
+        tokens.append(TokenValue("vaccine-code", CVX, code, "viem gan b"))  # same code, other display
+    year = 2023 + n // 3 % 3
+    return IndexValues(
+        tokens=tuple(tokens),
+        dates=(DateValue("date", us(year, 1 + n % 12, 1 + n % 28), us(year, 1 + n % 12, 2 + n % 28)),),
+        references=(ReferenceValue("patient", "Patient", f"p{n % 2}", f"Patient/p{n % 2}"),),
+        strings=(StringValue("lot", f"lot{n % 4}", f"LOT{n % 4}"),),
+    )
+
+
+def seed(store: Store) -> None:
+    for n in range(40):
+        put(store, {"resourceType": "Immunization", "id": f"i{n:02d}"}, immunization(n))
+    for n in (3, 12, 25):
+        delete(store, "Immunization", f"i{n:02d}")
+
+
+GE_2024 = DateQuery("ge", us(2024, 1, 1), us(2024, 1, 2))
+REQUESTS = {
+    "code and date": (c("vaccine-code", "token", TokenQuery(CVX, "08")), c("date", "date", GE_2024)),
+    "code only": (c("vaccine-code", "token", TokenQuery(CVX, "08")),),
+    "date only": (c("date", "date", GE_2024),),
+    "date gt and lt": (
+        c("date", "date", DateQuery("gt", us(2023, 6, 1), us(2023, 6, 2))),
+        c("date", "date", DateQuery("lt", us(2025, 3, 1), us(2025, 3, 2))),
+    ),
+    "patient and code": (
+        c("patient", "reference", ReferenceQuery("Patient", "p0", None)),
+        c("vaccine-code", "token", TokenQuery(CVX, "20")),
+    ),
+    "lot and not code": (
+        c("lot", "string", StringQuery("lot1"), StringQuery("lot2")),
+        c("vaccine-code", "token", TokenQuery(CVX, "08"), modifier="not"),
+    ),
+    "code any system and missing": (
+        c("vaccine-code", "token", TokenQuery(None, "08")),
+        Criterion("patient", "reference", "missing", (), missing=False),
+    ),
+    "id and code": (
+        c("_id", "token", TokenQuery(None, "i06"), TokenQuery(None, "i07")),
+        c("vaccine-code", "token", TokenQuery(CVX, "08")),
+    ),
+}
+
+
+def all_pages(store: Store, request: SearchRequest) -> list[str]:
+    seen: list[str] = []
+    while True:
+        page = store.search(request, with_total=False)
+        seen += [r.id for r in page.resources]
+        if page.next_cursor is None:
+            return seen
+        request = replace(request, cursor=page.next_cursor)
+
+
+@pytest.fixture
+def oracle(clock: FakeClock) -> Store:
+    memory = open_store("memory://", clock)
+    seed(memory)
+    return memory
+
+
+@pytest.mark.parametrize("name", REQUESTS)
+def test_pages_match_the_oracle(store: Store, oracle: Store, name: str) -> None:
+    seed(store)
+    request = SearchRequest("Immunization", REQUESTS[name], count=4)
+    expected = all_pages(oracle, replace(request, count=100))
+    assert expected, "each row must find something"
+    assert all_pages(store, request) == expected
+    counted = store.search(request, with_total=True).total
+    assert counted == len(expected)
+
+
+@pytest.mark.parametrize("name", REQUESTS)
+@pytest.mark.parametrize("broad", [0, ESTIMATE_CAP], ids=["narrow", "broad"])
+def test_every_plan_gives_the_oracle_page(
+    tmp_path: Path, clock: FakeClock, oracle: Store, name: str, broad: int
+) -> None:
+    """Forcing the estimates drives the page by a list (narrow), a stream or a scan of the type (broad)."""
+    store = open_store(store_url("sqlite", tmp_path), clock)
+    try:
+        seed(store)
+    finally:
+        store.close()
+    request = SearchRequest("Immunization", REQUESTS[name], count=5)
+    expected = all_pages(oracle, replace(request, count=100))
+    conn = sqlite3.connect(tmp_path / "db" / "store.sqlite3")
+    try:
+        found: list[str] = []
+        while True:
+            statement = unsorted_page(request, lambda _: broad)
+            rows = conn.execute(statement.sql, statement.params).fetchall()
+            found += [row[2] for row in rows[: request.count]]
+            if len(rows) <= request.count:
+                break
+            request = replace(request, cursor=encode_position(rows[request.count - 1][0]))
+    finally:
+        conn.close()
+    assert found == expected
+
+
+def test_broad_token_streams_in_index_order_with_probes(tmp_path: Path, clock: FakeClock) -> None:
+    store = open_store(store_url("sqlite", tmp_path), clock)
+    try:
+        seed(store)
+    finally:
+        store.close()
+    request = SearchRequest("Immunization", REQUESTS["code and date"])
+    statement: Statement = unsorted_page(request, lambda _: ESTIMATE_CAP)
+    with sqlite3.connect(tmp_path / "db" / "store.sqlite3") as conn:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement.sql, statement.params)]
+    text = "; ".join(plan)
+    assert "SEARCH d USING COVERING INDEX idx_search (pid=? AND k1=? AND k2=?)" in text
+    # In index order: nothing built before the first row; only the page itself is sorted, at the end.
+    assert text.count("TEMP B-TREE") == 1 and plan[-1] == "USE TEMP B-TREE FOR ORDER BY"
+    assert "LIST SUBQUERY" not in text
