@@ -358,13 +358,5 @@ def parse_search(
             criterion = parser.criterion(name, raw)
             if criterion is not None and (criterion.values or criterion.missing is not None):
                 criteria.append(criterion)
-    if cursor is not None and sort:
-        raise FhirError.of(
-            400,
-            "invalid",
-            "_cursor continues a search without _sort; sorted searches page with _offset",
-            "_cursor chỉ dùng cho tìm kiếm không có _sort; tìm kiếm có _sort phân trang bằng _offset",
-            "_cursor",
-        )
     request = SearchRequest(resource_type, tuple(criteria), sort, count, offset, cursor)
     return ParsedSearch(request, tuple(dict.fromkeys(parser.ignored)), tuple(result))

@@ -128,4 +128,4 @@ class SearchRequest:
     sort: tuple[SortKey, ...] = ()
     count: int = 20
     offset: int = 0  # applied after `cursor` when both are given
-    cursor: str | None = None  # opaque, from SearchPage.next_cursor; searches without `sort` only
+    cursor: str | None = None  # opaque, from SearchPage.next_cursor of the same search (same `sort`)

@@ -14,6 +14,7 @@ one criterion drives the page and every other one is a probe of the candidate's 
    match often, so a page is found after a few candidates.
 
 Every plan returns the rows in rid order after the cursor, LIMIT count + 1: the same page as `where`.
+`_total` counts with the same driver (`count_statement`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,19 @@ def unsorted_page(request: SearchRequest, estimate: Estimate) -> Statement:
         " JOIN history h ON h.rid = r.rid AND h.version = r.version ORDER BY r.rid",
         (*params, *window),
     )
+
+
+def count_statement(request: SearchRequest, estimate: Estimate) -> Statement:
+    """`_total`: the driving criterion's list with the others probed per member, rather than every list
+    built in full (a broad date's list can be most of the type); without one, the lists of `where`."""
+    compiled = [compile_criterion(request.resource_type, c) for c in request.criteria]
+    driver = _driver(request, compiled, estimate)
+    if driver is None:
+        parts = [c.member for c in compiled]
+    else:
+        parts = [driver.member, *(c.probe for c in compiled if c is not driver)]
+    sql, params = conjunction(request.resource_type, parts)
+    return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
 
 
 def _driver(request: SearchRequest, compiled: list[Compiled], estimate: Estimate) -> Compiled | None:

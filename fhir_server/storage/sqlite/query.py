@@ -13,12 +13,13 @@ values alone, and only its rows are joined with their bodies.
 from __future__ import annotations
 
 from fhir_server.search.request import SearchRequest, SortKey
-from fhir_server.search.sorting import TOKEN_SEPARATOR
+from fhir_server.search.sorting import TOKEN_SEPARATOR, SortValue
 from fhir_server.storage.sqlite.criteria import Statement, where
 from fhir_server.storage.sqlite.first_page import Estimate, unsorted_page
 from fhir_server.storage.sqlite.predicates import Params, Predicate
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM
 from fhir_server.storage.sqlite.schema import INDEX_KINDS, ROW_BITS
+from fhir_server.storage.versioning import decode_sort_cursor
 
 
 def ids_statement(request: SearchRequest, limit: int) -> Statement:
@@ -38,23 +39,46 @@ def page_statement(request: SearchRequest, estimate: Estimate) -> Statement:
     if not request.sort:
         return unsorted_page(request, estimate)
     sql, params = where(request)
-    window = (max(request.count, 0), max(request.offset, 0))
-    # The page is picked on (rid, sort values) only; the bodies of its rows alone are read afterwards.
+    # One row more than the page tells whether a next cursor is due.
+    window = (max(request.count, 0) + 1, max(request.offset, 0))
+    # The page is picked on (rid, sort values) only, after the cursor's (values, rid) in that order; the
+    # bodies of its rows alone are read afterwards. Rows are `rid, s0..sn, CURRENT_COLUMNS`.
     values, value_params = _sort_values(request)
     columns = "".join(f", {value} AS s{n}" for n, value in enumerate(values))
-    inner = "".join(f"{_direction(f's{n}', key)}, " for n, key in enumerate(request.sort))
+    after = decode_sort_cursor(request.cursor, request.sort)
+    keyset, keyset_params = ("1", ()) if after is None else _after(*after, request.sort)
+    inner = "".join(f"{_direction(f'q.s{n}', key)}, " for n, key in enumerate(request.sort))
     outer = "".join(f"{_direction(f'p.s{n}', key)}, " for n, key in enumerate(request.sort))
+    shown = "".join(f", p.s{n}" for n in range(len(request.sort)))
     return Statement(
-        f"SELECT p.rid, {CURRENT_COLUMNS} FROM (SELECT r.rid AS rid{columns} FROM resources r WHERE {sql}"
-        f" ORDER BY {inner}r.rid LIMIT ? OFFSET ?) p"
+        f"SELECT p.rid{shown}, {CURRENT_COLUMNS} FROM (SELECT q.* FROM (SELECT r.rid AS rid{columns}"
+        f" FROM resources r WHERE {sql}) q WHERE {keyset} ORDER BY {inner}q.rid LIMIT ? OFFSET ?) p"
         f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
-        (*value_params, *params, *window),
+        (*value_params, *params, *keyset_params, *window),
     )
 
 
-def total_statement(request: SearchRequest) -> Statement:
-    sql, params = where(request)
-    return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
+def _after(point: tuple[SortValue, ...], position: int, keys: tuple[SortKey, ...]) -> Predicate:
+    """The rows after (point, position) in the order of `keys` (missing values last in either direction,
+    then rid): for some key n, equal on the keys before it and beyond on key n; or equal on all and a
+    later rid."""
+    alternatives: list[str] = []
+    params: list[object] = []
+    equal: list[str] = []
+    equal_params: list[object] = []
+    for n, (value, key) in enumerate(zip(point, keys, strict=True)):
+        column = f"q.s{n}"
+        if value is None:  # nothing sorts beyond a missing value but later rids
+            equal.append(f"{column} IS NULL")
+            continue
+        beyond = f"({column} {'<' if key.descending else '>'} ? OR {column} IS NULL)"
+        alternatives.append(" AND ".join([*equal, beyond]))
+        params += [*equal_params, value]
+        equal.append(f"{column} = ?")
+        equal_params.append(value)
+    alternatives.append(" AND ".join([*equal, "q.rid > ?"]))
+    params += [*equal_params, position]
+    return "(" + " OR ".join(f"({a})" for a in alternatives) + ")", tuple(params)
 
 
 # What `search.sorting.sort_values` compares, by parameter type: (IR kind, condition, column ascending,
