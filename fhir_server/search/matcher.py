@@ -64,8 +64,11 @@ _ROW_LISTS = {
 
 
 def matches(request: SearchRequest, resource_id: str, last_updated: int, index: IndexValues) -> bool:
-    """Whether a resource (id, meta.lastUpdated in µs UTC, index rows) satisfies every criterion."""
-    return all(_criterion(c, resource_id, last_updated, index) for c in request.criteria)
+    """Whether a resource (id, meta.lastUpdated in µs UTC, index rows) satisfies every criterion and one
+    criterion of each group of `alternatives`."""
+    return all(_criterion(c, resource_id, last_updated, index) for c in request.criteria) and all(
+        any(_criterion(c, resource_id, last_updated, index) for c in group) for group in request.alternatives
+    )
 
 
 def _rows(criterion: Criterion, index: IndexValues) -> list[Any]:

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
@@ -254,11 +254,17 @@ def _matching_positions(
 def _resolved(current: dict[Key, _Current], request: SearchRequest) -> SearchRequest:
     """Chains and `_has` answered by searching the other resource type here, then turned into the plain
     reference / `_id` criteria that the (pure, one-resource) matcher understands."""
-    if not any(isinstance(v, ChainQuery | HasQuery) for c in request.criteria for v in c.values):
+    every = [*request.criteria, *(c for group in request.alternatives for c in group)]
+    if not any(isinstance(v, ChainQuery | HasQuery) for c in every for v in c.values):
         return request
-    criteria = tuple(_resolve_criterion(current, request.resource_type, c) for c in request.criteria)
-    return SearchRequest(
-        request.resource_type, criteria, request.sort, request.count, request.offset, request.cursor
+    resource_type = request.resource_type
+    return replace(
+        request,
+        criteria=tuple(_resolve_criterion(current, resource_type, c) for c in request.criteria),
+        alternatives=tuple(
+            tuple(_resolve_criterion(current, resource_type, c) for c in group)
+            for group in request.alternatives
+        ),
     )
 
 

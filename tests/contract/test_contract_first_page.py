@@ -1,5 +1,6 @@
 """Pages without `_sort` driven by one criterion and probed on the others (storage/sqlite/first_page.py):
-every plan the SQLite planner can choose returns the memory oracle's ids, page after page."""
+every plan the SQLite planner can choose returns the memory oracle's ids, page after page, with and
+without groups of alternatives (SearchRequest.alternatives)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,37 @@ REQUESTS = {
         c("vaccine-code", "token", TokenQuery(CVX, "08")),
     ),
 }
+# Groups of alternatives (compartments: any of several parameters), ANDed with the criteria.
+ALTERNATIVES: dict[str, tuple[tuple[Criterion, ...], ...]] = {
+    "patient or lot": (
+        (
+            c("patient", "reference", ReferenceQuery("Patient", "p1", None)),
+            c("lot", "string", StringQuery("lot0")),
+        ),
+    ),
+    "code and (id or date)": ((c("_id", "token", TokenQuery(None, "i00")), c("date", "date", GE_2024)),),
+    "two groups": (
+        (
+            c("patient", "reference", ReferenceQuery("Patient", "p0", None)),
+            c("lot", "string", StringQuery("lot1")),
+        ),
+        (
+            c("vaccine-code", "token", TokenQuery(CVX, "08")),
+            c("date", "date", DateQuery("lt", us(2024, 1, 1), us(2024, 1, 2))),
+        ),
+    ),
+}
+CRITERIA_OF_ALTERNATIVES = {"code and (id or date)": (c("vaccine-code", "token", TokenQuery(CVX, "20")),)}
+
+
+def template(name: str) -> SearchRequest:
+    if name in ALTERNATIVES:
+        criteria = CRITERIA_OF_ALTERNATIVES.get(name, ())
+        return SearchRequest("Immunization", criteria, alternatives=ALTERNATIVES[name])
+    return SearchRequest("Immunization", REQUESTS[name])
+
+
+NAMES = [*REQUESTS, *ALTERNATIVES]
 
 
 def all_pages(store: Store, request: SearchRequest) -> list[str]:
@@ -102,10 +134,10 @@ def oracle(clock: FakeClock) -> Store:
     return memory
 
 
-@pytest.mark.parametrize("name", REQUESTS)
+@pytest.mark.parametrize("name", NAMES)
 def test_pages_match_the_oracle(store: Store, oracle: Store, name: str) -> None:
     seed(store)
-    request = SearchRequest("Immunization", REQUESTS[name], count=4)
+    request = replace(template(name), count=4)
     expected = all_pages(oracle, replace(request, count=100))
     assert expected, "each row must find something"
     assert all_pages(store, request) == expected
@@ -113,7 +145,7 @@ def test_pages_match_the_oracle(store: Store, oracle: Store, name: str) -> None:
     assert counted == len(expected)
 
 
-@pytest.mark.parametrize("name", REQUESTS)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("broad", [0, ESTIMATE_CAP], ids=["narrow", "broad"])
 def test_every_plan_gives_the_oracle_page(
     tmp_path: Path, clock: FakeClock, oracle: Store, name: str, broad: int
@@ -125,7 +157,7 @@ def test_every_plan_gives_the_oracle_page(
         seed(store)
     finally:
         store.close()
-    request = SearchRequest("Immunization", REQUESTS[name], count=5)
+    request = replace(template(name), count=5)
     expected = all_pages(oracle, replace(request, count=100))
     conn = sqlite3.connect(tmp_path / "db" / "store.sqlite3")
     try:

@@ -56,6 +56,7 @@ class Compiled:
     probe: Predicate
     source: Predicate | None = None
     stream: Predicate | None = None
+    by_id: bool = False  # an `_id` list: the cheapest driver there is
 
 
 def where(request: SearchRequest) -> Predicate:
@@ -69,7 +70,35 @@ def conjunction(resource_type: str, parts: list[Predicate]) -> Predicate:
 
 
 def compile_all(request: SearchRequest) -> list[Compiled]:
-    return [compile_criterion(request.resource_type, c) for c in request.criteria]
+    """The criteria, then each group of `alternatives` as one more ANDed form."""
+    resource_type = request.resource_type
+    return [
+        *(compile_criterion(resource_type, c) for c in request.criteria),
+        *(compile_group(resource_type, group) for group in request.alternatives),
+    ]
+
+
+def compile_group(resource_type: str, group: tuple[Criterion, ...]) -> Compiled:
+    """At least one criterion of `group`: the union of their rid lists when each has one (a compartment's
+    `subject` and `performer` lists are small), else an OR of the members; the probe ORs their probes."""
+    if not group:
+        return Compiled(("0", ()), ("0", ()))
+    forms = [compile_criterion(resource_type, c) for c in group]
+    if len(forms) == 1:
+        return forms[0]
+    probe = _either([f.probe for f in forms])
+    sources = [f.source for f in forms if f.source is not None]
+    if len(sources) == len(forms):
+        union = " UNION ALL ".join(sql for sql, _ in sources)
+        union_params = tuple(p for _, bound in sources for p in bound)
+        return Compiled((f"r.rid IN ({union})", union_params), probe, (union, union_params))
+    return Compiled(_either([f.member for f in forms]), probe)
+
+
+def _either(parts: list[Predicate]) -> Predicate:
+    return "(" + " OR ".join(f"({sql})" for sql, _ in parts) + ")", tuple(
+        p for _, bound in parts for p in bound
+    )
 
 
 def pid_of(kind: str) -> str:
@@ -261,6 +290,7 @@ def _id_criterion(resource_type: str, criterion: Criterion) -> Compiled:
             (resource_type, *ids),
         ),
         (f"r.id IN ({marks})", tuple(ids)),
+        by_id=True,
     )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Final
 
 from fhir_server.search.request import SearchRequest
-from fhir_server.storage.sqlite.criteria import Compiled, Statement, compile_criterion, conjunction
+from fhir_server.storage.sqlite.criteria import Compiled, Statement, compile_all, conjunction
 from fhir_server.storage.sqlite.predicates import Params, Predicate
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS
 from fhir_server.storage.sqlite.schema import ROW_BITS
@@ -42,8 +42,8 @@ def estimate_statement(source: Predicate) -> Statement:
 def unsorted_page(request: SearchRequest, estimate: Estimate) -> Statement:
     after = decode_position(request.cursor)
     window = (max(request.count, 0) + 1, max(request.offset, 0))
-    compiled = [compile_criterion(request.resource_type, c) for c in request.criteria]
-    driver = _driver(request, compiled, estimate)
+    compiled = compile_all(request)
+    driver = _driver(compiled, estimate)
     others = [c.probe for c in compiled if c is not driver]
     if driver is not None and driver.stream is not None:  # the same rows as its list, in order, unbuilt
         return _streamed(request.resource_type, driver.stream, others, after, window)
@@ -63,8 +63,8 @@ def unsorted_page(request: SearchRequest, estimate: Estimate) -> Statement:
 def count_statement(request: SearchRequest, estimate: Estimate) -> Statement:
     """`_total`: the driving criterion's list with the others probed per member, rather than every list
     built in full (a broad date's list can be most of the type); without one, the lists of `where`."""
-    compiled = [compile_criterion(request.resource_type, c) for c in request.criteria]
-    driver = _driver(request, compiled, estimate)
+    compiled = compile_all(request)
+    driver = _driver(compiled, estimate)
     if driver is None:
         parts = [c.member for c in compiled]
     else:
@@ -73,10 +73,10 @@ def count_statement(request: SearchRequest, estimate: Estimate) -> Statement:
     return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
 
 
-def _driver(request: SearchRequest, compiled: list[Compiled], estimate: Estimate) -> Compiled | None:
+def _driver(compiled: list[Compiled], estimate: Estimate) -> Compiled | None:
     """The criterion to drive the page from; None: read the type in rid order and probe."""
-    for criterion, form in zip(request.criteria, compiled, strict=True):
-        if criterion.param == "_id":
+    for form in compiled:
+        if form.by_id:
             return form
     candidates = [form for form in compiled if form.source is not None]
     if not candidates:
