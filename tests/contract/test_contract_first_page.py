@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,8 +23,9 @@ from fhir_server.search.request import (
 )
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
+from fhir_server.storage.sqlite import first_page
 from fhir_server.storage.sqlite.criteria import Statement
-from fhir_server.storage.sqlite.first_page import ESTIMATE_CAP, count_statement, unsorted_page
+from fhir_server.storage.sqlite.first_page import ESTIMATE_CAP, SCAN_WINDOW, count_statement, unsorted_page
 from fhir_server.storage.versioning import encode_position
 from tests.contract.conftest import FakeClock, delete, put, store_url
 from tests.contract.test_contract_search import us
@@ -145,28 +147,48 @@ def test_pages_match_the_oracle(store: Store, oracle: Store, name: str) -> None:
     assert counted == len(expected)
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("broad", [0, ESTIMATE_CAP], ids=["narrow", "broad"])
-def test_every_plan_gives_the_oracle_page(
-    tmp_path: Path, clock: FakeClock, oracle: Store, name: str, broad: int
-) -> None:
-    """Forcing the estimates drives the page by a list (narrow), a stream or a scan of the type (broad);
-    the total is counted with the same driver."""
+def read_page(conn: sqlite3.Connection, plan: tuple[Statement, ...], count: int) -> list[tuple[Any, ...]]:
+    """As the store does: the first statement that fills the page (count + 1 rows), else the last."""
+    for n, statement in enumerate(plan, start=1):
+        rows = conn.execute(statement.sql, statement.params).fetchall()
+        if len(rows) > count or n == len(plan):
+            return rows
+    raise AssertionError("empty plan")
+
+
+@pytest.fixture
+def seeded_file(tmp_path: Path, clock: FakeClock) -> Path:
     store = open_store(store_url("sqlite", tmp_path), clock)
     try:
         seed(store)
     finally:
         store.close()
+    return tmp_path / "db" / "store.sqlite3"
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "plan",
+    [(0, SCAN_WINDOW), (ESTIMATE_CAP, SCAN_WINDOW), (ESTIMATE_CAP, 3)],
+    ids=["narrow", "broad", "broad-sparse"],
+)
+def test_every_plan_gives_the_oracle_page(
+    seeded_file: Path, oracle: Store, monkeypatch: pytest.MonkeyPatch, name: str, plan: tuple[int, int]
+) -> None:
+    """Forcing the estimates drives the page by a list (narrow), a stream or a scan of the type (broad);
+    a scan window of 3 resources makes the tentative scan fall short so that the list drives after all
+    (broad-sparse). The total is counted with the same driver."""
+    broad, window = plan  # the estimate of every criterion, the tentative scan's window
+    monkeypatch.setattr(first_page, "SCAN_WINDOW", window)
     request = replace(template(name), count=5)
     expected = all_pages(oracle, replace(request, count=100))
-    conn = sqlite3.connect(tmp_path / "db" / "store.sqlite3")
+    conn = sqlite3.connect(seeded_file)
     try:
         counting = count_statement(request, lambda _: broad)
         assert conn.execute(counting.sql, counting.params).fetchone()[0] == len(expected)
         found: list[str] = []
         while True:
-            statement = unsorted_page(request, lambda _: broad)
-            rows = conn.execute(statement.sql, statement.params).fetchall()
+            rows = read_page(conn, unsorted_page(request, lambda _: broad), request.count)
             found += [row[2] for row in rows[: request.count]]
             if len(rows) <= request.count:
                 break
@@ -183,7 +205,7 @@ def test_broad_token_streams_in_index_order_with_probes(tmp_path: Path, clock: F
     finally:
         store.close()
     request = SearchRequest("Immunization", REQUESTS["code and date"])
-    statement: Statement = unsorted_page(request, lambda _: ESTIMATE_CAP)
+    (statement,) = unsorted_page(request, lambda _: ESTIMATE_CAP)
     with sqlite3.connect(tmp_path / "db" / "store.sqlite3") as conn:
         plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement.sql, statement.params)]
     text = "; ".join(plan)

@@ -32,10 +32,10 @@ def ids_statement(request: SearchRequest, limit: int) -> Statement:
     )
 
 
-def page_statement(request: SearchRequest, estimate: Estimate) -> Statement:
-    """Rows are `rid, CURRENT_COLUMNS`. Without `_sort` the page continues after the cursor's rid and
-    reads one row more than `count`, which tells the store whether a next cursor is due (first_page.py,
-    which may `estimate` how broad criteria are)."""
+def page_statements(request: SearchRequest, estimate: Estimate) -> tuple[Statement, ...]:
+    """The statements to try in order: the store keeps the first that returns count + 1 rows, or the
+    last. Without `_sort` the page continues after the cursor's rid (first_page.py, which may
+    `estimate` how broad criteria are); rows are `rid, CURRENT_COLUMNS`."""
     if not request.sort:
         return unsorted_page(request, estimate)
     sql, params = where(request)
@@ -50,11 +50,13 @@ def page_statement(request: SearchRequest, estimate: Estimate) -> Statement:
     inner = "".join(f"{_direction(f'q.s{n}', key)}, " for n, key in enumerate(request.sort))
     outer = "".join(f"{_direction(f'p.s{n}', key)}, " for n, key in enumerate(request.sort))
     shown = "".join(f", p.s{n}" for n in range(len(request.sort)))
-    return Statement(
-        f"SELECT p.rid{shown}, {CURRENT_COLUMNS} FROM (SELECT q.* FROM (SELECT r.rid AS rid{columns}"
-        f" FROM resources r WHERE {sql}) q WHERE {keyset} ORDER BY {inner}q.rid LIMIT ? OFFSET ?) p"
-        f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
-        (*value_params, *params, *keyset_params, *window),
+    return (
+        Statement(
+            f"SELECT p.rid{shown}, {CURRENT_COLUMNS} FROM (SELECT q.* FROM (SELECT r.rid AS rid{columns}"
+            f" FROM resources r WHERE {sql}) q WHERE {keyset} ORDER BY {inner}q.rid LIMIT ? OFFSET ?) p"
+            f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
+            (*value_params, *params, *keyset_params, *window),
+        ),
     )
 
 

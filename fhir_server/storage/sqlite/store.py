@@ -26,7 +26,7 @@ from fhir_server.storage.sqlite.explain import log_plan
 from fhir_server.storage.sqlite.first_page import count_statement
 from fhir_server.storage.sqlite.locking import begin_immediate, connect
 from fhir_server.storage.sqlite.predicates import Params
-from fhir_server.storage.sqlite.query import page_statement
+from fhir_server.storage.sqlite.query import page_statements
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
 from fhir_server.storage.sqlite.schema import migrate, schema_version
 from fhir_server.storage.sqlite.unit_of_work import READ_CURRENT, SqliteUnitOfWork
@@ -160,10 +160,13 @@ class SqliteStore:
                     estimates[key] = int(conn.execute(statement.sql, statement.params).fetchone()[0])
                 return estimates[key]
 
-            page = page_statement(request, estimate)
-            if explain:
-                log_plan(conn, request.resource_type, "page", page)
-            rows = conn.execute(page.sql, page.params).fetchall()
+            plan = page_statements(request, estimate)
+            for n, page in enumerate(plan, start=1):
+                if explain:
+                    log_plan(conn, request.resource_type, "page", page)
+                rows = conn.execute(page.sql, page.params).fetchall()
+                if len(rows) > max(request.count, 0) or n == len(plan):
+                    break  # a tentative statement counts only when it filled the page
             shown = rows[: max(request.count, 0)]
             more = len(rows) > len(shown) and bool(shown)
             keys = len(request.sort)  # sorted rows carry their sort values after the rid
