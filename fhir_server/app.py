@@ -63,7 +63,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         settings.max_count,
         settings.default_count,
         extractor=extractor,
-        compartments=Compartments(definitions.compartments, registry, store),
+        compartments=Compartments(definitions.compartments, registry),
         element_flags=definitions.element_flags,
     )
     return Services(

@@ -23,6 +23,7 @@ class SearchParamDef:
     url: str
     targets: tuple[str, ...] = ()  # reference target types
     components: tuple[tuple[str, str], ...] = ()  # composite: (definition url, expression)
+    component_types: tuple[ParamType, ...] = ()  # composite: the type of each component's definition
     index_code: str = ""  # the code its index rows are stored under (see build_search_registry); "" = code
 
 

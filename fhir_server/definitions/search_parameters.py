@@ -103,6 +103,14 @@ def build_search_registry(bundle: dict[str, Any], resource_types: frozenset[str]
             elif base in resource_types:
                 own = expression_for(resource.get("expression"), base, bases)
                 table[base][resource["code"]] = _definition(resource, base, own)
+    kinds = {d.url: d.type for params in table.values() for d in params.values()}
+    for params in table.values():
+        for code, definition in params.items():
+            if definition.components:
+                # A component whose definition is unknown leaves the composite unusable (types empty).
+                types = tuple(kinds.get(url) for url, _ in definition.components)
+                known = tuple(t for t in types if t is not None)
+                params[code] = replace(definition, component_types=known if len(known) == len(types) else ())
     return SearchParamRegistry(
         by_type=MappingProxyType({rt: MappingProxyType(_share_rows(params)) for rt, params in table.items()})
     )
@@ -110,12 +118,14 @@ def build_search_registry(bundle: dict[str, Any], resource_types: frozenset[str]
 
 def _share_rows(params: dict[str, SearchParamDef]) -> dict[str, SearchParamDef]:
     """Parameters of one type with the same expression and type (Patient `name` and `phonetic`) index the
-    same values: store them once, under the first code, and let the others search those rows."""
-    first: dict[tuple[str | None, str], str] = {}
+    same values: store them once, under the first code, and let the others search those rows. Composites
+    share only with the same components (`code-value-quantity` and `code-value-concept` both have the
+    expression `Observation`)."""
+    first: dict[tuple[str | None, str, tuple[tuple[str, str], ...]], str] = {}
     shared: dict[str, SearchParamDef] = {}
     for code in sorted(params):
         definition = params[code]
-        key = (definition.expression, definition.type)
+        key = (definition.expression, definition.type, definition.components)
         owner = first.setdefault(key, code) if definition.expression else code
         shared[code] = replace(definition, index_code=owner)
     return shared

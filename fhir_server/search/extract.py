@@ -7,8 +7,8 @@ converter for its parameter type (`search.convert`). Not indexed here:
   backends answer them from their own columns;
 - parameters that are not values of the resource: `_text`, `_content`, `_list`, `_query`, `_has`,
   `_filter`, and the `special` type (`Location.near`);
-- `composite` parameters (`code-value-quantity`, ...): left for the search issue, which will index the
-  components together.
+Composite parameters (`code-value-quantity`, ...) index their components together, per element
+(`search.composite`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from datetime import tzinfo
 from typing import Any, Final
 
 from fhir_server.definitions.registry import SearchParamRegistry
+from fhir_server.search.composite import CompositePlan, compile_composite
 from fhir_server.search.convert import CONVERTERS, Converter, Rows
 from fhir_server.search.expressions import Evaluate, compile_expression
-from fhir_server.search.index import IndexValues
+from fhir_server.search.index import CompositeValue, IndexValues
 from fhir_server.types import JsonResource
 
 # A bound on the rows (and so the index bytes) of one resource. Clinical records have a few hundred at
@@ -46,19 +47,27 @@ class Extractor:
         self._tz = default_tz
         self._known_types = frozenset(registry.by_type)
         plans: dict[str, tuple[_Plan, ...]] = {}
+        composites: dict[str, tuple[CompositePlan, ...]] = {}
         for resource_type, params in registry.by_type.items():
             shared: dict[tuple[str, str], list[str]] = {}
+            own: list[CompositePlan] = []
             for code, definition in sorted(params.items()):
                 if definition.index_code not in ("", code):
                     continue  # another parameter with the same expression stores these rows
-                if definition.type in CONVERTERS and code not in NOT_INDEXED and definition.expression:
+                if definition.type == "composite":
+                    plan = compile_composite(definition, (code,))
+                    own += [plan] if plan is not None else []
+                elif definition.type in CONVERTERS and code not in NOT_INDEXED and definition.expression:
                     shared.setdefault((definition.expression, definition.type), []).append(code)
+            if own:
+                composites[resource_type] = tuple(own)
             compiled: list[_Plan] = []
             for (expression, param_type), codes in shared.items():
                 evaluate, fast = compile_expression(expression, resource_type)
                 compiled.append(_Plan(tuple(codes), evaluate, CONVERTERS[param_type], fast))
             plans[resource_type] = tuple(compiled)
         self._plans = plans
+        self._composites = composites
 
     def slow_parameters(self) -> list[tuple[str, str]]:
         """(type, code) of the parameters evaluated by fhirpathpy rather than the fast path."""
@@ -81,12 +90,20 @@ class Extractor:
                     plan.convert(rows, plan.codes, value, kind)
                 except Exception:  # this value only: its siblings are still indexed
                     continue
+        composites: list[CompositeValue] = []
+        for composite in self._composites.get(resource.get("resourceType", ""), ()):
+            try:
+                composites += composite.extract(resource, self._tz, self._known_types)
+            except Exception:  # as above: a gap in the index, never a refused write
+                continue
         collected = (rows.strings, rows.tokens, rows.dates, rows.references, rows.numbers, rows.quantities)
-        kinds: list[tuple[Any, ...]] = [tuple(dict.fromkeys(kind)) for kind in (*collected, rows.uris)]
+        kinds: list[tuple[Any, ...]] = [
+            tuple(dict.fromkeys(kind)) for kind in (*collected, rows.uris, composites)
+        ]
         if sum(map(len, kinds)) > MAX_ROWS:
             kinds = _bounded(kinds)
-        strings, tokens, dates, references, numbers, quantities, uris = kinds
-        return IndexValues(strings, tokens, dates, references, numbers, quantities, uris)
+        strings, tokens, dates, references, numbers, quantities, uris, composite_rows = kinds
+        return IndexValues(strings, tokens, dates, references, numbers, quantities, uris, composite_rows)
 
 
 def _bounded(kinds: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -73,6 +73,21 @@ class UriValue:
     uri: str
 
 
+ComponentValue = (
+    StringValue | TokenValue | DateValue | ReferenceValue | NumberValue | QuantityValue | UriValue
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeValue:
+    """One combination of component values taken from the same element (`code-value-quantity`: one
+    coding of Observation.code with Observation.valueQuantity), in the order of the parameter's
+    components. Each part is a row of its component's type (its own `param` is the composite's code)."""
+
+    param: str
+    parts: tuple[ComponentValue, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class IndexValues:
     """All index rows of one resource version."""
@@ -84,3 +99,4 @@ class IndexValues:
     numbers: tuple[NumberValue, ...] = ()
     quantities: tuple[QuantityValue, ...] = ()
     uris: tuple[UriValue, ...] = ()
+    composites: tuple[CompositeValue, ...] = ()

@@ -17,6 +17,8 @@ engine and the oracle every other backend is tested against, so it favours plain
   compare with the exact query value; quantity units compare system+code, or code-or-unit when no
   system is given (no UCUM conversion).
 - uri: equality, `:below` (prefix of the stored uri), `:above` (the stored uri is a prefix of the query).
+- composite: one stored combination (one element's component values, `search.composite`) matches
+  every part of the query, each part by the rules of its own type above.
 - `:missing=true|false`: whether the resource has any row for the parameter.
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fhir_server.search.index import (
+    CompositeValue,
     DateValue,
     IndexValues,
     NumberValue,
@@ -36,6 +39,7 @@ from fhir_server.search.index import (
     UriValue,
 )
 from fhir_server.search.request import (
+    CompositeQuery,
     Criterion,
     DateQuery,
     NumberQuery,
@@ -55,12 +59,16 @@ _ROW_LISTS = {
     "number": "numbers",
     "quantity": "quantities",
     "uri": "uris",
+    "composite": "composites",
 }
 
 
 def matches(request: SearchRequest, resource_id: str, last_updated: int, index: IndexValues) -> bool:
-    """Whether a resource (id, meta.lastUpdated in µs UTC, index rows) satisfies every criterion."""
-    return all(_criterion(c, resource_id, last_updated, index) for c in request.criteria)
+    """Whether a resource (id, meta.lastUpdated in µs UTC, index rows) satisfies every criterion and one
+    criterion of each group of `alternatives`."""
+    return all(_criterion(c, resource_id, last_updated, index) for c in request.criteria) and all(
+        any(_criterion(c, resource_id, last_updated, index) for c in group) for group in request.alternatives
+    )
 
 
 def _rows(criterion: Criterion, index: IndexValues) -> list[Any]:
@@ -84,6 +92,8 @@ def _criterion(criterion: Criterion, resource_id: str, last_updated: int, index:
 
 
 def _value(modifier: str | None, query: Any, row: Any) -> bool:
+    if isinstance(query, CompositeQuery):
+        return isinstance(row, CompositeValue) and composite_matches(query, row)
     if isinstance(row, TokenValue) and modifier == "text":
         text = query.text if isinstance(query, StringQuery) else getattr(query, "code", None)
         return row.display is not None and text is not None and row.display.startswith(text)
@@ -104,6 +114,13 @@ def _value(modifier: str | None, query: Any, row: Any) -> bool:
     if isinstance(query, UriQuery):
         return isinstance(row, UriValue) and uri_matches(modifier, query, row)
     return False
+
+
+def composite_matches(query: CompositeQuery, row: CompositeValue) -> bool:
+    """Every part against the same combination, part by part (components take no modifiers)."""
+    return len(query.parts) == len(row.parts) and all(
+        _value(None, part, value) for part, value in zip(query.parts, row.parts, strict=True)
+    )
 
 
 def string_matches(modifier: str | None, query: StringQuery, row: StringValue) -> bool:

@@ -37,6 +37,7 @@ from fhir_server.search.query_values import (
 )
 from fhir_server.search.request import (
     ChainQuery,
+    CompositeQuery,
     Criterion,
     HasQuery,
     QueryValue,
@@ -69,6 +70,7 @@ _MODIFIERS: dict[str, frozenset[str]] = {
     "number": frozenset({"missing"}),
     "quantity": frozenset({"missing"}),
     "uri": frozenset({"missing"}),  # :below / :above come with the search issue
+    "composite": frozenset({"missing"}),  # components take no modifiers
 }
 SUPPORTED_TYPES: frozenset[str] = frozenset(_MODIFIERS)
 """Parameter types searched; the others are answered per `Prefer: handling` (and logged at start-up)."""
@@ -146,7 +148,9 @@ class _Parser:
                 f"Không hỗ trợ tham số tìm kiếm '{code}' cho {self.resource_type}",
             )
             return None
-        if definition.type not in _MODIFIERS:
+        if definition.type not in _MODIFIERS or (
+            definition.type == "composite" and not definition.component_types
+        ):
             self.unsupported(
                 name,
                 f"Search parameters of type {definition.type} ('{code}') are not supported yet",
@@ -260,7 +264,24 @@ class _Parser:
         return values
 
     def _value(self, name: str, definition: SearchParamDef, modifier: str, raw: str) -> QueryValue:
-        kind = definition.type
+        if definition.type == "composite":
+            return self._composite(name, definition.component_types, raw)
+        return self._typed(name, definition.type, modifier, raw)
+
+    def _composite(self, name: str, types: tuple[ParamType, ...], raw: str) -> QueryValue:
+        """`part$part`: one value per component, each parsed by its component's type."""
+        parts = split_escaped(raw, "$")
+        if len(parts) != len(types) or any(not part for part in parts):
+            raise invalid(
+                name,
+                f"'{raw}' needs {len(types)} values joined by '$'",
+                f"'{raw}' cần {len(types)} giá trị nối bằng '$'",
+            )
+        return CompositeQuery(
+            tuple(self._typed(name, kind, "", part) for kind, part in zip(types, parts, strict=True))
+        )
+
+    def _typed(self, name: str, kind: ParamType, modifier: str, raw: str) -> QueryValue:
         if kind == "string" or (kind == "token" and modifier == "text"):
             return string_query(raw, modifier)
         if kind == "token" or (kind == "reference" and modifier == "identifier"):
@@ -337,13 +358,5 @@ def parse_search(
             criterion = parser.criterion(name, raw)
             if criterion is not None and (criterion.values or criterion.missing is not None):
                 criteria.append(criterion)
-    if cursor is not None and sort:
-        raise FhirError.of(
-            400,
-            "invalid",
-            "_cursor continues a search without _sort; sorted searches page with _offset",
-            "_cursor chỉ dùng cho tìm kiếm không có _sort; tìm kiếm có _sort phân trang bằng _offset",
-            "_cursor",
-        )
     request = SearchRequest(resource_type, tuple(criteria), sort, count, offset, cursor)
     return ParsedSearch(request, tuple(dict.fromkeys(parser.ignored)), tuple(result))

@@ -1,6 +1,8 @@
 """A parsed, typed search: what `search.parse` produces and every backend compiles.
 
-A request is an AND of criteria; each criterion is an OR of values of one parameter.
+A request is an AND of criteria; each criterion is an OR of values of one parameter. `alternatives`
+adds ORs across parameters (compartment membership: Observation is in Patient/1's compartment by
+`subject` OR `performer`), each group ANDed with the criteria.
 """
 
 from __future__ import annotations
@@ -81,6 +83,14 @@ class HasQuery:
     inner: Criterion
 
 
+@dataclass(frozen=True, slots=True)
+class CompositeQuery:
+    """`code-value-quantity=http://loinc.org|8480-6$gt100`: one value per component, in the order of the
+    parameter's components, each of its component's type; they must all match the same element."""
+
+    parts: tuple[QueryValue, ...]
+
+
 QueryValue = (
     TokenQuery
     | StringQuery
@@ -91,6 +101,7 @@ QueryValue = (
     | UriQuery
     | ChainQuery
     | HasQuery
+    | CompositeQuery
 )
 
 
@@ -119,4 +130,7 @@ class SearchRequest:
     sort: tuple[SortKey, ...] = ()
     count: int = 20
     offset: int = 0  # applied after `cursor` when both are given
-    cursor: str | None = None  # opaque, from SearchPage.next_cursor; searches without `sort` only
+    cursor: str | None = None  # opaque, from SearchPage.next_cursor of the same search (same `sort`)
+    # Each group: at least one of its criteria matches. The groups and `criteria` are ANDed. Not from
+    # the query string: services add them (compartments, later SMART patient scopes).
+    alternatives: tuple[tuple[Criterion, ...], ...] = ()

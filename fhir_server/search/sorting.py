@@ -54,20 +54,39 @@ def sort_values(index: IndexValues, key: SortKey) -> Sequence[object]:
     return rows.get(key.type, [])
 
 
-def sort_key(index: IndexValues, id: str, last_updated: int, keys: Sequence[SortKey]) -> tuple[object, ...]:
-    """A key ordering resources by `keys` (`last_updated` in microseconds): compare with `<`, sort stably."""
-    parts: list[tuple[object, ...]] = []
+SortValue = str | int | float | None  # None: the resource has no value for the key (sorts last)
+
+
+def sort_point(
+    index: IndexValues, id: str, last_updated: int, keys: Sequence[SortKey]
+) -> tuple[SortValue, ...]:
+    """The value each key compares for one resource (`last_updated` in microseconds): the lowest for an
+    ascending key, the highest for a descending one, None when it has none. Keyset cursors carry it."""
+    point: list[SortValue] = []
     for key in keys:
         if key.param == "_id":
-            values: Sequence[object] = [id]
+            values: Sequence[Any] = [id]
         elif key.param == "_lastUpdated":
             values = [last_updated]
         else:
             values = sort_values(index, key)
-        if not values:
+        point.append(None if not values else max(values) if key.descending else min(values))
+    return tuple(point)
+
+
+def key_of(point: Sequence[SortValue], keys: Sequence[SortKey]) -> tuple[object, ...]:
+    """A key ordering resources by their points: compare with `<`, sort stably."""
+    parts: list[tuple[object, ...]] = []
+    for value, key in zip(point, keys, strict=True):
+        if value is None:
             parts.append((1,))  # missing: last in both directions
         elif key.descending:
-            parts.append((0, _Descending(max(values))))  # type: ignore[type-var]
+            parts.append((0, _Descending(value)))
         else:
-            parts.append((0, min(values)))  # type: ignore[type-var]
+            parts.append((0, value))
     return tuple(parts)
+
+
+def sort_key(index: IndexValues, id: str, last_updated: int, keys: Sequence[SortKey]) -> tuple[object, ...]:
+    """A key ordering resources by `keys` (`last_updated` in microseconds): compare with `<`, sort stably."""
+    return key_of(sort_point(index, id, last_updated, keys), keys)

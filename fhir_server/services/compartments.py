@@ -3,10 +3,9 @@ belong to e.g. `Patient/123`. Used by compartment search (`GET Patient/123/Immun
 SMART `patient/` scopes, which must narrow every search the same way.
 
 A resource is in the compartment when ANY of the compartment's parameters for its type refers to the
-compartment's focal resource. `SearchRequest` is an AND of criteria, so an OR across parameters is
-resolved here: with one parameter (most types, e.g. Immunization: `patient`) it is one more criterion;
-with several, the ids matching each parameter are collected (at most `max_members`) and the request is
-narrowed to `_id` in their union, so that sorting, paging and `_total` stay the backend's.
+compartment's focal resource: with one parameter (most types, e.g. Immunization: `patient`) that is one
+more criterion; with several (Observation: `subject`, `performer`) one group of
+`SearchRequest.alternatives`, which every backend answers in one query, sorting and paging included.
 """
 
 from __future__ import annotations
@@ -16,24 +15,14 @@ from dataclasses import replace
 from fhir_server.definitions.registry import CompartmentRegistry, SearchParamRegistry
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.request import Criterion, ReferenceQuery, SearchRequest, TokenQuery
-from fhir_server.storage.base import Store
 
 FOCAL = "{def}"  # a CompartmentDefinition's name for the focal resource itself (e.g. Encounter in Encounter)
 
 
 class Compartments:
-    def __init__(
-        self,
-        registry: CompartmentRegistry,
-        search_params: SearchParamRegistry,
-        store: Store,
-        *,
-        max_members: int = 500,
-    ) -> None:
+    def __init__(self, registry: CompartmentRegistry, search_params: SearchParamRegistry) -> None:
         self._registry = registry
         self._search_params = search_params
-        self._store = store
-        self._max_members = max_members  # bounds the `_id` list of a multi-parameter narrowing
 
     def membership(
         self, compartment_type: str, compartment_id: str, resource_type: str
@@ -69,24 +58,7 @@ class Compartments:
         alternatives = self.membership(compartment_type, compartment_id, request.resource_type)
         if len(alternatives) == 1:
             return replace(request, criteria=(*request.criteria, alternatives[0]))
-        ids: dict[str, None] = {}  # insertion-ordered set
-        for alternative in alternatives:
-            probe = SearchRequest(
-                request.resource_type, (*request.criteria, alternative), count=self._max_members + 1
-            )
-            ids.update(dict.fromkeys(r.id for r in self._store.search(probe, with_total=False).resources))
-            if len(ids) > self._max_members:
-                raise FhirError.of(
-                    400,
-                    "too-costly",
-                    f"More than {self._max_members} {request.resource_type} resources match in this "
-                    "compartment; add search parameters to narrow the search",
-                    f"Có hơn {self._max_members} tài nguyên {request.resource_type} khớp trong ngăn này; "
-                    "hãy thêm tham số tìm kiếm để thu hẹp",
-                )
-        # No id is empty, so `_id=""` matches nothing: an empty union gives an empty result.
-        values = tuple(TokenQuery(None, id) for id in ids) or (TokenQuery(None, ""),)
-        return replace(request, criteria=(*request.criteria, Criterion("_id", "token", None, values)))
+        return replace(request, alternatives=(*request.alternatives, alternatives))
 
 
 def _criterion(param: str, compartment_type: str, compartment_id: str) -> Criterion:

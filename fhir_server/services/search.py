@@ -4,8 +4,8 @@
 The summary and mandatory elements of each type come from the StructureDefinitions (`element_flags`).
 `_summary` applies to included resources too, `_elements` to the matches only. `_total` defaults to
 `none`: the matches are counted (and `Bundle.total` given) only for `_total=accurate|estimate` or
-`_summary=count`. Without `_sort` the next link carries the store's keyset `_cursor` (stable while writes
-continue, no previous link); with `_sort` it carries `_offset`, found by reading one match more."""
+`_summary=count`. The next link carries the store's keyset `_cursor` (stable while writes continue, no
+previous link), with `_sort` or without; `_offset` from a client still works and gets a previous link."""
 
 from __future__ import annotations
 
@@ -171,16 +171,12 @@ class SearchService:
         request = replace(request, count=min(count, self._max_count))
         results = _results(parsed.result_params, resource_type, strict=strict)
         specs, bad_includes = parse_includes(parsed.result_params, self._registry, strict=strict)
-        # Without `_sort` the store says whether a page follows (next_cursor); sorted pages are cut by
-        # offset, and one match more than the page tells whether a next page exists.
-        keyset = not request.sort
-        fetched = request.count + (0 if results.total or keyset else 1)
-        fetched = 0 if results.summary == "count" else fetched
+        # The store says whether a page follows (next_cursor), sorted or not.
+        fetched = 0 if results.summary == "count" else request.count
         if narrow is not None:
             request = narrow(request)
         page = self._store.search(replace(request, count=fetched), with_total=results.total, explain=explain)
         matches = page.resources[: request.count]
-        more = not keyset and len(page.resources) > request.count
         # Links repeat what was applied: not ignored or empty parameters, and `_sort` as parsed.
         dropped = {*parsed.ignored, "_offset", "_count", "_sort", "_cursor"}
         kept = [(n, v) for n, v in params if n not in dropped and not is_empty(v)]
@@ -190,15 +186,11 @@ class SearchService:
         position = [("_cursor", request.cursor)] if request.cursor else []
         position += [("_offset", str(request.offset))] if request.offset else []
         links = [("self", link([*page_params, *position]))]
-        if keyset:
-            # The cursor names the last match shown, so deletes and creates between pages neither skip
-            # nor repeat a resource; there is no previous link from a cursor.
-            if page.next_cursor is not None and request.count > 0:
-                links.append(("next", link([*page_params, ("_cursor", page.next_cursor)])))
-        elif page.total is not None and request.offset + request.count < page.total and request.count > 0:
-            more = results.summary != "count"
-        if more and request.count > 0:  # a page of 0 never advances
-            links.append(("next", link([*page_params, ("_offset", str(request.offset + request.count))])))
+        # The cursor names the last match shown (its sort values and creation position), so deletes and
+        # creates between pages neither skip nor repeat a resource; there is no previous link from a
+        # cursor. A page of 0 never advances.
+        if page.next_cursor is not None and request.count > 0:
+            links.append(("next", link([*page_params, ("_cursor", page.next_cursor)])))
         if request.offset > 0 and request.count > 0 and request.cursor is None:
             previous = max(request.offset - request.count, 0)
             links.append(("previous", link([*page_params, ("_offset", str(previous))])))

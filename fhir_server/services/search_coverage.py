@@ -24,7 +24,9 @@ def log_unsupported(registry: SearchParamRegistry) -> dict[str, int]:
     examples: dict[str, list[str]] = {}
     for resource_type, params in sorted(registry.by_type.items()):
         for code, definition in sorted(params.items()):
-            if definition.type not in SUPPORTED_TYPES:
+            # A composite whose component definitions are not all known cannot be parsed or indexed.
+            unresolved = definition.type == "composite" and not definition.component_types
+            if definition.type not in SUPPORTED_TYPES or unresolved:
                 types[definition.type] += 1
                 named = examples.setdefault(definition.type, [])
                 if len(named) < _EXAMPLES:

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
@@ -24,7 +24,7 @@ from fhir_server.search.request import (
     SearchRequest,
     TokenQuery,
 )
-from fhir_server.search.sorting import sort_key
+from fhir_server.search.sorting import SortValue, key_of, sort_point
 from fhir_server.storage.base import (
     HistoryPage,
     HistoryQuery,
@@ -37,8 +37,10 @@ from fhir_server.storage.base import (
 from fhir_server.storage.versioning import (
     decode_cursor,
     decode_position,
+    decode_sort_cursor,
     encode_cursor,
     encode_position,
+    encode_sort_cursor,
     next_instant,
     stamp,
     to_us,
@@ -131,16 +133,26 @@ class MemoryStore:
                     "criteria": [f"{c.param}:{c.modifier or c.type}" for c in request.criteria],
                 },
             )
-        after = None if request.sort else decode_position(request.cursor)
         found = _matching_positions(self._snapshot(), request)
-        remaining = [(n, r) for n, r in found if after is None or n > after]
+        if request.sort:
+            # Keyset on (sort values, position): the order itself, so writes between pages shift nothing.
+            sorted_after = decode_sort_cursor(request.cursor, request.sort)
+            bound = None if sorted_after is None else (key_of(sorted_after[0], request.sort), sorted_after[1])
+            remaining = [m for m in found if bound is None or (key_of(m[2], request.sort), m[0]) > bound]
+        else:
+            after = decode_position(request.cursor)
+            remaining = [m for m in found if after is None or m[0] > after]
         start = max(request.offset, 0)
         page = remaining[start : start + max(request.count, 0)]
-        more = not request.sort and bool(page) and len(remaining) > start + len(page)
+        more = bool(page) and len(remaining) > start + len(page)
+        last = page[-1] if more else None
+        next_cursor = None
+        if last is not None:
+            next_cursor = encode_sort_cursor(last[2], last[0]) if request.sort else encode_position(last[0])
         return SearchPage(
-            resources=[stored for _, stored in page],
+            resources=[stored for _, stored, _ in page],
             total=len(found) if with_total else None,
-            next_cursor=encode_position(page[-1][0]) if more else None,
+            next_cursor=next_cursor,
         )
 
     def health(self) -> dict[str, object]:
@@ -215,17 +227,18 @@ class _MemoryUnitOfWork:
 
 
 def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:
-    return [stored for _, stored in _matching_positions(current, request)]
+    return [stored for _, stored, _ in _matching_positions(current, request)]
 
 
 def _matching_positions(
     current: dict[Key, _Current], request: SearchRequest
-) -> list[tuple[int, StoredResource]]:
-    """Matches with their creation position: keys are never removed from `current` (a deletion is a
-    version), so a resource keeps its place in its insertion order, like SQLite's rid."""
+) -> list[tuple[int, StoredResource, tuple[SortValue, ...]]]:
+    """Matches with their creation position and sort values, in search order: keys are never removed
+    from `current` (a deletion is a version), so a resource keeps its place in its insertion order, like
+    SQLite's rid."""
     request = _resolved(current, request)
     found = [
-        (position, entry.stored, entry.index)
+        (position, entry.stored, sort_point(entry.index, id, to_us(entry.stored.last_updated), request.sort))
         for position, ((resource_type, id), entry) in enumerate(current.items(), start=1)
         if resource_type == request.resource_type
         and entry.index is not None
@@ -234,18 +247,24 @@ def _matching_positions(
     ]
     if request.sort:
         # A stable sort: ties keep creation order, like the SQL backends' final ORDER BY rid.
-        found.sort(key=lambda f: sort_key(f[2], f[1].id, to_us(f[1].last_updated), request.sort))
-    return [(position, stored) for position, stored, _ in found]
+        found.sort(key=lambda f: key_of(f[2], request.sort))
+    return found
 
 
 def _resolved(current: dict[Key, _Current], request: SearchRequest) -> SearchRequest:
     """Chains and `_has` answered by searching the other resource type here, then turned into the plain
     reference / `_id` criteria that the (pure, one-resource) matcher understands."""
-    if not any(isinstance(v, ChainQuery | HasQuery) for c in request.criteria for v in c.values):
+    every = [*request.criteria, *(c for group in request.alternatives for c in group)]
+    if not any(isinstance(v, ChainQuery | HasQuery) for c in every for v in c.values):
         return request
-    criteria = tuple(_resolve_criterion(current, request.resource_type, c) for c in request.criteria)
-    return SearchRequest(
-        request.resource_type, criteria, request.sort, request.count, request.offset, request.cursor
+    resource_type = request.resource_type
+    return replace(
+        request,
+        criteria=tuple(_resolve_criterion(current, resource_type, c) for c in request.criteria),
+        alternatives=tuple(
+            tuple(_resolve_criterion(current, resource_type, c) for c in group)
+            for group in request.alternatives
+        ),
     )
 
 

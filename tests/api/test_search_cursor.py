@@ -1,4 +1,5 @@
-"""Keyset paging over HTTP: next links carry `_cursor` without `_sort` and stay right while writes go on."""
+"""Keyset paging over HTTP: next links carry `_cursor`, with `_sort` or without, and stay right while writes
+go on."""
 
 from __future__ import annotations
 
@@ -36,12 +37,19 @@ def test_following_next_links_with_a_delete_in_between_skips_nothing(client: Tes
     assert "next" not in _relations(third)
 
 
-def test_sorted_search_keeps_offset_links(client: TestClient) -> None:
-    for i in range(3):
+def test_sorted_search_pages_by_cursor_while_writes_continue(client: TestClient) -> None:
+    for i in range(5):
         client.put(f"/fhir/Patient/p{i}", json=patient(f"p{i}"), headers=JSON)
     first = client.get("/fhir/Patient", params={"_count": "2", "_sort": "-_id"}).json()
-    assert _ids(first) == ["p2", "p1"]
-    assert "_offset=2" in _relations(first)["next"] and "_cursor" not in _relations(first)["next"]
+    assert _ids(first) == ["p4", "p3"]
+    next_link = _relations(first)["next"]
+    assert "_cursor=k" in next_link and "_offset" not in next_link and "_sort=-_id" in next_link
+    assert client.delete("/fhir/Patient/p4").status_code in (200, 204)  # an offset would now skip p2
+    client.put("/fhir/Patient/p9", json=patient("p9"), headers=JSON)  # sorts before the cursor
+    second = client.get(next_link).json()
+    assert _ids(second) == ["p2", "p1"]
+    third = client.get(_relations(second)["next"]).json()
+    assert _ids(third) == ["p0"] and "next" not in _relations(third)
 
 
 def test_bad_cursor_is_400(client: TestClient) -> None:

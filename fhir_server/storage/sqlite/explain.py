@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from fhir_server.storage.sqlite.query import Statement
+from fhir_server.storage.sqlite.criteria import Statement
 
 explain_log = logging.getLogger("fhir_server.explain")
 

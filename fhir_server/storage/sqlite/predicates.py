@@ -6,11 +6,13 @@ page and must agree with `search.matcher`, the in-memory oracle the contract tes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final, TypeVar
 
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.request import (
+    CompositeQuery,
     DateQuery,
     NumberQuery,
     Prefix,
@@ -21,6 +23,7 @@ from fhir_server.search.request import (
     TokenQuery,
     UriQuery,
 )
+from fhir_server.storage.sqlite.schema import COMPOSITE_SLOTS, VALUE_COLUMNS
 
 T = TypeVar("T")
 Params = tuple[object, ...]
@@ -191,6 +194,49 @@ def quantity_predicate(value: QueryValue, modifier: str | None, param: str) -> P
     return "(" + " AND ".join(clauses) + ")", tuple(bound)
 
 
+# The kind of each composite part by its query type (schema.COMPOSITE_SLOTS says where its values are).
+_PART_KINDS: Final[dict[type, str]] = {
+    TokenQuery: "token",
+    QuantityQuery: "quantity",
+    NumberQuery: "number",
+    DateQuery: "date",
+    StringQuery: "string",
+    ReferenceQuery: "reference",
+    UriQuery: "uri",
+}
+_NAME: Final = re.compile(r"\b[a-z_]+\b")
+
+
+def _renamed(sql: str, columns: dict[str, str]) -> str:
+    return _NAME.sub(lambda m: columns.get(m.group(0), m.group(0)), sql)
+
+
+def composite_predicate(value: QueryValue, modifier: str | None, param: str) -> Predicate:
+    """Each part's own predicate, its column names moved to the columns its values occupy in the
+    combination row (schema.COMPOSITE_SLOTS, filled in part order from k1)."""
+    if modifier is not None:
+        raise _modifier(param, modifier)
+    query = _expect(value, CompositeQuery, param)
+    clauses: list[str] = []
+    params: list[object] = []
+    offset = 0
+    for part in query.parts:
+        kind = _PART_KINDS.get(type(part))
+        if kind is None:
+            raise _modifier(param, type(part).__name__)
+        names = COMPOSITE_SLOTS[kind]
+        columns = {
+            name: VALUE_COLUMNS[offset + n] for n, name in enumerate(names) if offset + n < len(VALUE_COLUMNS)
+        }
+        if len(columns) < len(names):  # wider than a row: no combination was stored that way
+            return "0", ()
+        sql, bound = PREDICATES[kind](part, None, param)
+        clauses.append(_renamed(sql, columns))
+        params += bound
+        offset += len(names)
+    return "(" + " AND ".join(f"({clause})" for clause in clauses) + ")", tuple(params)
+
+
 def _modifier(param: str, modifier: str) -> FhirError:
     return not_supported(
         f"The modifier :{modifier} is not supported for {param}",
@@ -207,4 +253,5 @@ PREDICATES: Final[dict[str, Callable[[QueryValue, str | None, str], Predicate]]]
     "date": date_predicate,
     "number": number_predicate,
     "quantity": quantity_predicate,
+    "composite": composite_predicate,
 }

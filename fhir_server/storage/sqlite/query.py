@@ -12,46 +12,14 @@ values alone, and only its rows are joined with their bodies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from fhir_server.search.request import (
-    ChainQuery,
-    Criterion,
-    DateQuery,
-    HasQuery,
-    QueryValue,
-    SearchRequest,
-    SortKey,
-    TokenQuery,
-)
-from fhir_server.search.sorting import TOKEN_SEPARATOR
-from fhir_server.storage.sqlite.predicates import (
-    PREDICATES,
-    Params,
-    Predicate,
-    not_supported,
-    range_predicate,
-)
+from fhir_server.search.request import SearchRequest, SortKey
+from fhir_server.search.sorting import TOKEN_SEPARATOR, SortValue
+from fhir_server.storage.sqlite.criteria import Statement, where
+from fhir_server.storage.sqlite.first_page import Estimate, unsorted_page
+from fhir_server.storage.sqlite.predicates import Params, Predicate
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM
 from fhir_server.storage.sqlite.schema import INDEX_KINDS, ROW_BITS
-from fhir_server.storage.versioning import decode_position
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    sql: str
-    params: Params
-
-
-def where(request: SearchRequest) -> Predicate:
-    """The WHERE clause selecting the current, non-deleted resources that match `request`."""
-    clauses = ["r.resource_type = ?", "r.deleted = 0"]
-    params: list[object] = [request.resource_type]
-    for criterion in request.criteria:
-        sql, bound = _criterion(request.resource_type, criterion)
-        clauses.append(sql)
-        params += bound
-    return " AND ".join(clauses), tuple(params)
+from fhir_server.storage.versioning import decode_sort_cursor
 
 
 def ids_statement(request: SearchRequest, limit: int) -> Statement:
@@ -64,36 +32,55 @@ def ids_statement(request: SearchRequest, limit: int) -> Statement:
     )
 
 
-def page_statement(request: SearchRequest) -> Statement:
-    """Rows are `rid, CURRENT_COLUMNS`. Without `_sort` the page continues after the cursor's rid and
-    reads one row more than `count`, which tells the store whether a next cursor is due."""
-    sql, params = where(request)
-    window = (max(request.count, 0), max(request.offset, 0))
+def page_statements(request: SearchRequest, estimate: Estimate) -> tuple[Statement, ...]:
+    """The statements to try in order: the store keeps the first that returns count + 1 rows, or the
+    last. Without `_sort` the page continues after the cursor's rid (first_page.py, which may
+    `estimate` how broad criteria are); rows are `rid, CURRENT_COLUMNS`."""
     if not request.sort:
-        after = decode_position(request.cursor)
-        if after is not None:
-            sql, params = f"{sql} AND r.rid > ?", (*params, after)
-        return Statement(
-            f"SELECT r.rid, {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {sql}"
-            " ORDER BY r.rid LIMIT ? OFFSET ?",
-            (*params, window[0] + 1, window[1]),
-        )
-    # The page is picked on (rid, sort values) only; the bodies of its rows alone are read afterwards.
+        return unsorted_page(request, estimate)
+    sql, params = where(request)
+    # One row more than the page tells whether a next cursor is due.
+    window = (max(request.count, 0) + 1, max(request.offset, 0))
+    # The page is picked on (rid, sort values) only, after the cursor's (values, rid) in that order; the
+    # bodies of its rows alone are read afterwards. Rows are `rid, s0..sn, CURRENT_COLUMNS`.
     values, value_params = _sort_values(request)
     columns = "".join(f", {value} AS s{n}" for n, value in enumerate(values))
-    inner = "".join(f"{_direction(f's{n}', key)}, " for n, key in enumerate(request.sort))
+    after = decode_sort_cursor(request.cursor, request.sort)
+    keyset, keyset_params = ("1", ()) if after is None else _after(*after, request.sort)
+    inner = "".join(f"{_direction(f'q.s{n}', key)}, " for n, key in enumerate(request.sort))
     outer = "".join(f"{_direction(f'p.s{n}', key)}, " for n, key in enumerate(request.sort))
-    return Statement(
-        f"SELECT p.rid, {CURRENT_COLUMNS} FROM (SELECT r.rid AS rid{columns} FROM resources r WHERE {sql}"
-        f" ORDER BY {inner}r.rid LIMIT ? OFFSET ?) p"
-        f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
-        (*value_params, *params, *window),
+    shown = "".join(f", p.s{n}" for n in range(len(request.sort)))
+    return (
+        Statement(
+            f"SELECT p.rid{shown}, {CURRENT_COLUMNS} FROM (SELECT q.* FROM (SELECT r.rid AS rid{columns}"
+            f" FROM resources r WHERE {sql}) q WHERE {keyset} ORDER BY {inner}q.rid LIMIT ? OFFSET ?) p"
+            f" CROSS JOIN {CURRENT_FROM} WHERE r.rid = p.rid ORDER BY {outer}p.rid",
+            (*value_params, *params, *keyset_params, *window),
+        ),
     )
 
 
-def total_statement(request: SearchRequest) -> Statement:
-    sql, params = where(request)
-    return Statement(f"SELECT count(*) FROM resources r WHERE {sql}", params)
+def _after(point: tuple[SortValue, ...], position: int, keys: tuple[SortKey, ...]) -> Predicate:
+    """The rows after (point, position) in the order of `keys` (missing values last in either direction,
+    then rid): for some key n, equal on the keys before it and beyond on key n; or equal on all and a
+    later rid."""
+    alternatives: list[str] = []
+    params: list[object] = []
+    equal: list[str] = []
+    equal_params: list[object] = []
+    for n, (value, key) in enumerate(zip(point, keys, strict=True)):
+        column = f"q.s{n}"
+        if value is None:  # nothing sorts beyond a missing value but later rids
+            equal.append(f"{column} IS NULL")
+            continue
+        beyond = f"({column} {'<' if key.descending else '>'} ? OR {column} IS NULL)"
+        alternatives.append(" AND ".join([*equal, beyond]))
+        params += [*equal_params, value]
+        equal.append(f"{column} = ?")
+        equal_params.append(value)
+    alternatives.append(" AND ".join([*equal, "q.rid > ?"]))
+    params += [*equal_params, position]
+    return "(" + " OR ".join(f"({a})" for a in alternatives) + ")", tuple(params)
 
 
 # What `search.sorting.sort_values` compares, by parameter type: (IR kind, condition, column ascending,
@@ -142,128 +129,3 @@ def _sort_values(request: SearchRequest) -> tuple[list[str], Params]:
 
 def _direction(value: str, key: SortKey) -> str:
     return f"{value} {'DESC' if key.descending else 'ASC'} NULLS LAST"
-
-
-def _criterion(resource_type: str, criterion: Criterion) -> Predicate:
-    if criterion.param == "_id":
-        return _id_criterion(criterion)
-    if criterion.param == "_lastUpdated":
-        return _last_updated_criterion(criterion)
-    if criterion.param == "_has":
-        return _has_criterion(resource_type, criterion)
-    # `reference:identifier` searches Reference.identifier, which the extractor indexes as tokens.
-    kind = "token" if criterion.modifier == "identifier" else criterion.type
-    if kind not in INDEX_KINDS:
-        raise not_supported(
-            f"Search on {criterion.type} parameters ({criterion.param}) is not supported",
-            f"Chưa hỗ trợ tìm kiếm theo tham số kiểu {criterion.type} ({criterion.param})",
-            criterion.param,
-        )
-    code, view, _ = INDEX_KINDS[kind]
-    scope = (
-        f"SELECT rid FROM {view} WHERE pid ="
-        f" (SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind = {code})"
-    )
-    scope_params: Params = (resource_type, criterion.param)
-    if criterion.missing is not None:
-        # :missing=true -> no index row for the parameter at all; false -> at least one.
-        return f"r.rid {'NOT IN' if criterion.missing else 'IN'} ({scope})", scope_params
-    if not criterion.values:
-        raise _no_values(criterion)
-    parts = [_value(kind, value, criterion) for value in criterion.values]
-    # One SELECT per value: each seeks the search index on its own (an OR of them would scan the param).
-    union = " UNION ALL ".join(f"{scope} AND ({sql})" for sql, _ in parts)
-    params = tuple(p for _, bound in parts for p in (*scope_params, *bound))
-    # :not selects the resources with no matching value, including those without the element.
-    negated = criterion.modifier == "not"
-    return f"r.rid {'NOT IN' if negated else 'IN'} ({union})", params
-
-
-def _value(kind: str, value: QueryValue, criterion: Criterion) -> Predicate:
-    if isinstance(value, ChainQuery):
-        # The target ids: the current resources of the target type matching the inner criterion (the
-        # subquery's own `r` shadows the outer one), themselves compiled by `where`.
-        inner, params = where(SearchRequest(value.target_type, (value.inner,)))
-        return (
-            f"(target_type = ? AND value IN (SELECT r.id FROM resources r WHERE {inner}))",
-            (value.target_type, *params),
-        )
-    return PREDICATES[kind](value, criterion.modifier, criterion.param)
-
-
-def _has_criterion(resource_type: str, criterion: Criterion) -> Predicate:
-    """`_has`: the ids that the referring resources matching the inner criterion refer to, read from
-    each one's own rowid range of index rows (schema.py)."""
-    parts: list[Predicate] = []
-    for value in criterion.values:
-        if not isinstance(value, HasQuery):
-            raise not_supported("Unsupported _has value", "Giá trị _has không được hỗ trợ", "_has")
-        inner, params = where(SearchRequest(value.referring_type, (value.inner,)))
-        kind = INDEX_KINDS["reference"][0]
-        pid = f"SELECT pid FROM params WHERE resource_type = ? AND param = ? AND kind = {kind}"
-        parts.append(
-            (
-                # NOT INDEXED: each referring resource's own rowid range, not every row of the param;
-                # the outer rid IN (...) lets the searched resources be sought by (type, id).
-                "r.rid IN (SELECT t.rid FROM resources t WHERE t.resource_type = ? AND t.id IN"
-                f" (SELECT h.k1 FROM resources r CROSS JOIN idx h NOT INDEXED WHERE {inner}"
-                f" AND h.entry >= r.rid << {ROW_BITS} AND h.entry < (r.rid + 1) << {ROW_BITS}"
-                f" AND h.pid = ({pid}) AND h.k2 = ?))",
-                (resource_type, *params, value.referring_type, value.reference_param, resource_type),
-            )
-        )
-    if not parts:
-        raise _no_values(criterion)
-    return "(" + " OR ".join(sql for sql, _ in parts) + ")", tuple(p for _, b in parts for p in b)
-
-
-def _id_criterion(criterion: Criterion) -> Predicate:
-    if criterion.missing is not None:
-        return ("0" if criterion.missing else "1"), ()  # every resource has an id
-    if criterion.modifier is not None:
-        raise _unsupported_modifier(criterion)
-    ids: list[str] = []
-    for value in criterion.values:
-        if not isinstance(value, TokenQuery):
-            raise not_supported("Unsupported _id value", "Giá trị _id không được hỗ trợ", "_id")
-        if value.code is not None:
-            ids.append(value.code)
-    if not ids:
-        return "0", ()
-    return f"r.id IN ({', '.join('?' * len(ids))})", tuple(ids)
-
-
-def _last_updated_criterion(criterion: Criterion) -> Predicate:
-    """meta.lastUpdated is an instant: the stored range is the single microsecond [t, t + 1)."""
-    if criterion.missing is not None:
-        return ("0" if criterion.missing else "1"), ()
-    if criterion.modifier is not None:
-        raise _unsupported_modifier(criterion)
-    parts: list[Predicate] = []
-    for value in criterion.values:
-        if not isinstance(value, DateQuery):
-            raise not_supported(
-                "Unsupported _lastUpdated value", "Giá trị _lastUpdated không được hỗ trợ", "_lastUpdated"
-            )
-        parts.append(
-            range_predicate(value.prefix, "r.last_updated", "(r.last_updated + 1)", value.low, value.high)
-        )
-    if not parts:
-        raise _no_values(criterion)
-    return "(" + " OR ".join(f"({sql})" for sql, _ in parts) + ")", tuple(p for _, b in parts for p in b)
-
-
-def _unsupported_modifier(criterion: Criterion) -> Exception:
-    return not_supported(
-        f"The modifier :{criterion.modifier} is not supported for {criterion.param}",
-        f"Chưa hỗ trợ bộ bổ nghĩa :{criterion.modifier} cho {criterion.param}",
-        criterion.param,
-    )
-
-
-def _no_values(criterion: Criterion) -> Exception:
-    return not_supported(
-        f"The parameter {criterion.param} has no value",
-        f"Tham số {criterion.param} không có giá trị",
-        criterion.param,
-    )

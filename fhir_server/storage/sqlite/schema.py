@@ -36,6 +36,22 @@ INDEX_KINDS: Final[dict[str, tuple[int, str, tuple[str, ...]]]] = {
     "number": (5, "idx_number", ("value", "low", "high")),
     "quantity": (6, "idx_quantity", ("value", "low", "high", "system", "code", "unit")),
     "uri": (7, "idx_uri", ("uri",)),
+    # One row per combination of a composite's component values (search.composite): the parts' values
+    # side by side, each part in the columns COMPOSITE_SLOTS gives its type (version 2).
+    "composite": (8, "idx_composite", VALUE_COLUMNS),
+}
+_V1_KINDS: Final = ("string", "token", "date", "reference", "number", "quantity", "uri")
+
+# The values a composite part of each type keeps, in the names its kind's predicates use
+# (predicates.py): the first part's first value is k1, the one the search index seeks.
+COMPOSITE_SLOTS: Final[dict[str, tuple[str, ...]]] = {
+    "token": ("code", "system"),
+    "quantity": ("value", "system", "code", "unit"),
+    "number": ("value",),
+    "date": ("low", "high"),
+    "string": ("normalized", "exact"),
+    "reference": ("value", "target_type", "plain"),
+    "uri": ("uri",),
 }
 
 
@@ -73,10 +89,20 @@ _V1: Final[tuple[str, ...]] = (
     # Value columns without a declared type keep what is bound: text, integer (dates) or real (numbers).
     "CREATE TABLE idx (entry INTEGER PRIMARY KEY, pid INTEGER NOT NULL, k1, k2, k3, k4, k5, k6)",
     "CREATE INDEX idx_search ON idx (pid, k1, k2)",
-    *(_view(view, columns) for _, view, columns in INDEX_KINDS.values()),
+    *(_view(INDEX_KINDS[kind][1], INDEX_KINDS[kind][2]) for kind in _V1_KINDS),
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+# Version 2: the composite view, and `params.width`, the widest date range [k1, k2) ever stored under a
+# date pid (index_rows.py keeps it; it never shrinks), so that a search on the upper bound
+# (`date=ge2024`) can seek the index on the lower one: high > x implies low > x - width (criteria.py).
+_V2: Final[tuple[str, ...]] = (
+    "ALTER TABLE params ADD COLUMN width INTEGER",
+    f"UPDATE params SET width = (SELECT max(k2 - k1) FROM idx WHERE idx.pid = params.pid)"
+    f" WHERE kind = {INDEX_KINDS['date'][0]}",
+    _view(INDEX_KINDS["composite"][1], INDEX_KINDS["composite"][2]),
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

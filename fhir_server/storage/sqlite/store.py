@@ -21,13 +21,22 @@ from fhir_server.storage.base import (
     StoreUnavailable,
     UnitOfWork,
 )
+from fhir_server.storage.sqlite.criteria import Statement
 from fhir_server.storage.sqlite.explain import log_plan
+from fhir_server.storage.sqlite.first_page import count_statement
 from fhir_server.storage.sqlite.locking import begin_immediate, connect
-from fhir_server.storage.sqlite.query import page_statement, total_statement
+from fhir_server.storage.sqlite.predicates import Params
+from fhir_server.storage.sqlite.query import page_statements
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
 from fhir_server.storage.sqlite.schema import migrate, schema_version
 from fhir_server.storage.sqlite.unit_of_work import READ_CURRENT, SqliteUnitOfWork
-from fhir_server.storage.versioning import decode_cursor, encode_cursor, encode_position, to_us
+from fhir_server.storage.versioning import (
+    decode_cursor,
+    encode_cursor,
+    encode_position,
+    encode_sort_cursor,
+    to_us,
+)
 from fhir_server.types import Clock
 
 _VREAD = (
@@ -140,21 +149,41 @@ class SqliteStore:
         )
 
     def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
-        page = page_statement(request)
         with self._read_transaction() as conn:
-            if explain:
-                log_plan(conn, request.resource_type, "page", page)
-            rows = conn.execute(page.sql, page.params).fetchall()
+            estimates: dict[tuple[str, Params], int] = {}  # the page and the total plan alike
+
+            def estimate(statement: Statement) -> int:
+                key = (statement.sql, statement.params)
+                if key not in estimates:
+                    if explain:
+                        log_plan(conn, request.resource_type, "estimate", statement)
+                    estimates[key] = int(conn.execute(statement.sql, statement.params).fetchone()[0])
+                return estimates[key]
+
+            plan = page_statements(request, estimate)
+            for n, page in enumerate(plan, start=1):
+                if explain:
+                    log_plan(conn, request.resource_type, "page", page)
+                rows = conn.execute(page.sql, page.params).fetchall()
+                if len(rows) > max(request.count, 0) or n == len(plan):
+                    break  # a tentative statement counts only when it filled the page
             shown = rows[: max(request.count, 0)]
-            more = not request.sort and len(rows) > len(shown) and bool(shown)
-            resources = [to_stored(row[1:]) for row in shown]
+            more = len(rows) > len(shown) and bool(shown)
+            keys = len(request.sort)  # sorted rows carry their sort values after the rid
+            resources = [to_stored(row[1 + keys :]) for row in shown]
             total: int | None = None
             if with_total:
-                counting = total_statement(request)
+                counting = count_statement(request, estimate)
                 if explain:
                     log_plan(conn, request.resource_type, "total", counting)
                 total = int(conn.execute(counting.sql, counting.params).fetchone()[0])
-        next_cursor = encode_position(int(shown[-1][0])) if more else None
+        next_cursor = None
+        if more:
+            last = shown[-1]
+            position = int(last[0])
+            next_cursor = (
+                encode_sort_cursor(last[1 : 1 + keys], position) if keys else encode_position(position)
+            )
         return SearchPage(resources=resources, total=total, next_cursor=next_cursor)
 
     def health(self) -> dict[str, object]:

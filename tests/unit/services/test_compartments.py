@@ -37,9 +37,9 @@ def store() -> MemoryStore:
     return store
 
 
-def _compartments(store: MemoryStore, max_members: int = 500) -> Compartments:
+def _compartments(store: MemoryStore) -> Compartments:
     definitions = load_definitions()
-    return Compartments(definitions.compartments, definitions.search_params, store, max_members=max_members)
+    return Compartments(definitions.compartments, definitions.search_params)
 
 
 def _ids(store: MemoryStore, request: SearchRequest) -> list[str]:
@@ -80,17 +80,11 @@ def test_single_param_adds_one_criterion_and_keeps_paging() -> None:
     assert (narrowed.count, narrowed.offset) == (5, 10)
 
 
-def test_several_params_are_ored_through_ids(store: MemoryStore) -> None:
+def test_several_params_are_one_group_of_alternatives(store: MemoryStore) -> None:
     compartments = _compartments(store)
     sort = (SortKey("_id", True, "token"),)
     narrowed = compartments.narrow(SearchRequest("Observation", sort=sort), "Patient", "a")
-    assert narrowed.sort == sort
+    assert narrowed.sort == sort and narrowed.criteria == ()
+    assert narrowed.alternatives == (compartments.membership("Patient", "a", "Observation"),)
     assert _ids(store, narrowed) == ["o2", "o1"]
     assert _ids(store, compartments.narrow(SearchRequest("Observation"), "Patient", "nobody")) == []
-
-
-def test_too_many_members_is_too_costly(store: MemoryStore) -> None:
-    with pytest.raises(FhirError) as error:
-        _compartments(store, max_members=1).narrow(SearchRequest("Observation"), "Patient", "a")
-    assert error.value.status == 400
-    assert "too-costly" in str(error.value.issues[0].code)
