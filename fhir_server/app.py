@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from auth.component import AuthComponents, build_auth
+from auth.router import auth_router
+from auth.settings import AuthSettings
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
@@ -69,14 +72,18 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, services: Services | None = None, auth: AuthComponents | None = None
+) -> FastAPI:
     settings = settings or Settings()
     services = services or build_services(settings)
+    auth = auth or build_auth(AuthSettings())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         services.store.close()
+        auth.store.close()
 
     app = FastAPI(
         title="VN Immunization Registry — FHIR R4",
@@ -87,6 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.include_router(health_router(services))
+    app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)

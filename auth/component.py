@@ -1,0 +1,42 @@
+"""Assembles the authorization server from settings: store -> keys -> issuer -> authlib server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auth.keys import KeyRing
+from auth.ratelimit import RateLimiter
+from auth.server import SmartServer
+from auth.settings import AuthSettings
+from auth.store.base import AuthStore
+from auth.store.factory import open_auth_store
+from auth.tickets import LoginTickets
+from auth.tokens import TokenIssuer
+
+
+@dataclass(frozen=True)
+class AuthComponents:
+    settings: AuthSettings
+    store: AuthStore
+    keys: KeyRing
+    issuer: TokenIssuer
+    server: SmartServer
+    tickets: LoginTickets
+    token_limiter: RateLimiter
+    login_limiter: RateLimiter
+
+
+def build_auth(settings: AuthSettings, store: AuthStore | None = None) -> AuthComponents:
+    store = store or open_auth_store(settings.database_url)
+    keys = KeyRing(store, settings.signing_alg, settings.key_rotation_seconds, settings.access_token_seconds)
+    issuer = TokenIssuer(settings, keys, store)
+    return AuthComponents(
+        settings=settings,
+        store=store,
+        keys=keys,
+        issuer=issuer,
+        server=SmartServer(settings, store, keys, issuer),
+        tickets=LoginTickets(settings, keys, issuer),
+        token_limiter=RateLimiter(settings.token_rate_per_minute, settings.token_burst),
+        login_limiter=RateLimiter(settings.login_rate_per_minute, settings.login_burst),
+    )
