@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from auth.keys import KeyRing
@@ -27,6 +28,8 @@ class AuthComponents:
 
 
 def build_auth(settings: AuthSettings, store: AuthStore | None = None) -> AuthComponents:
+    # authlib logs issued tokens and client ids at DEBUG: never let a debug run write credentials to logs
+    logging.getLogger("authlib").setLevel(logging.WARNING)
     store = store or open_auth_store(settings.database_url)
     keys = KeyRing(store, settings.signing_alg, settings.key_rotation_seconds, settings.access_token_seconds)
     issuer = TokenIssuer(settings, keys, store)

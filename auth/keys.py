@@ -53,6 +53,7 @@ class KeyRing:
         return self._generate(int(self._clock())).kid
 
     def public_jwks(self) -> dict[str, Any]:
+        self.signing_key()  # the key that will sign is published before its first token
         keys = []
         for stored in self._live():
             public = _import(stored.private_jwk).as_dict(private=False)
