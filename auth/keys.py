@@ -31,6 +31,8 @@ class KeyRing:
         self._clock = clock
         self._keys: list[SigningKey] = []
         self._loaded_at = -1e18
+        self._imported: dict[str, ECKey | RSAKey] = {}  # kid -> key: importing costs more than signing
+        self._public: tuple[tuple[str, ...], KeySet] | None = None
 
     def _live(self) -> list[SigningKey]:
         now = self._clock()
@@ -46,7 +48,7 @@ class KeyRing:
         if not usable:
             usable = [self._generate(now)]
         key = usable[-1]
-        return key.kid, key.alg, _import(key.private_jwk)
+        return key.kid, key.alg, self._key(key)
 
     def rotate(self) -> str:
         """Retires the current key now (its tokens stay verifiable); returns the new key's kid."""
@@ -56,12 +58,22 @@ class KeyRing:
         self.signing_key()  # the key that will sign is published before its first token
         keys = []
         for stored in self._live():
-            public = _import(stored.private_jwk).as_dict(private=False)
+            public = self._key(stored).as_dict(private=False)
             keys.append({**public, "kid": stored.kid, "alg": stored.alg, "use": "sig"})
         return {"keys": keys}
 
     def key_set(self) -> KeySet:
-        return KeySet.import_key_set(self.public_jwks())  # type: ignore[arg-type]
+        """The published keys as a joserfc KeySet (rebuilt only when the set of keys changes)."""
+        kids = tuple(k.kid for k in self._live())
+        if self._public is None or self._public[0] != kids:
+            self._public = (kids, KeySet.import_key_set(self.public_jwks()))  # type: ignore[arg-type]
+        return self._public[1]
+
+    def _key(self, stored: SigningKey) -> ECKey | RSAKey:
+        key = self._imported.get(stored.kid)
+        if key is None:
+            key = self._imported[stored.kid] = _import(stored.private_jwk)
+        return key
 
     def _generate(self, now: int) -> SigningKey:
         private: ECKey | RSAKey = (

@@ -17,6 +17,8 @@ from auth.scopes import ScopeSet
 from auth.settings import AuthSettings
 from auth.store.base import AuthStore
 
+_PURGE_SECONDS = 600
+
 
 class TokenIssuer:
     def __init__(
@@ -26,6 +28,7 @@ class TokenIssuer:
         self._keys = keys
         self._store = store
         self._clock = clock
+        self._purged = 0
 
     def issue(
         self,
@@ -39,6 +42,9 @@ class TokenIssuer:
         nonce: str | None = None,
     ) -> dict[str, Any]:
         now = int(self._clock())
+        if now - self._purged > _PURGE_SECONDS:  # issuing is what makes the tables grow
+            self._store.purge(now)
+            self._purged = now
         expires_in = self._settings.access_token_seconds
         response: dict[str, Any] = {
             "token_type": "Bearer",

@@ -18,9 +18,8 @@ import pytest
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey, RSAKey, import_key
 
-from auth.keys import KeyRing
 from auth.store.factory import open_auth_store
 from auth.verify import RemoteJwks, TokenError, TokenVerifier
 from tests.e2e.auth_world import APP_REDIRECT, AuthWorld, code_of, sign_in, start_world
@@ -57,27 +56,25 @@ def _forge(world: AuthWorld, **claims: Any) -> str:
     httpx.get(f"{world.issuer}/auth/jwks")  # make sure the server has made its key
     store = open_auth_store(world.server.env["AUTH_DATABASE_URL"])
     try:
-        keys = KeyRing(store, "ES256", 30 * 24 * 3600, 300)
-        now = int(time.time())
-        body = {
-            "iss": world.issuer,
-            "aud": world.server.base,
-            "sub": "emr",
-            "client_id": "emr",
-            "scope": "system/Immunization.cruds",
-            "iat": now,
-            "exp": now + 300,
-            "jti": secrets.token_urlsafe(8),
-            **claims,
-        }
-        return _sign_with(keys, body)
+        current = store.signing_keys()[-1]
     finally:
         store.close()
-
-
-def _sign_with(keys: KeyRing, claims: dict[str, Any]) -> str:
-    kid, alg, key = keys.signing_key()
-    return jwt.encode({"alg": alg, "kid": kid, "typ": "at+jwt"}, claims, key, algorithms=[alg])
+    now = int(time.time())
+    body = {
+        "iss": world.issuer,
+        "aud": world.server.base,
+        "sub": "emr",
+        "client_id": "emr",
+        "scope": "system/Immunization.cruds",
+        "iat": now,
+        "exp": now + 300,
+        "jti": secrets.token_urlsafe(8),
+        **claims,
+    }
+    key = import_key(current.private_jwk)
+    return jwt.encode(
+        {"alg": current.alg, "kid": current.kid, "typ": "at+jwt"}, body, key, algorithms=[current.alg]
+    )
 
 
 # --- access tokens -----------------------------------------------------------------------------------
