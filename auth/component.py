@@ -63,6 +63,6 @@ def build_verifier(settings: AuthSettings, auth: AuthComponents | None = None) -
     return TokenVerifier(
         issuer=settings.issuer,
         audience=settings.fhir_audience,
-        jwks=LocalJwks(auth.keys.key_set),
+        jwks=LocalJwks(auth.keys.key_set, auth.keys.reload),
         leeway=settings.verify_leeway_seconds,
     )

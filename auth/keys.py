@@ -12,7 +12,9 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from auth.models import SigningKey
 from auth.store.base import AuthStore
 
+SIGNING_ALGORITHMS = ["RS256", "ES256"]  # what our own keys may sign with (AUTH_SIGNING_ALG)
 _RELOAD_SECONDS = 30  # another server process may have rotated: look again this often
+_FORCED_RELOAD_SECONDS = 2  # an unknown kid reloads at once, but a flood of made-up kids reads rarely
 
 
 class KeyRing:
@@ -33,6 +35,7 @@ class KeyRing:
         self._loaded_at = -1e18
         self._imported: dict[str, ECKey | RSAKey] = {}  # kid -> key: importing costs more than signing
         self._public: tuple[tuple[str, ...], KeySet] | None = None
+        self._forced_at = -1e18
 
     def _live(self) -> list[SigningKey]:
         now = self._clock()
@@ -68,6 +71,22 @@ class KeyRing:
         if self._public is None or self._public[0] != kids:
             self._public = (kids, KeySet.import_key_set(self.public_jwks()))  # type: ignore[arg-type]
         return self._public[1]
+
+    def reload(self) -> bool:
+        """Reads the keys again on the next use (another process may have just made one); at most every
+        2 s. True when it will."""
+        now = self._clock()
+        if now - self._forced_at < _FORCED_RELOAD_SECONDS:
+            return False
+        self._forced_at = now
+        self._loaded_at = -1e18
+        return True
+
+    def key_set_for(self, kid: object) -> KeySet:
+        """The published keys, reloaded first when `kid` (from a token's header) is not among them."""
+        if kid not in {k.kid for k in self._live()}:
+            self.reload()
+        return self.key_set()
 
     def _key(self, stored: SigningKey) -> ECKey | RSAKey:
         key = self._imported.get(stored.kid)

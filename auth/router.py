@@ -60,6 +60,7 @@ def auth_router(auth: AuthComponents) -> APIRouter:
 
     @router.get("/auth/jwks", include_in_schema=False)
     async def jwks(_: Request) -> JSONResponse:
+        auth.keys.reload()  # publish a key another process just made (rereads at most every 2 s)
         keys = await run_in_threadpool(auth.keys.public_jwks)
         return JSONResponse(keys, headers={"Cache-Control": "public, max-age=300"})
 

@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from auth.keys import KeyRing
+from auth.keys import SIGNING_ALGORITHMS, KeyRing
 from auth.passwords import digest
 from auth.settings import AuthSettings
 from auth.tokens import TokenIssuer
+from auth.verify import TokenError, token_header
 
 
 class LoginTickets:
@@ -46,8 +47,9 @@ class LoginTickets:
     def verify(self, ticket: str, params: Mapping[str, str]) -> str | None:
         """The signed-in user's id, or None for a forged, expired or foreign ticket."""
         try:
-            token = jwt.decode(ticket, self._keys.key_set(), algorithms=["ES256", "RS256"])
-        except (JoseError, ValueError):
+            keys = self._keys.key_set_for(token_header(ticket).get("kid"))
+            token = jwt.decode(ticket, keys, algorithms=SIGNING_ALGORITHMS)
+        except (JoseError, ValueError, TokenError):
             return None
         claims = token.claims
         valid = (

@@ -60,16 +60,18 @@ class JwksSource(Protocol):
 
 
 class LocalJwks:
-    """The in-process authorization server's keys (no HTTP)."""
+    """The in-process authorization server's keys (no HTTP); `reload` asks it to reread its store, where
+    another server process may just have put a new key."""
 
-    def __init__(self, key_set: Callable[[], KeySet]) -> None:
+    def __init__(self, key_set: Callable[[], KeySet], reload: Callable[[], bool] | None = None) -> None:
         self._key_set = key_set
+        self._reload = reload
 
     def key_set(self) -> KeySet:
         return self._key_set()
 
     def refresh(self) -> bool:
-        return False  # the callable always answers with the current keys
+        return self._reload() if self._reload else False
 
 
 class RemoteJwks:
@@ -147,7 +149,7 @@ class TokenVerifier:
     def _verify(self, token: str, now: float) -> Principal:
         if token.count(".") != 2:
             raise TokenError("not a signed JWT")
-        header = _header(token)
+        header = token_header(token)
         if header.get("alg") not in self._algorithms:
             raise TokenError("signature algorithm not accepted")
         if header.get("typ") not in _ACCEPTED_TYP:
@@ -184,7 +186,7 @@ class TokenVerifier:
         return claims
 
 
-def _header(token: str) -> dict[str, Any]:
+def token_header(token: str) -> dict[str, Any]:
     """The protected header, read before any key is chosen (decoded by hand: the cheap part first)."""
     encoded = token.split(".", 1)[0]
     try:

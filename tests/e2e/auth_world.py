@@ -104,7 +104,7 @@ def serve_jwks(jwks: dict[str, Any]) -> tuple[ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
 
 
-def start_world(tmp: Path, **env: str) -> Iterator[AuthWorld]:
+def start_world(tmp: Path, workers: int = 1, **env: str) -> Iterator[AuthWorld]:
     database = tmp / "auth.sqlite3"
     rsa_key = RSAKey.generate_key(2048, parameters={"kid": "emr-rsa"}, private=True)
     ec_key = ECKey.generate_key("P-384", parameters={"kid": "emr-ec"}, private=True)
@@ -175,6 +175,7 @@ def start_world(tmp: Path, **env: str) -> Iterator[AuthWorld]:
     store.close()
     server = ServerProcess(
         tmp / "fhir.sqlite3",
+        workers=workers,
         env={
             "AUTH_DATABASE_URL": f"sqlite:///{database}",
             "AUTH_TOKEN_BURST": "10000",  # rate limits have their own tests

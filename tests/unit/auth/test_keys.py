@@ -72,3 +72,24 @@ def test_manual_rotation_retires_the_current_key() -> None:
     second = ring.rotate()
     assert ring.signing_key()[0] == second != first
     assert {k["kid"] for k in ring.public_jwks()["keys"]} == {first, second}
+
+
+def test_a_key_made_by_another_process_is_found_at_once() -> None:
+    clock = Clock()
+    store = open_auth_store("memory://")
+    mine = KeyRing(store, "ES256", rotation_seconds=30 * DAY, token_seconds=300, clock=clock)
+    theirs = KeyRing(store, "ES256", rotation_seconds=30 * DAY, token_seconds=300, clock=clock)
+    mine.signing_key()  # both processes start together: each makes a first key
+    theirs.rotate()
+    clock.now += 1
+    mine.public_jwks()  # ... and mine had read the store just before theirs wrote
+    theirs.rotate()
+    token = _token(theirs, clock)
+    assert token.count(".") == 2
+    verifier = TokenVerifier(
+        issuer="https://as", audience="https://fhir", jwks=LocalJwks(mine.key_set, mine.reload), clock=clock
+    )
+    assert verifier.verify(token).subject == "u"  # unknown kid -> reread the store, not wait 30 s
+    assert mine.reload() is False  # a second forced reread within 2 s is refused (made-up kids flood)
+    clock.now += 3
+    assert mine.reload() is True
