@@ -223,3 +223,22 @@ def _principal(claims: dict[str, Any]) -> Principal:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def www_authenticate(
+    realm: str, error: str | None = None, description: str | None = None, scope: str | None = None
+) -> str:
+    """The `WWW-Authenticate` value of a 401 (no token: no error; a bad token: "invalid_token") or a 403
+    ("insufficient_scope", with the scope that would do), per RFC 6750 §3."""
+    parts = [f'realm="{_quoted(realm)}"']
+    if error:
+        parts.append(f'error="{_quoted(error)}"')
+    if description:
+        parts.append(f'error_description="{_quoted(description)}"')
+    if scope:
+        parts.append(f'scope="{_quoted(scope)}"')
+    return "Bearer " + ", ".join(parts)
+
+
+def _quoted(value: str) -> str:
+    return "".join(c for c in value if c.isprintable() and c not in '"\\')

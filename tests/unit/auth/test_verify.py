@@ -199,3 +199,16 @@ def test_local_jwks_reads_the_current_keys(key: ECKey, clock: Clock) -> None:
     keys = Keys(key)
     verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=LocalJwks(keys.key_set), clock=clock)
     assert verifier.verify(_sign(key, _claims())).client_id == "app"
+
+
+def test_www_authenticate_values() -> None:
+    from auth.verify import www_authenticate
+
+    assert www_authenticate("fhir") == 'Bearer realm="fhir"'
+    assert (
+        www_authenticate("fhir", "invalid_token", "token expired")
+        == 'Bearer realm="fhir", error="invalid_token", error_description="token expired"'
+    )
+    assert www_authenticate("fhir", "insufficient_scope", scope='patient/Immunization.r"\n') == (
+        'Bearer realm="fhir", error="insufficient_scope", scope="patient/Immunization.r"'
+    )
