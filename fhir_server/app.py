@@ -72,12 +72,21 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
+def auth_settings_for(settings: Settings) -> AuthSettings:
+    """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
+    auth = AuthSettings()
+    if auth.audience is None:
+        audience = settings.public_base_url or f"{auth.issuer.rstrip('/')}{settings.base_path}"
+        auth = auth.model_copy(update={"audience": audience.rstrip("/")})
+    return auth
+
+
 def create_app(
     settings: Settings | None = None, services: Services | None = None, auth: AuthComponents | None = None
 ) -> FastAPI:
     settings = settings or Settings()
     services = services or build_services(settings)
-    auth = auth or build_auth(AuthSettings())
+    auth = auth or build_auth(auth_settings_for(settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

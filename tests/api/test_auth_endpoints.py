@@ -198,3 +198,14 @@ def test_create_app_mounts_the_authorization_server(tmp_path: object) -> None:
         assert smart.json()["token_endpoint"].endswith("/auth/token")
         assert client.get("/.well-known/openid-configuration").status_code == 200
         assert client.get("/auth/jwks").json()["keys"]
+
+
+def test_the_audience_follows_the_fhir_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fhir_server.app import auth_settings_for
+
+    monkeypatch.setenv("AUTH_ISSUER", "https://registry.example.vn")
+    assert auth_settings_for(Settings(base_path="/r4")).fhir_audience == "https://registry.example.vn/r4"
+    public = Settings(public_base_url="https://fhir.example.vn/fhir/")
+    assert auth_settings_for(public).fhir_audience == "https://fhir.example.vn/fhir"
+    monkeypatch.setenv("AUTH_AUDIENCE", "https://other/fhir")
+    assert auth_settings_for(Settings()).fhir_audience == "https://other/fhir"
