@@ -33,6 +33,8 @@ TEXT: dict[str, dict[str, str]] = {
         "d": "xoá",
         "s": "tìm kiếm",
         "all": "mọi loại dữ liệu",
+        "identity": "biết bạn là ai (tài khoản của bạn)",
+        "offline": "giữ quyền truy cập cả khi bạn không mở ứng dụng",
     },
     "en": {
         "title": "Sign in — Immunization Registry",
@@ -58,12 +60,15 @@ TEXT: dict[str, dict[str, str]] = {
         "d": "delete",
         "s": "search",
         "all": "every kind of record",
+        "identity": "know who you are (your account)",
+        "offline": "keep access while you are not using the app",
     },
 }
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#222}"
-    "label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem}"
+    "label{display:block;margin:.8rem 0 .2rem}"
+    "input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}"
     "button{padding:.6rem 1.2rem;margin:1rem .5rem 0 0}.error{color:#a00}li{margin:.3rem 0}"
 )
 
@@ -146,4 +151,8 @@ def describe(scope: ScopeSet, lang: str) -> list[str]:
         what = t["all"] if s.resource_type == "*" else s.resource_type
         narrowed = " (" + "&".join(f"{k}={v}" for k, v in s.narrowing) + ")" if s.narrowing else ""
         lines.append(f"{verbs}: {what}{narrowed} — {t[Context(s.context).value]}")
+    if scope.has("openid") or scope.has("fhirUser"):
+        lines.append(t["identity"])
+    if scope.has("offline_access"):
+        lines.append(t["offline"])
     return lines

@@ -1,4 +1,4 @@
-"""Command line: `fhir-server serve`, `seed-demo`, `create-client`, `create-user`."""
+"""Command line: `fhir-server serve`, `seed-demo`, `create-client`, `create-user`, `rotate-keys`."""
 
 from __future__ import annotations
 
@@ -134,6 +134,25 @@ def _create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_keys(args: argparse.Namespace) -> int:
+    from auth.keys import KeyRing
+    from auth.settings import AuthSettings
+    from auth.store.factory import open_auth_store
+
+    settings = AuthSettings()
+    store = open_auth_store(settings.database_url)
+    try:
+        ring = KeyRing(
+            store, settings.signing_alg, settings.key_rotation_seconds, settings.access_token_seconds
+        )
+        kid = ring.rotate()
+    finally:
+        store.close()
+    # running servers pick the new key up within 30 s; the old one stays published until its tokens expire
+    print(json.dumps({"kid": kid}))
+    return 0
+
+
 def _add_auth_commands(commands: Any) -> None:
     client = commands.add_parser(
         "create-client", help="register an app or backend system (AUTH_DATABASE_URL)"
@@ -165,6 +184,9 @@ def _add_auth_commands(commands: Any) -> None:
     )
     user.add_argument("--area", help="managers: the province or commune code they oversee")
     user.set_defaults(run=_create_user)
+
+    rotate = commands.add_parser("rotate-keys", help="sign new tokens with a new key from now on")
+    rotate.set_defaults(run=_rotate_keys)
 
 
 def parser() -> argparse.ArgumentParser:

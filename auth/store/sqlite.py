@@ -145,7 +145,7 @@ class SqliteAuthStore:
     # signing keys
     def signing_keys(self) -> list[SigningKey]:
         with self._lock:
-            rows = self._db.execute("SELECT body FROM signing_key ORDER BY created_at, kid").fetchall()
+            rows = self._db.execute("SELECT body FROM signing_key ORDER BY created_at, rowid").fetchall()
         return [SigningKey(**json.loads(body)) for (body,) in rows]
 
     def add_signing_key(self, key: SigningKey) -> None:

@@ -170,3 +170,15 @@ def test_create_user_and_refusals(tmp_path: Path) -> None:
     assert client is not None and client.kind is ClientKind.CONFIDENTIAL
     assert client.check_client_secret(shown["client_secret"])
     assert shown["client_secret"] not in (client.secret_hash or "")
+
+
+def test_rotate_keys(tmp_path: Path) -> None:
+    auth_db = tmp_path / "auth.sqlite3"
+    first = json.loads(_cli(auth_db, "rotate-keys").stdout)["kid"]
+    second = json.loads(_cli(auth_db, "rotate-keys").stdout)["kid"]
+    assert first != second
+    store = open_auth_store(f"sqlite:///{auth_db}")
+    keys = store.signing_keys()
+    store.close()
+    assert [k.kid for k in keys] == [first, second]
+    assert keys[0].retire_at <= keys[1].created_at < keys[1].retire_at  # the first signs no more
