@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
-from auth.models import ROLE_CONTEXTS, AuthCode, Client, RefreshToken, User
+from auth.models import AuthCode, Client, RefreshToken, User, contexts_for
 from auth.passwords import digest
 from auth.scopes import ScopeError, ScopeSet
 from auth.store.base import CodeReuse
@@ -59,7 +59,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         user: User = request.user
-        scope = ScopeSet.parse(request.scope).only(ROLE_CONTEXTS[user.role])
+        patient = getattr(request, "launch_patient", None)
+        scope = ScopeSet.parse(request.scope).only(contexts_for(user.role, patient))
         data = request.payload.data
         self.server.store.add_code(
             AuthCode(
@@ -71,7 +72,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
                 expires_at=int(time.time()) + self.server.settings.code_seconds,
-                patient=getattr(request, "launch_patient", None),
+                patient=patient,
                 nonce=data.get("nonce"),
             )
         )

@@ -38,6 +38,14 @@ ROLE_CONTEXTS: dict[Role, frozenset[Context]] = {
     Role.ADMIN: frozenset({Context.PATIENT, Context.USER}),
 }
 
+
+def contexts_for(role: Role, patient: str | None) -> frozenset[Context]:
+    """The scope contexts a user may be granted: their role's, and `patient/` only with a launch patient
+    (so a token with patient/ scopes always names the patient they are confined to)."""
+    contexts = ROLE_CONTEXTS[role]
+    return contexts if patient else contexts - {Context.PATIENT}
+
+
 GRANT_TYPES: dict[ClientKind, frozenset[str]] = {
     ClientKind.PUBLIC: frozenset({"authorization_code", "refresh_token"}),
     ClientKind.CONFIDENTIAL: frozenset({"authorization_code", "refresh_token"}),

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from auth.component import AuthComponents
 from auth.discovery import openid_configuration, smart_configuration
-from auth.models import ROLE_CONTEXTS, Role
+from auth.models import Role, contexts_for
 from auth.pages import consent_page, error_page, language, login_page
 from auth.passwords import digest, verify_secret
 from auth.scopes import ScopeSet
@@ -34,8 +34,8 @@ OAUTH_PARAMS = (
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'",
+    # no form-action: browsers apply it to the redirect that follows the consent form, i.e. to the app
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 
@@ -189,8 +189,8 @@ def _step(auth: AuthComponents, oauth: StarletteOAuth2Request, address: str) -> 
         return _html(login_page(lang, params, "bad_login"), 401)
     client = oauth.client
     granted = ScopeSet.parse(client.get_allowed_scope(oauth.payload.scope))
-    shown = granted.only(ROLE_CONTEXTS[user.role])
     patients = user.patients if user.role is Role.PARENT else ()
+    shown = granted.only(contexts_for(user.role, patients[0] if patients else None))
     ticket = auth.tickets.issue(user.user_id, params)
     return _html(
         consent_page(

@@ -177,6 +177,8 @@ def test_confidential_app_with_client_secret_basic(world: AuthWorld) -> None:
         assert principal.practitioner_role == "PractitionerRole/prr-1"
         assert principal.patient is None
         assert principal.scopes.allows(Context.USER, "Patient", Interaction.SEARCH)
+        # no launch patient, so no patient/ scopes: they would have no compartment to be confined to
+        assert principal.scopes.contexts == {Context.USER}
         narrowed = app.refresh_token(world.token_url, refresh_token=token["refresh_token"], scope="user/*.rs")
         assert narrowed["scope"] == "user/*.rs"
 
