@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from auth.component import AuthComponents, build_auth
+from auth.router import auth_router
+from auth.settings import AuthSettings
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
@@ -79,14 +82,27 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def auth_settings_for(settings: Settings) -> AuthSettings:
+    """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
+    auth = AuthSettings()
+    if auth.audience is None:
+        audience = settings.public_base_url or f"{auth.issuer.rstrip('/')}{settings.base_path}"
+        auth = auth.model_copy(update={"audience": audience.rstrip("/")})
+    return auth
+
+
+def create_app(
+    settings: Settings | None = None, services: Services | None = None, auth: AuthComponents | None = None
+) -> FastAPI:
     settings = settings or Settings()
     services = services or build_services(settings)
+    auth = auth or build_auth(auth_settings_for(settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         services.store.close()
+        auth.store.close()
 
     app = FastAPI(
         title="VN Immunization Registry — FHIR R4",
@@ -97,6 +113,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.include_router(health_router(services))
+    app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)

@@ -1,12 +1,15 @@
-"""Command line: `fhir-server serve`, `fhir-server seed-demo` (more commands join in later issues)."""
+"""Command line: `fhir-server serve`, `seed-demo`, `create-client`, `create-user`, `rotate-keys`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("fhir_server.cli")
 
@@ -16,6 +19,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.database_url:
         os.environ["FHIR_DATABASE_URL"] = args.database_url
+    # Tokens name their issuer; by default it is the address served (a wildcard bind answers on loopback).
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    os.environ.setdefault("AUTH_ISSUER", f"http://{host}:{args.port}")
     if args.workers > 1:  # writes may then wait on another process's lock: keep them off the event loop
         os.environ.setdefault("FHIR_OFFLOAD_WRITES", "true")
     uvicorn.run(
@@ -54,6 +60,135 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_client(args: argparse.Namespace) -> int:
+    from auth.admin import RegistrationError, create_client
+    from auth.models import ClientKind
+    from auth.settings import AuthSettings
+    from auth.store.factory import open_auth_store
+
+    settings = AuthSettings()
+    jwks = Path(args.jwks_file).read_text() if args.jwks_file else None
+    store = open_auth_store(settings.database_url)
+    try:
+        client, secret = create_client(
+            store,
+            kind=ClientKind(args.kind),
+            name=args.name,
+            scope=args.scope,
+            client_id=args.client_id,
+            redirect_uris=tuple(args.redirect_uri),
+            jwks=jwks,
+            jwks_uri=args.jwks_uri,
+            organization=args.organization,
+        )
+    except (RegistrationError, ValueError) as error:
+        print(f"create-client: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    shown = {
+        "client_id": client.client_id,
+        "token_endpoint_auth_method": client.auth_method,
+        "scope": client.scope,
+        "token_endpoint": f"{settings.issuer}/auth/token",
+    }
+    if secret:
+        shown["client_secret"] = secret  # shown once; only its hash is stored
+    print(json.dumps(shown, indent=2))
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from auth.admin import RegistrationError, create_user
+    from auth.models import Role
+    from auth.settings import AuthSettings
+    from auth.store.factory import open_auth_store
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    fhir_user = None
+    if args.related_person:
+        fhir_user = f"RelatedPerson/{args.related_person}"
+    elif args.practitioner:
+        fhir_user = f"Practitioner/{args.practitioner}"
+    store = open_auth_store(AuthSettings().database_url)
+    try:
+        user = create_user(
+            store,
+            username=args.username,
+            password=password,
+            role=Role(args.role),
+            fhir_user=fhir_user,
+            patients=tuple(args.patient),
+            practitioner_role=args.practitioner_role,
+            organization=args.organization,
+            area=args.area,
+        )
+    except RegistrationError as error:
+        print(f"create-user: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(json.dumps({"user_id": user.user_id, "role": user.role.value}))
+    return 0
+
+
+def _rotate_keys(args: argparse.Namespace) -> int:
+    from auth.keys import KeyRing
+    from auth.settings import AuthSettings
+    from auth.store.factory import open_auth_store
+
+    settings = AuthSettings()
+    store = open_auth_store(settings.database_url)
+    try:
+        ring = KeyRing(
+            store, settings.signing_alg, settings.key_rotation_seconds, settings.access_token_seconds
+        )
+        kid = ring.rotate()
+    finally:
+        store.close()
+    # running servers pick the new key up within 30 s; the old one stays published until its tokens expire
+    print(json.dumps({"kid": kid}))
+    return 0
+
+
+def _add_auth_commands(commands: Any) -> None:
+    client = commands.add_parser(
+        "create-client", help="register an app or backend system (AUTH_DATABASE_URL)"
+    )
+    client.add_argument("--kind", choices=["public", "confidential", "backend"], required=True)
+    client.add_argument("--name", required=True, help="shown on the consent page")
+    client.add_argument("--scope", required=True, help="the most the client may be granted")
+    client.add_argument("--client-id", help="default: generated")
+    client.add_argument("--redirect-uri", action="append", default=[], help="apps; repeatable; exact match")
+    client.add_argument("--jwks-file", help="JSON Web Key Set of the client's public keys (private_key_jwt)")
+    client.add_argument("--jwks-uri", help="where the client publishes its JWKS (private_key_jwt)")
+    client.add_argument("--organization", help="backend systems: the Organization id it records for")
+    client.set_defaults(run=_create_client)
+
+    user = commands.add_parser(
+        "create-user", help="register a parent, health worker, manager, auditor or admin"
+    )
+    user.add_argument("--username", required=True)
+    user.add_argument(
+        "--role", choices=["parent", "health_worker", "manager", "auditor", "admin"], required=True
+    )
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.add_argument("--related-person", help="parents: their RelatedPerson id (fhirUser)")
+    user.add_argument("--practitioner", help="health workers: their Practitioner id (fhirUser)")
+    user.add_argument("--practitioner-role", help="health workers: their PractitionerRole id")
+    user.add_argument("--organization", help="health workers: the Organization id they record for")
+    user.add_argument(
+        "--patient", action="append", default=[], help="parents: a child's Patient id; repeatable"
+    )
+    user.add_argument("--area", help="managers: the province or commune code they oversee")
+    user.set_defaults(run=_create_user)
+
+    rotate = commands.add_parser("rotate-keys", help="sign new tokens with a new key from now on")
+    rotate.set_defaults(run=_rotate_keys)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fhir-server", description="FHIR R4 immunization registry server")
     commands = root.add_subparsers(dest="command", required=True)
@@ -72,6 +207,7 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=42)
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the demo is already loaded")
     seed.set_defaults(run=_seed_demo)
+    _add_auth_commands(commands)
     return root
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from fhir_server.definitions.loader import load_definitions
 from fhir_server.definitions.registry import Definitions
+
+# The authorization server mounted by create_app keeps its state in memory during tests, never in var/.
+os.environ.setdefault("AUTH_DATABASE_URL", "memory://")
 
 DATA = Path(__file__).parent / "data"
 

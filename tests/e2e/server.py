@@ -26,6 +26,7 @@ class ServerProcess:
     workers: int = 1
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def root(self) -> str:
@@ -36,7 +37,12 @@ class ServerProcess:
         return f"{self.root}/fhir"
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        env = {**os.environ, "FHIR_DATABASE_URL": f"sqlite:///{self.database}", "FHIR_LOG_LEVEL": "warning"}
+        env = {
+            **os.environ,
+            "FHIR_DATABASE_URL": f"sqlite:///{self.database}",
+            "FHIR_LOG_LEVEL": "warning",
+            **self.env,
+        }
         self.process = subprocess.Popen(
             [
                 sys.executable,
