@@ -69,7 +69,7 @@ _MODIFIERS: dict[str, frozenset[str]] = {
     "reference": frozenset({"identifier", "missing"}),  # plus `:[Type]`
     "number": frozenset({"missing"}),
     "quantity": frozenset({"missing"}),
-    "uri": frozenset({"missing"}),  # :below / :above come with the search issue
+    "uri": frozenset({"below", "above", "missing"}),
     "composite": frozenset({"missing"}),  # components take no modifiers
 }
 SUPPORTED_TYPES: frozenset[str] = frozenset(_MODIFIERS)

@@ -61,3 +61,20 @@ def test_phonetic_searches_the_rows_name_stored(client: TestClient) -> None:
     _load(client)
     bundle = client.get("/fhir/Patient", params={"phonetic": "hung"}).json()
     assert [e["resource"]["id"] for e in bundle["entry"]] == ["b"]
+
+
+def test_uri_below_and_above(client: TestClient) -> None:
+    for id, url in (
+        ("vs-a", "https://fhir.vn/ValueSet/vaccines"),
+        ("vs-b", "https://example.org/ValueSet/x"),
+    ):
+        body = {"resourceType": "ValueSet", "id": id, "status": "active", "url": url}
+        assert client.put(f"/fhir/ValueSet/{id}", json=body).status_code == 201
+
+    def ids(query: str) -> list[str]:
+        bundle = client.get(f"/fhir/ValueSet?{query}").json()
+        return sorted(e["resource"]["id"] for e in bundle.get("entry", []))
+
+    assert ids("url:below=https://fhir.vn/") == ["vs-a"]
+    assert ids("url:above=https://fhir.vn/ValueSet/vaccines/v2") == ["vs-a"]
+    assert ids("url=https://fhir.vn/") == []

@@ -342,7 +342,9 @@ def test_long_string_queries_are_cut_like_the_rows(parse: Parse) -> None:
 
 def test_uri(parse: Parse) -> None:
     assert only(parse([("url", "http://a.org/vs")], "ValueSet")).values == (UriQuery("http://a.org/vs"),)
-    assert parse([("url:below", "http://a.org")], "ValueSet").ignored == ("url:below",)  # not yet
+    below = only(parse([("url:below", "http://a.org")], "ValueSet"))
+    assert (below.modifier, below.values) == ("below", (UriQuery("http://a.org"),))
+    assert only(parse([("url:above", "http://a.org/vs/1")], "ValueSet")).modifier == "above"
 
 
 def test_common_parameters_exist_on_every_type(parse: Parse) -> None:
