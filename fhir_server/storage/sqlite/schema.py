@@ -76,7 +76,10 @@ _V1: Final[tuple[str, ...]] = (
     *(_view(view, columns) for _, view, columns in INDEX_KINDS.values()),
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+# Named progress markers written in the same transaction as the data they describe (bulk import).
+_V2: Final[tuple[str, ...]] = ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value BLOB NOT NULL)",)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 
