@@ -1,4 +1,4 @@
-"""Command line: `fhir-server serve`, `fhir-server seed-demo` (more commands join in later issues)."""
+"""Command line: `fhir-server serve`, `import`, `seed-demo`."""
 
 from __future__ import annotations
 
@@ -54,6 +54,43 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fhir_server.app import build_services
+    from fhir_server.bulk.importer import Importer, ImportOptions
+    from fhir_server.bulk.progress import Progress
+    from fhir_server.logs import configure
+    from fhir_server.settings import Settings
+
+    configure("warning")  # the progress line is the output; warnings (a changed file) still show
+    if args.database_url:
+        os.environ["FHIR_DATABASE_URL"] = args.database_url
+    settings = Settings()
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"not a file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    options = ImportOptions(
+        workers=args.workers,
+        batch_size=args.batch_size,
+        rejects_dir=Path(args.rejects_dir) if args.rejects_dir else None,
+        default_timezone=settings.default_timezone,
+    )
+    services = build_services(settings)
+    try:
+        summary = Importer(services.store, options, Progress(sys.stderr)).run(paths)
+    finally:
+        services.store.close()
+    for file in summary.files:
+        note = " (already imported)" if file.skipped else ""
+        rejects = f", rejects in {file.rejects_file}" if file.rejected else ""
+        print(f"{file.path}: read {file.read}, stored {file.stored}, rejected {file.rejected}{rejects}{note}")
+    print(f"total: read {summary.read} = stored {summary.stored} + rejected {summary.rejected}")
+    return 1 if summary.rejected else 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fhir-server", description="FHIR R4 immunization registry server")
     commands = root.add_subparsers(dest="command", required=True)
@@ -66,6 +103,21 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
     serve.set_defaults(run=_serve)
+
+    bulk = commands.add_parser(
+        "import",
+        help="load NDJSON (one resource per line) and Bundle (*.json) files; re-run to resume",
+        description="Exit status: 0 when every resource was stored, 1 when some were rejected "
+        "(see the rejects files), 2 on bad arguments.",
+    )
+    bulk.add_argument("paths", nargs="+", metavar="PATH")
+    bulk.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
+    bulk.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes validating (0: in this one)"
+    )
+    bulk.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
+    bulk.add_argument("--rejects-dir", help="where FILE.rejects.ndjson go (default: next to each FILE)")
+    bulk.set_defaults(run=_import)
 
     seed = commands.add_parser("seed-demo", help="load the synthetic demo population")
     seed.add_argument("--patients", type=int, default=200)
