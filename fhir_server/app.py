@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from fhir_server.api.bulk_export import export_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
+from fhir_server.bulk.export_service import ExportService, ExportSettings
 from fhir_server.definitions.loader import load_definitions
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
@@ -69,13 +72,37 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
+def export_dir(settings: Settings) -> Path:
+    if settings.export_dir:
+        return Path(settings.export_dir)
+    if settings.database_url.startswith("sqlite:///"):
+        return Path(settings.database_url.removeprefix("sqlite:///")).parent / "exports"
+    return Path("var/exports")
+
+
+def build_export(settings: Settings, services: Services) -> ExportService:
+    return ExportService(
+        services.store,
+        services.resources,
+        load_definitions(),
+        ExportSettings(
+            export_dir(settings),
+            expiry=settings.export_expiry_seconds,
+            max_lines=settings.export_max_lines,
+        ),
+    )
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or Settings()
     services = services or build_services(settings)
+    export = build_export(settings, services)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        export.worker.start()  # picks up the jobs left pending or running by an earlier process
         yield
+        export.close()
         services.store.close()
 
     app = FastAPI(
@@ -88,6 +115,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     app.include_router(health_router(services))
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
+    app.include_router(export_router(export, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
