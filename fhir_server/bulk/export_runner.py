@@ -215,6 +215,8 @@ def _open_part(path: Path, length: int) -> BinaryIO:
     """The file being written, cut back to `length` (what the saved state counts) and positioned there."""
     if length == 0:
         return path.open("wb")
+    if path.stat().st_size < length:  # the file lost data its saved state counts (a power loss)
+        raise RuntimeError("an export file is shorter than its saved state")
     out = path.open("r+b")
     out.truncate(length)
     out.seek(length)

@@ -183,3 +183,14 @@ def test_export_routes_do_not_shadow_reads(client: TestClient, path: str) -> Non
     assert client.get("/fhir/Patient/p1").status_code == 200
     assert client.get("/fhir/Group/g1").status_code == 200
     assert client.get(path, headers=ASYNC).status_code == 202
+
+
+def test_capability_statement_declares_the_export_operations(client: TestClient) -> None:
+    rest = client.get("/fhir/metadata").json()["rest"][0]
+    assert rest["operation"] == [
+        {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}
+    ]
+    by_type = {r["type"]: r for r in rest["resource"]}
+    assert by_type["Group"]["operation"][0]["definition"].endswith("/group-export")
+    assert by_type["Patient"]["operation"][0]["definition"].endswith("/patient-export")
+    assert "operation" not in by_type["Immunization"]
