@@ -18,8 +18,8 @@ Each figure is printed with its ratio to the raw SQLite figure. Nothing is asser
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -40,10 +40,12 @@ TYPE_ORDER = ("Organization", "Location", "Patient", "RelatedPerson", "Immunizat
 
 
 class PeakRss:
-    """Samples the RSS of a process tree (kB) in a thread until stopped; keeps the peak."""
+    """Samples the RSS of a process tree (kB) in a thread until stopped; keeps the peak, and the CPU
+    seconds each process of the tree had used when last seen (worker processes included)."""
 
     def __init__(self, pid: int) -> None:
         self.peak_kb = 0
+        self.cpu: dict[int, float] = {}
         self._pid = pid
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -51,7 +53,12 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, server_process.tree_rss_kb(self._pid)["total"])
+            sizes = server_process.tree_rss_kb(self._pid)
+            self.peak_kb = max(self.peak_kb, sizes["total"])
+            for pid in sizes:
+                if pid != "total":
+                    with contextlib.suppress(OSError, IndexError):  # it ended while we looked
+                        self.cpu[int(pid)] = _process_cpu(int(pid))
             self._stop.wait(0.1)
 
     def stop(self) -> int:
@@ -113,14 +120,13 @@ def _insert(conn: sqlite3.Connection, rows: list[tuple[str, str, bytes]]) -> Non
 def run_import(files: list[Path], database: Path, workers: int) -> dict[str, float]:
     command = [sys.executable, "-m", "fhir_server", "import", *map(str, files)]
     command += ["--database-url", f"sqlite:///{database}", "--workers", str(workers)]
-    cpu_before = _children_cpu()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     sampler = PeakRss(process.pid)
     out, _ = process.communicate()
     seconds = time.perf_counter() - started
-    cpu = _children_cpu() - cpu_before
     peak = sampler.stop()
+    cpu = sum(sampler.cpu.values())  # as last sampled: up to 0.1 s of each process's end is missed
     summary = out.decode().strip().splitlines()[-1]  # "total: read N = stored S + rejected R"
     stored = int(summary.split("stored ")[1].split()[0])
     with sqlite3.connect(database) as conn:
@@ -134,13 +140,6 @@ def run_import(files: list[Path], database: Path, workers: int) -> dict[str, flo
         "bytes_per_resource": server_process.database_bytes(database) / stored,
         "exit": float(process.returncode),
     }
-
-
-def _children_cpu() -> float:
-    """CPU seconds (user + system) of finished child processes and their waited-for descendants: the
-    import process with its workers. Unlike wall time, it does not depend on what else runs."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _process_cpu(pid: int) -> float:

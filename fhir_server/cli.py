@@ -81,6 +81,9 @@ def _import(args: argparse.Namespace) -> int:
     services = build_services(settings)
     try:
         summary = Importer(services.store, options, Progress(sys.stderr)).run(paths)
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was committed stays; run the same command to resume", file=sys.stderr)
+        return 130
     finally:
         services.store.close()
     for file in summary.files:

@@ -151,9 +151,10 @@ class Importer:
 
         def commit(done: bool) -> None:
             nonlocal checkpoint, pending, rejects, read
-            out.write(b"".join(rejects))
-            out.flush()
-            os.fsync(out.fileno())  # on disk before the checkpoint that counts them commits
+            if rejects:
+                out.write(b"".join(rejects))
+                out.flush()
+                os.fsync(out.fileno())  # on disk before the checkpoint that counts them commits
             checkpoint = advanced(
                 checkpoint,
                 position=position,
