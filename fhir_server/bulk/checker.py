@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from fhir_server.bulk.sources import Item
+from fhir_server.bulk.transfer import PackedIndex, pack_index
 from fhir_server.definitions.loader import load_definitions
 from fhir_server.model.ids import is_valid_id
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
 from fhir_server.model.validator import Validator
 from fhir_server.search.extract import Extractor
-from fhir_server.search.index import IndexValues
 from fhir_server.types import JsonResource
 
 
@@ -26,7 +26,7 @@ from fhir_server.types import JsonResource
 class Accepted:
     number: int
     resource: JsonResource
-    index: IndexValues
+    index: PackedIndex  # transfer.unpack_index gives the IndexValues
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class Checker:
                     "Tài nguyên nhập phải có mã id (giữ nguyên id như PUT)",
                     "id",
                 )
-            return Accepted(item.number, resource, self._extractor.extract(resource))
+            return Accepted(item.number, resource, pack_index(self._extractor.extract(resource)))
         except FhirError as error:
             return Rejected(item.number, error.status, operation_outcome(error.issues))
         except Exception as exc:  # a bug must not lose the line: it is rejected with the error's type

@@ -28,6 +28,7 @@ from fhir_server.bulk.checker import Accepted, Checked, Checker, Rejected, check
 from fhir_server.bulk.checkpoint import Checkpoint, advanced, checkpoint_name, fresh
 from fhir_server.bulk.progress import Progress
 from fhir_server.bulk.sources import Item, kind_of, read_items
+from fhir_server.bulk.transfer import unpack_index
 from fhir_server.storage.base import Store
 
 log = logging.getLogger("fhir_server.bulk.import")
@@ -167,7 +168,7 @@ class Importer:
                 checkpoint = replace(checkpoint, done=True)
             with self._store.unit_of_work() as uow:
                 for accepted in pending:
-                    uow.write(accepted.resource, accepted.index, method="PUT")
+                    uow.write(accepted.resource, unpack_index(accepted.index), method="PUT")
                 uow.save_checkpoint(checkpoint_name(path), checkpoint.to_bytes())
             pending, rejects, read = [], [], 0
             if self._progress:
