@@ -135,6 +135,16 @@ class ExportRunner:
         if request.level == "system":
             yield from self._search_pages(SearchRequest(resource_type, since), cursor)
             return
+        if (
+            cursor is None
+            and not self._store.search(
+                SearchRequest(resource_type, since, count=1), with_total=False
+            ).resources
+        ):
+            # Nothing of this type (since `_since`): skip walking every patient page for it, which
+            # matters when the Patient compartment has 60-odd types and most are empty.
+            yield [], None
+            return
         while True:
             ids, next_outer = self._patients(request, cursor)
             bodies = self._compartment_bodies(request, resource_type, ids, since) if ids else []

@@ -95,3 +95,43 @@ def test_finished_files_expire_and_cancelled_jobs_disappear(services: Services, 
         export.status(other)
     assert export.worker.step() is False  # nothing to run: the cancelled job was swept
     assert export.jobs.get(other) is None
+
+
+class RecordingStore:
+    """Delegates to a real store and records the page size of every search."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.counts: list[int] = []
+        self.types: list[str] = []
+
+    def search(self, request: Any, **kw: Any) -> Any:
+        self.counts.append(request.count)
+        self.types.append(request.resource_type)
+        return self._inner.search(request, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@pytest.mark.parametrize("level", ["system", "patient"])
+def test_the_store_is_read_in_bounded_pages_and_empty_types_cost_one_probe(
+    services: Services, tmp_path: Path, level: str
+) -> None:
+    recording = RecordingStore(services.store)
+    clock = Clock()
+    export = ExportService(
+        recording,  # type: ignore[arg-type]
+        services.resources,
+        load_definitions(),
+        ExportSettings(tmp_path / "exports", page_size=3),
+        clock,
+    )
+    job = export.kickoff(level, [], strict=True, request_url="u", base_url="b")  # type: ignore[arg-type]
+    assert export.worker.step()
+    manifest = export.status(job).manifest
+    assert manifest is not None
+    assert {o["type"] for o in manifest["output"]} == {"Patient"}
+    assert sum(o["count"] for o in manifest["output"]) == 7
+    assert max(recording.counts) <= 100  # pages of 3 resources, patient pages of 100 ids
+    assert recording.types.count("Immunization") == 1  # an empty type: one probe, no walk
