@@ -58,7 +58,7 @@ def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from fhir_server.app import build_services
-    from fhir_server.bulk.importer import Importer, ImportOptions
+    from fhir_server.bulk.importer import ImportConflict, Importer, ImportOptions
     from fhir_server.bulk.progress import Progress
     from fhir_server.logs import configure
     from fhir_server.settings import Settings
@@ -84,6 +84,9 @@ def _import(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: what was committed stays; run the same command to resume", file=sys.stderr)
         return 130
+    except ImportConflict as exc:
+        print(f"stopped: {exc}", file=sys.stderr)
+        return 3
     finally:
         services.store.close()
     for file in summary.files:
@@ -111,7 +114,8 @@ def parser() -> argparse.ArgumentParser:
         "import",
         help="load NDJSON (one resource per line) and Bundle (*.json) files; re-run to resume",
         description="Exit status: 0 when every resource was stored, 1 when some were rejected "
-        "(see the rejects files), 2 on bad arguments.",
+        "(see the rejects files), 2 on bad arguments, 3 when another import of the same file ran at once, "
+        "130 when interrupted (run the same command again to resume).",
     )
     bulk.add_argument("paths", nargs="+", metavar="PATH")
     bulk.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")

@@ -71,6 +71,10 @@ class ImportOptions:
     default_timezone: str = "Asia/Ho_Chi_Minh"
 
 
+class ImportConflict(Exception):
+    """Another import of the same file committed since this one read the checkpoint."""
+
+
 class _InlineExecutor(Executor):
     """The pool's interface, checking in the calling process."""
 
@@ -133,14 +137,17 @@ class Importer:
         with rejects.open("ab") as out:
             out.truncate(checkpoint.rejects_bytes)  # drop rejects written after the last commit
             out.seek(checkpoint.rejects_bytes)
-            checkpoint = self._import(path, executor, checkpoint, out)
+            checkpoint = self._import(path, executor, checkpoint, out, saved)
         if checkpoint.rejected == 0:
             rejects.unlink(missing_ok=True)
             summary.rejects_file = None
         return _counted(summary, checkpoint, skipped=False)
 
-    def _import(self, path: Path, executor: Executor, checkpoint: Checkpoint, out: BinaryIO) -> Checkpoint:
+    def _import(
+        self, path: Path, executor: Executor, checkpoint: Checkpoint, out: BinaryIO, saved: bytes | None
+    ) -> Checkpoint:
         options = self._options
+        name = checkpoint_name(path)
         in_flight: deque[tuple[int, Future[list[Checked]]]] = deque()
         pending: list[Accepted] = []
         rejects: list[bytes] = []
@@ -151,7 +158,7 @@ class Importer:
         field_name = "entry" if kind_of(path) == "bundle" else "line"
 
         def commit(done: bool) -> None:
-            nonlocal checkpoint, pending, rejects, read
+            nonlocal checkpoint, pending, rejects, read, saved
             if rejects:
                 out.write(b"".join(rejects))
                 out.flush()
@@ -166,10 +173,17 @@ class Importer:
             )
             if done:
                 checkpoint = replace(checkpoint, done=True)
+            value = checkpoint.to_bytes()
             with self._store.unit_of_work() as uow:
+                # Read under the writer lock: another import of the same file would have moved it.
+                if self._store.checkpoint(name) != saved:
+                    raise ImportConflict(
+                        f"another import of {path.name} committed meanwhile; nothing written"
+                    )
                 for accepted in pending:
                     uow.write(accepted.resource, unpack_index(accepted.index), method="PUT")
-                uow.save_checkpoint(checkpoint_name(path), checkpoint.to_bytes())
+                uow.save_checkpoint(name, value)
+            saved = value
             pending, rejects, read = [], [], 0
             if self._progress:
                 self._progress.update(checkpoint.read, checkpoint.stored, checkpoint.rejected, final=done)

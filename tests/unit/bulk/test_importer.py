@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from fhir_server.bulk.importer import Importer, ImportOptions
+from fhir_server.bulk.importer import ImportConflict, Importer, ImportOptions
 from fhir_server.storage.base import HistoryQuery, Store, UnitOfWork
 from fhir_server.storage.factory import open_store
 from tests.contract.conftest import FakeClock
@@ -145,3 +145,28 @@ def test_worker_processes_check_while_the_parent_writes(tmp_path: Path) -> None:
         assert versions(store) == 299
     finally:
         store.close()
+
+
+class RacingStore:
+    """Before the importer's second commit, another importer imports the same file completely."""
+
+    def __init__(self, inner: Store, path: Path) -> None:
+        self._inner = inner
+        self._path = path
+        self.units = 0
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        self.units += 1
+        if self.units == 2:
+            Importer(self._inner, ImportOptions(batch_size=4)).run([self._path])
+        return self._inner.unit_of_work()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_two_imports_of_one_file_at_once_never_write_twice(store: Store, tmp_path: Path) -> None:
+    path = write_ndjson(tmp_path / "in.ndjson", [patient(n) for n in range(1, 13)])
+    with pytest.raises(ImportConflict):
+        Importer(RacingStore(store, path), ImportOptions(batch_size=4)).run([path])  # type: ignore[arg-type]
+    assert versions(store) == 12
