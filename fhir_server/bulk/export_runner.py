@@ -135,12 +135,7 @@ class ExportRunner:
         if request.level == "system":
             yield from self._search_pages(SearchRequest(resource_type, since), cursor)
             return
-        if (
-            cursor is None
-            and not self._store.search(
-                SearchRequest(resource_type, since, count=1), with_total=False
-            ).resources
-        ):
+        if cursor is None and self._empty(resource_type, since):
             # Nothing of this type (since `_since`): skip walking every patient page for it, which
             # matters when the Patient compartment has 60-odd types and most are empty.
             yield [], None
@@ -152,6 +147,10 @@ class ExportRunner:
             if next_outer is None:
                 return
             cursor = next_outer
+
+    def _empty(self, resource_type: str, since: tuple[Criterion, ...]) -> bool:
+        probe = SearchRequest(resource_type, since, count=1)
+        return not self._store.search(probe, with_total=False).resources
 
     def _search_pages(self, request: SearchRequest, cursor: str | None) -> Iterator[Page]:
         while True:

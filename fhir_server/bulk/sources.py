@@ -6,11 +6,13 @@ Two kinds of file:
 - Bundle JSON (`*.json`): the `resource` of each `entry`, streamed with ijson. An item's number is the
   entry's number (1-based) and its resume position the count of entries consumed; resuming parses and
   skips the entries before it (a Bundle cannot be entered in the middle).
+Either may be gzip-compressed (`*.ndjson.gz`, `*.json.gz`).
 """
 
 from __future__ import annotations
 
 import decimal
+import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +34,22 @@ class Item:
 
 
 def kind_of(path: Path) -> Kind:
-    return "bundle" if path.suffix.lower() == ".json" else "ndjson"
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes[-1:] == [".gz"]:
+        suffixes.pop()
+    return "bundle" if suffixes[-1:] == [".json"] else "ndjson"
+
+
+def _open(path: Path) -> BinaryIO:
+    """`*.gz` files are read through gzip; positions are then offsets in the uncompressed text."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def read_items(path: Path, start: int = 0) -> Iterator[Item]:
     """Items from resume position `start` (0: the beginning). A generator: one item in memory at a time."""
-    with path.open("rb") as stream:
+    with _open(path) as stream:
         if kind_of(path) == "bundle":
             yield from _bundle_items(stream, start)
         else:

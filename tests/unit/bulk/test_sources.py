@@ -75,3 +75,15 @@ def test_a_json_file_that_is_not_a_bundle_is_one_problem_item(tmp_path: Path) ->
     path.write_bytes(b'{"resourceType": "Patient", "id": "p"}')
     (item,) = list(read_items(path))
     assert item.problem is not None and "Patient" in item.problem
+
+
+def test_gzip_files_are_read_and_resumed_like_plain_ones(tmp_path: Path) -> None:
+    import gzip
+
+    plain = _ndjson(tmp_path / "a.ndjson", [b'{"n":%d}' % n for n in range(1, 6)])
+    packed = tmp_path / "a.ndjson.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert kind_of(packed) == "ndjson" and kind_of(tmp_path / "b.json.gz") == "bundle"
+    items = list(read_items(packed))
+    assert items == list(read_items(plain))
+    assert list(read_items(packed, items[1].end)) == items[2:]
