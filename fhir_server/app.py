@@ -89,6 +89,7 @@ def build_export(settings: Settings, services: Services) -> ExportService:
             export_dir(settings),
             expiry=settings.export_expiry_seconds,
             max_lines=settings.export_max_lines,
+            default_timezone=settings.default_timezone,
         ),
     )
 

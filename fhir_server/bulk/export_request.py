@@ -1,9 +1,10 @@
 """A Bulk Data $export kick-off request (HL7 Bulk Data Access IG v2), checked and reduced to what the
 runner needs: the level, the resource types in order, `_since`, and for a Group its member patients.
 
-Supported: `_type`, `_since`, `_outputFormat` (NDJSON only). Not supported yet: `_typeFilter`,
-`_elements`, `patient`, `includeAssociatedData`; with `Prefer: handling=strict` they are a 400, otherwise
-they are ignored and the manifest's `error` list carries a warning OperationOutcome naming them.
+Supported: `_type`, `_since`, `_outputFormat` (NDJSON only), `_typeFilter` (one per type, type_filter.py).
+Not supported yet: `_elements`, `patient`, `includeAssociatedData`; with `Prefer: handling=strict` they are
+a 400, otherwise they are ignored and the manifest's `error` list carries a warning OperationOutcome
+naming them.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from fhir_server.bulk.type_filter import TypeFilters
 from fhir_server.definitions.registry import CompartmentRegistry
 from fhir_server.model.outcome import FhirError
 from fhir_server.types import JsonResource
 
 Level = Literal["system", "patient", "group"]
 NDJSON_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
-NOT_SUPPORTED = frozenset({"_typeFilter", "_elements", "patient", "includeAssociatedData"})
+NOT_SUPPORTED = frozenset({"_elements", "patient", "includeAssociatedData"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,10 @@ class ExportRequest:
     group_id: str | None = None
     members: tuple[str, ...] = ()  # Patient ids of the Group's active members
     ignored: tuple[str, ...] = ()  # parameters ignored under lenient handling
+    type_filters: tuple[tuple[str, str], ...] = ()  # (type, search query) from `_typeFilter`
+
+    def type_filter(self, resource_type: str) -> str | None:
+        return dict(self.type_filters).get(resource_type)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +45,7 @@ class ExportRequest:
             "group_id": self.group_id,
             "members": list(self.members),
             "ignored": list(self.ignored),
+            "type_filters": [list(f) for f in self.type_filters],
         }
 
     @staticmethod
@@ -50,6 +57,7 @@ class ExportRequest:
             raw["group_id"],
             tuple(raw["members"]),
             tuple(raw["ignored"]),
+            tuple((t, q) for t, q in raw.get("type_filters", [])),
         )
 
 
@@ -68,12 +76,14 @@ def parse_kickoff(
     strict: bool,
     known: frozenset[str],
     compartments: CompartmentRegistry,
+    filters: TypeFilters,
     group: JsonResource | None = None,
 ) -> ExportRequest:
     allowed = compartment_types(compartments, known) if level != "system" else tuple(sorted(known))
     types: list[str] = []
     since: str | None = None
     ignored: list[str] = []
+    type_filters: list[str] = []
     for name, value in params:
         if name == "_type":
             types += _types(value, allowed, known, level)
@@ -86,6 +96,8 @@ def parse_kickoff(
                     f"_outputFormat {value!r} is not supported; use application/fhir+ndjson",
                     f"Không hỗ trợ _outputFormat {value!r}; hãy dùng application/fhir+ndjson",
                 )
+        elif name == "_typeFilter":
+            type_filters.append(value)
         elif name in NOT_SUPPORTED:
             if strict:
                 raise FhirError.of(
@@ -101,7 +113,13 @@ def parse_kickoff(
     members = _members(group) if group is not None else ()
     group_id = str(group["id"]) if group is not None else None
     chosen = tuple(dict.fromkeys(types)) if types else allowed
-    return ExportRequest(level, chosen, since, group_id, members, tuple(dict.fromkeys(ignored)))
+    checked: dict[str, str] = {}
+    for value in type_filters:  # after `_type`, wherever it stood: a filter must name an exported type
+        resource_type, query = filters.check(value, chosen, checked)
+        checked[resource_type] = query
+    return ExportRequest(
+        level, chosen, since, group_id, members, tuple(dict.fromkeys(ignored)), tuple(checked.items())
+    )
 
 
 def _types(value: str, allowed: Iterable[str], known: frozenset[str], level: Level) -> list[str]:

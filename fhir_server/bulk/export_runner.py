@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 
 from fhir_server.bulk.export_jobs import Job, JobTable
 from fhir_server.bulk.export_request import ExportRequest
+from fhir_server.bulk.type_filter import TypeFilters
 from fhir_server.definitions.registry import CompartmentRegistry, SearchParamRegistry
 from fhir_server.model.json import dumps
 from fhir_server.model.outcome import Issue, operation_outcome
@@ -61,8 +62,10 @@ class ExportRunner:
         search_params: SearchParamRegistry,
         settings: RunnerSettings,
         *,
+        filters: TypeFilters,
         clock: Callable[[], float],
     ) -> None:
+        self._filters = filters
         self._store = store
         self._jobs = jobs
         self._compartments = compartments
@@ -132,6 +135,9 @@ class ExportRunner:
 
     def _pages(self, request: ExportRequest, resource_type: str, cursor: str | None) -> Iterator[Page]:
         since = _since_criteria(request.since)
+        query = request.type_filter(resource_type)
+        if query is not None:  # checked at kick-off; parsed again here, where the criteria are used
+            since = (*since, *self._filters.criteria(resource_type, query))
         if request.level == "system":
             yield from self._search_pages(SearchRequest(resource_type, since), cursor)
             return

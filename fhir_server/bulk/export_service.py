@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fhir_server.bulk.export_jobs import ACTIVE, Job, JobTable
 from fhir_server.bulk.export_request import Level, parse_kickoff
 from fhir_server.bulk.export_runner import ExportRunner, RunnerSettings
 from fhir_server.bulk.export_worker import ExportWorker
+from fhir_server.bulk.type_filter import TypeFilters
 from fhir_server.definitions.registry import Definitions
 from fhir_server.model.bundle import instant
 from fhir_server.model.json import loads
@@ -37,6 +39,7 @@ class ExportSettings:
     max_lines: int = 100_000
     lease: float = 30.0
     poll: float = 1.0
+    default_timezone: str = "Asia/Ho_Chi_Minh"  # for dates without a zone in `_typeFilter` queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +67,14 @@ class ExportService:
         runner_settings = RunnerSettings(
             settings.directory, settings.page_size, settings.max_lines, settings.lease
         )
+        self._filters = TypeFilters(definitions.search_params, ZoneInfo(settings.default_timezone))
         runner = ExportRunner(
             store,
             self.jobs,
             definitions.compartments,
             definitions.search_params,
             runner_settings,
+            filters=self._filters,
             clock=clock,
         )
         self.worker = ExportWorker(
@@ -93,6 +98,7 @@ class ExportService:
             strict=strict,
             known=self._definitions.resource_types,
             compartments=self._definitions.compartments,
+            filters=self._filters,
             group=group,
         )
         now = self._clock()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -133,15 +134,38 @@ def test_parameters_are_checked(client: TestClient) -> None:
     assert client.get("/fhir/$export?_since=2026-01-01", headers=ASYNC).status_code == 400
     assert client.get("/fhir/$export?_outputFormat=text/csv", headers=ASYNC).status_code == 400
     strict = {"Prefer": "respond-async, handling=strict"}
-    response = client.get("/fhir/$export?_typeFilter=Patient%3Fgender%3Dmale", headers=strict)
+    response = client.get("/fhir/$export?_elements=id", headers=strict)
     assert response.status_code == 400 and response.json()["issue"][0]["code"] == "not-supported"
-    manifest = wait(
-        client, kickoff(client, "/fhir/$export?_type=Patient&_typeFilter=Patient%3Fgender%3Dmale")
-    )
+    manifest = wait(client, kickoff(client, "/fhir/$export?_type=Patient&_elements=id"))
     (error,) = manifest["error"]
     outcome = client.get(error["url"]).json()
     assert outcome["issue"][0]["severity"] == "warning"
-    assert outcome["issue"][0]["expression"] == ["_typeFilter"]
+    assert outcome["issue"][0]["expression"] == ["_elements"]
+
+
+def test_type_filter_narrows_one_type(client: TestClient) -> None:
+    load(client)
+    query = "_type=Patient,Immunization&_typeFilter=" + quote("Immunization?patient=Patient/p1")
+    manifest = wait(client, kickoff(client, f"/fhir/$export?{query}"))
+    assert ids(download(client, manifest)) == {"Immunization": ["i1"], "Patient": ["p1", "p2", "p3"]}
+    manifest = wait(client, kickoff(client, f"/fhir/Patient/$export?{query}"))
+    assert ids(download(client, manifest)) == {"Immunization": ["i1"], "Patient": ["p1", "p2", "p3"]}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ["Organization?name=x"],  # a type the export does not include
+        ["Immunization?patient=Patient/p1", "Immunization?patient=Patient/p2"],  # two for one type
+        ["Immunization?nope=1"],  # unknown parameter
+        ["Immunization?_sort=date"],  # sorting has no meaning here
+        ["Immunization"],  # no query
+    ],
+)
+def test_bad_type_filters_are_refused(client: TestClient, filters: list[str]) -> None:
+    query = "_type=Patient,Immunization" + "".join(f"&_typeFilter={quote(f)}" for f in filters)
+    response = client.get(f"/fhir/$export?{query}", headers=ASYNC)
+    assert response.status_code == 400, response.text
 
 
 def test_cancel_removes_the_job(client: TestClient) -> None:
