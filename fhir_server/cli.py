@@ -119,8 +119,12 @@ def parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("paths", nargs="+", metavar="PATH")
     bulk.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
+    # Beyond ~3 workers the single writer is the limit (docs/performance.md), and each costs ~110 MB.
     bulk.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="processes validating (0: in this one)"
+        "--workers",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        help="processes validating (default: the CPUs, at most 4; 0: in this process)",
     )
     bulk.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
     bulk.add_argument("--rejects-dir", help="where FILE.rejects.ndjson go (default: next to each FILE)")
