@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from fhir_server.api import context
-from fhir_server.api.negotiation import response_format
+from fhir_server.api.negotiation import read_body, response_format
 from fhir_server.api.responses import prefer_strict
-from fhir_server.bulk.export_request import Level
+from fhir_server.bulk.export_request import Level, parameters_to_params
 from fhir_server.bulk.export_service import ExportService
 from fhir_server.model.bundle import http_date
 from fhir_server.model.json import dumps
@@ -30,7 +30,12 @@ def _respond_async(request: Request) -> bool:
 def export_router(export: ExportService, settings: Settings) -> APIRouter:
     router = APIRouter()
 
-    def kickoff(request: Request, level: Level, group_id: str | None = None) -> Response:
+    def kickoff(
+        request: Request,
+        level: Level,
+        group_id: str | None = None,
+        params: list[tuple[str, str]] | None = None,
+    ) -> Response:
         response_format(request)
         if not _respond_async(request):
             raise FhirError.of(
@@ -42,7 +47,7 @@ def export_router(export: ExportService, settings: Settings) -> APIRouter:
         base = context.base_url(request, settings)
         job = export.kickoff(
             level,
-            list(request.query_params.multi_items()),
+            list(request.query_params.multi_items()) if params is None else params,
             strict=prefer_strict(request),
             request_url=str(request.url),
             base_url=base,
@@ -61,6 +66,23 @@ def export_router(export: ExportService, settings: Settings) -> APIRouter:
     @router.get("/Group/{group_id}/$export")
     async def group_export(request: Request, group_id: str) -> Response:
         return kickoff(request, "group", group_id)
+
+    # The IG's optional POST kick-off: the parameters in a Parameters body (with any in the query).
+    async def body_params(request: Request) -> list[tuple[str, str]]:
+        body = await read_body(request, settings.max_body_bytes)
+        return [*request.query_params.multi_items(), *parameters_to_params(body)]
+
+    @router.post("/$export")
+    async def system_export_post(request: Request) -> Response:
+        return kickoff(request, "system", params=await body_params(request))
+
+    @router.post("/Patient/$export")
+    async def patient_export_post(request: Request) -> Response:
+        return kickoff(request, "patient", params=await body_params(request))
+
+    @router.post("/Group/{group_id}/$export")
+    async def group_export_post(request: Request, group_id: str) -> Response:
+        return kickoff(request, "group", group_id, params=await body_params(request))
 
     @router.get("/$export-status/{job}")
     async def status(job: str) -> Response:

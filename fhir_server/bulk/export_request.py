@@ -122,6 +122,37 @@ def parse_kickoff(
     )
 
 
+_VALUE_KEYS = ("valueString", "valueCode", "valueInstant", "valueDateTime", "valueUri", "valueId")
+
+
+def parameters_to_params(body: object) -> list[tuple[str, str]]:
+    """The kick-off parameters of a `POST $export` body (a Parameters resource) as name/value pairs, the
+    shape of a GET's query. A `valueReference` (e.g. `patient`) gives its reference."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise FhirError.of(
+            400,
+            "invalid",
+            "A POST $export body must be a Parameters resource",
+            "Nội dung POST $export phải là tài nguyên Parameters",
+        )
+    pairs: list[tuple[str, str]] = []
+    for n, parameter in enumerate(body.get("parameter") or []):
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = next((parameter[k] for k in _VALUE_KEYS if k in parameter), None) if name else None
+        if value is None and name and isinstance(parameter.get("valueReference"), dict):
+            value = parameter["valueReference"].get("reference")
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise FhirError.of(
+                400,
+                "invalid",
+                "Each parameter needs a name and a string, code, instant or reference value",
+                "Mỗi tham số cần có tên và giá trị (chuỗi, mã, thời điểm hoặc tham chiếu)",
+                f"Parameters.parameter[{n}]",
+            )
+        pairs.append((name, value))
+    return pairs
+
+
 def _types(value: str, allowed: Iterable[str], known: frozenset[str], level: Level) -> list[str]:
     names = [t.strip() for t in value.split(",") if t.strip()]
     allowed_set = frozenset(allowed)

@@ -218,3 +218,25 @@ def test_capability_statement_declares_the_export_operations(client: TestClient)
     assert by_type["Group"]["operation"][0]["definition"].endswith("/group-export")
     assert by_type["Patient"]["operation"][0]["definition"].endswith("/patient-export")
     assert "operation" not in by_type["Immunization"]
+
+
+def test_post_kickoff_takes_a_parameters_body(client: TestClient) -> None:
+    load(client)
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "_type", "valueString": "Patient,Immunization"},
+            {"name": "_typeFilter", "valueString": "Immunization?patient=Patient/p2"},
+        ],
+    }
+    response = client.post("/fhir/Group/g1/$export", json=body, headers=ASYNC)
+    assert response.status_code == 202, response.text
+    manifest = wait(client, response.headers["content-location"])
+    assert ids(download(client, manifest)) == {"Patient": ["p1", "p3"]}  # p2 is an inactive member
+    response = client.post("/fhir/$export", json=body, headers=ASYNC)
+    manifest = wait(client, response.headers["content-location"])
+    assert ids(download(client, manifest)) == {"Immunization": ["i2"], "Patient": ["p1", "p2", "p3"]}
+    assert client.post("/fhir/$export", json={"resourceType": "Patient"}, headers=ASYNC).status_code == 400
+    bad = {"resourceType": "Parameters", "parameter": [{"name": "_type"}]}
+    assert client.post("/fhir/$export", json=bad, headers=ASYNC).status_code == 400
+    assert client.post("/fhir/$export", json=body).status_code == 400  # no Prefer: respond-async
