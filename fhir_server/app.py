@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -13,11 +14,13 @@ from fastapi import FastAPI
 from auth.component import AuthComponents, build_auth
 from auth.router import auth_router
 from auth.settings import AuthSettings
+from fhir_server.api.bulk_export import export_router
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
+from fhir_server.bulk.export_service import ExportService, ExportSettings
 from fhir_server.definitions.loader import load_definitions
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
@@ -82,6 +85,28 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
+def export_dir(settings: Settings) -> Path:
+    if settings.export_dir:
+        return Path(settings.export_dir)
+    if settings.database_url.startswith("sqlite:///"):
+        return Path(settings.database_url.removeprefix("sqlite:///")).parent / "exports"
+    return Path("var/exports")
+
+
+def build_export(settings: Settings, services: Services) -> ExportService:
+    return ExportService(
+        services.store,
+        services.resources,
+        load_definitions(),
+        ExportSettings(
+            export_dir(settings),
+            expiry=settings.export_expiry_seconds,
+            max_lines=settings.export_max_lines,
+            default_timezone=settings.default_timezone,
+        ),
+    )
+
+
 def auth_settings_for(settings: Settings) -> AuthSettings:
     """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
     auth = AuthSettings()
@@ -97,10 +122,13 @@ def create_app(
     settings = settings or Settings()
     services = services or build_services(settings)
     auth = auth or build_auth(auth_settings_for(settings))
+    export = build_export(settings, services)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        export.worker.start()  # picks up the jobs left pending or running by an earlier process
         yield
+        export.close()
         services.store.close()
         auth.store.close()
 
@@ -115,6 +143,7 @@ def create_app(
     app.include_router(health_router(services))
     app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
+    app.include_router(export_router(export, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)

@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     "fhir_server.explain") the compiled SQL and its query plan, never the searched values. Off in
     production unless a slow query is being diagnosed."""
 
+    export_dir: str | None = None
+    """Where $export jobs (jobs.sqlite3) and their NDJSON files live; jobs survive a restart.
+    Default: `exports/` beside the SQLite database file, or `var/exports` for other backends."""
+
+    export_expiry_seconds: float = 3600.0
+    """How long a finished export's files are kept (then removed, and the status URL answers 404)."""
+
+    export_max_lines: int = 100_000
+    """Resources per NDJSON file; a type with more is split into several files."""
+
     max_body_bytes: int = 10 * 1024 * 1024
     max_bundle_bytes: int = 64 * 1024 * 1024
     """A batch or transaction Bundle may be larger than one resource; bulk loads use `fhir-server import`."""

@@ -1,4 +1,8 @@
-"""`python -m bench.population --patients N --out file.ndjson`: write the population as NDJSON."""
+"""`python -m bench.population --patients N --out OUT`: write the population as NDJSON.
+
+OUT ending in `.ndjson` (or `-`, standard output): one file in generation order. Otherwise OUT is a
+directory: one `<Type>.ndjson` per resource type, plus `transactions-<N>.ndjson` (one transaction Bundle
+per line) for each `--bundle-size N`."""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import orjson
 
 from bench.population import REFERENCE_DATE, generate
+from bench.population.files import write_directory
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,12 +25,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--reference-date", type=date.fromisoformat, default=REFERENCE_DATE, help="'today' (YYYY-MM-DD)"
     )
-    parser.add_argument("--out", default="-", help="NDJSON file, '-' for standard output")
+    parser.add_argument("--out", default="-", help="FILE.ndjson, '-' for standard output, or a directory")
+    parser.add_argument(
+        "--bundle-size", type=int, action="append", default=[], help="also write transaction Bundles of N"
+    )
     args = parser.parse_args(argv)
+    population = generate(args.patients, seed=args.seed, reference_date=args.reference_date)
+    if args.out != "-" and not args.out.endswith(".ndjson"):
+        count = write_directory(population, Path(args.out), args.bundle_size)
+        print(f"{count} resources", file=sys.stderr)
+        return 0
     out = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
     count = 0
     try:
-        for resource in generate(args.patients, seed=args.seed, reference_date=args.reference_date):
+        for resource in population:
             out.write(orjson.dumps(resource) + b"\n")
             count += 1
     finally:

@@ -22,6 +22,12 @@ _TYPE_INTERACTIONS = (
     "create",
     "search-type",
 )
+_BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
+# Bulk Data $export (fhir_server.bulk): system level, and type level on Patient and Group.
+_TYPE_OPERATIONS = {
+    "Patient": {"name": "export", "definition": f"{_BULK}/patient-export"},
+    "Group": {"name": "export", "definition": f"{_BULK}/group-export"},
+}
 # Index kinds a write stores today; composite parameters are not indexed yet.
 _INDEXED_TYPES = frozenset({"string", "token", "date", "reference", "number", "quantity", "uri"})
 
@@ -48,6 +54,7 @@ class CapabilityService:
                     "mode": "server",
                     "resource": [self._resource(rt) for rt in sorted(self._definitions.resource_types)],
                     "interaction": [{"code": "history-system"}, {"code": "search-system"}],
+                    "operation": [{"name": "export", "definition": f"{_BULK}/export"}],
                     "compartment": [
                         f"http://hl7.org/fhir/CompartmentDefinition/{name.lower()}"
                         for name in sorted(self._definitions.compartments.by_compartment)
@@ -75,4 +82,6 @@ class CapabilityService:
         }
         if search_params:
             entry["searchParam"] = search_params
+        if resource_type in _TYPE_OPERATIONS:
+            entry["operation"] = [_TYPE_OPERATIONS[resource_type]]
         return entry

@@ -102,6 +102,12 @@ class UnitOfWork(Protocol):
         there is nothing to delete (never created, or already deleted)."""
         ...
 
+    def save_checkpoint(self, name: str, value: bytes) -> None:
+        """Store `value` under `name` (replacing any previous one), committed with this unit of work's
+        writes: a bulk import records how far it got in the same commit as the resources, so after a
+        crash the checkpoint and the data can never disagree."""
+        ...
+
 
 class Store(Protocol):
     """A backend. Reads run without the writer lock; writes go through `unit_of_work()`."""
@@ -113,6 +119,10 @@ class Store(Protocol):
         ...
 
     def vread(self, resource_type: str, id: str, version: int) -> StoredResource | None: ...
+
+    def checkpoint(self, name: str) -> bytes | None:
+        """The value last committed by `UnitOfWork.save_checkpoint(name, ...)`, None if none."""
+        ...
 
     def history(self, query: HistoryQuery) -> HistoryPage: ...
 

@@ -69,6 +69,7 @@ class MemoryStore:
         self._current: dict[Key, _Current] = {}  # insertion order = creation order (the stable sort)
         self._versions: dict[Key, list[StoredResource]] = {}
         self._history: list[StoredResource] = []  # global sequence = position + 1
+        self._checkpoints: dict[str, bytes] = {}
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
@@ -81,6 +82,7 @@ class MemoryStore:
     def _apply(self, uow: _MemoryUnitOfWork) -> None:
         with self._state:
             self._current.update(uow.pending)
+            self._checkpoints.update(uow.checkpoints)
             for stored in uow.new_versions:
                 self._history.append(stored)
                 self._versions.setdefault((stored.resource_type, stored.id), []).append(stored)
@@ -101,6 +103,10 @@ class MemoryStore:
         with self._state:
             versions = self._versions.get((resource_type, id), [])
             return versions[version - 1] if 1 <= version <= len(versions) else None
+
+    def checkpoint(self, name: str) -> bytes | None:
+        with self._state:
+            return self._checkpoints.get(name)
 
     def history(self, query: HistoryQuery) -> HistoryPage:
         below = decode_cursor(query.cursor)
@@ -173,6 +179,7 @@ class _MemoryUnitOfWork:
         self._clock = clock
         self.pending: dict[Key, _Current] = {}
         self.new_versions: list[StoredResource] = []
+        self.checkpoints: dict[str, bytes] = {}
 
     def _current(self, key: Key) -> _Current | None:
         return self.pending.get(key) or self._store._committed(key)
@@ -224,6 +231,9 @@ class _MemoryUnitOfWork:
         self.pending[key] = _Current(stored, None)
         self.new_versions.append(stored)
         return stored
+
+    def save_checkpoint(self, name: str, value: bytes) -> None:
+        self.checkpoints[name] = value
 
 
 def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:

@@ -101,8 +101,10 @@ _V2: Final[tuple[str, ...]] = (
     f" WHERE kind = {INDEX_KINDS['date'][0]}",
     _view(INDEX_KINDS["composite"][1], INDEX_KINDS["composite"][2]),
 )
+# Version 3: named progress markers written in the same transaction as the data they describe (bulk import).
+_V3: Final[tuple[str, ...]] = ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value BLOB NOT NULL)",)
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

@@ -109,6 +109,10 @@ class SqliteStore:
         row = self._connection().execute(_VREAD, (resource_type, id, version)).fetchone()
         return None if row is None else to_stored(row)
 
+    def checkpoint(self, name: str) -> bytes | None:
+        row = self._connection().execute("SELECT value FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return None if row is None else bytes(row[0])
+
     def history(self, query: HistoryQuery) -> HistoryPage:
         clauses: list[str] = []
         params: list[object] = []

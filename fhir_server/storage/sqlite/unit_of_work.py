@@ -26,6 +26,9 @@ _INSERT_HISTORY = (
 )
 
 
+_SAVE_CHECKPOINT = "INSERT OR REPLACE INTO checkpoints (name, value) VALUES (?, ?)"
+
+
 class SqliteUnitOfWork:
     def __init__(self, conn: sqlite3.Connection, clock: Clock) -> None:
         self._conn = conn
@@ -88,3 +91,6 @@ class SqliteUnitOfWork:
         )
         delete_index(self._conn, rid)
         return StoredResource(resource_type, id, version, last_updated, True, "DELETE", b"")
+
+    def save_checkpoint(self, name: str, value: bytes) -> None:
+        self._conn.execute(_SAVE_CHECKPOINT, (name, value))

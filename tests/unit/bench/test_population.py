@@ -214,3 +214,42 @@ def test_cli_writes_one_resource_per_line(tmp_path: Path) -> None:
     assert cli_main(["--patients", "3", "--seed", "9", "--out", str(out)]) == 0
     lines = out.read_bytes().splitlines()
     assert [orjson.loads(line) for line in lines] == list(generate(3, seed=9))
+
+
+def test_cli_writes_a_file_per_type_and_transaction_bundles(tmp_path: Path) -> None:
+    out = tmp_path / "population"
+    args = [
+        "--patients",
+        "3",
+        "--seed",
+        "9",
+        "--out",
+        str(out),
+        "--bundle-size",
+        "10",
+        "--bundle-size",
+        "100",
+    ]
+    assert cli_main(args) == 0
+    expected = list(generate(3, seed=9))
+    by_type: dict[str, list[JsonResource]] = defaultdict(list)
+    for resource in expected:
+        by_type[resource["resourceType"]].append(resource)
+    files = {p.name for p in out.iterdir()}
+    assert files == {f"{t}.ndjson" for t in by_type} | {"transactions-10.ndjson", "transactions-100.ndjson"}
+    for kind, resources in by_type.items():
+        assert [
+            orjson.loads(line) for line in (out / f"{kind}.ndjson").read_bytes().splitlines()
+        ] == resources
+    for size in (10, 100):
+        bundles = [
+            orjson.loads(line) for line in (out / f"transactions-{size}.ndjson").read_bytes().splitlines()
+        ]
+        assert all(b["type"] == "transaction" and len(b["entry"]) <= size for b in bundles)
+        assert all(len(b["entry"]) == size for b in bundles[:-1])
+        entries = [e for b in bundles for e in b["entry"]]
+        assert [e["resource"] for e in entries] == expected
+        assert all(
+            e["request"] == {"method": "PUT", "url": f"{e['resource']['resourceType']}/{e['resource']['id']}"}
+            for e in entries
+        )
