@@ -76,3 +76,34 @@ def test_fhirpy_create_read_update_history_delete(server: ServerProcess) -> None
     fetched.delete()
     bundle = fhir.execute(f"Patient/{patient.id}/_history", method="get")
     assert bundle["entry"][0]["request"]["method"] == "DELETE"
+
+
+def test_fhirpy_posts_a_transaction_bundle(server: ServerProcess) -> None:
+    fhir = SyncFHIRClient(server.base)
+    urn = "urn:uuid:0f3c5a2e-7d41-4c8b-9e6f-1a2b3c4d5e6f"
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": urn,
+                "resource": {k: v for k, v in PATIENT.items() if k != "id"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {
+                    "resourceType": "Immunization",
+                    "status": "completed",
+                    "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "08"}]},
+                    "patient": {"reference": urn},
+                    "occurrenceDateTime": "2026-02-03",
+                },
+                "request": {"method": "POST", "url": "Immunization"},
+            },
+        ],
+    }
+    response = fhir.execute("", method="post", data=bundle)
+    assert response["type"] == "transaction-response"
+    patient_id = response["entry"][0]["response"]["location"].split("/")[1]
+    found = fhir.resources("Immunization").search(patient=f"Patient/{patient_id}").fetch()
+    assert [i["patient"]["reference"] for i in found] == [f"Patient/{patient_id}"]
