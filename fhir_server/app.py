@@ -16,12 +16,14 @@ from auth.settings import AuthSettings
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
+from fhir_server.api.reports import reports_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
-from fhir_server.definitions.loader import load_definitions
+from fhir_server.definitions.loader import load_definitions, load_unit_successions, load_vaccine_catalog
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
 from fhir_server.model.validator import Validator
+from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.search.extract import Extractor
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.compartments import Compartments
@@ -82,6 +84,13 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
+def build_coverage(services: Services, settings: Settings) -> CoverageData:
+    """The reports' reader of the index (issue 10)."""
+    tz = ZoneInfo(settings.default_timezone)
+    conditions = Conditions(load_definitions().search_params, tz)
+    return CoverageData(services.store, conditions, load_vaccine_catalog(), tz, load_unit_successions())
+
+
 def auth_settings_for(settings: Settings) -> AuthSettings:
     """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
     auth = AuthSettings()
@@ -116,6 +125,9 @@ def create_app(
     app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
+    # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
+    reports = reports_router(build_coverage(services, settings), settings)
+    app.include_router(reports, prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)
