@@ -19,12 +19,19 @@ from fhir_server.api.history import history_router
 from fhir_server.api.reports import reports_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
-from fhir_server.definitions.loader import load_definitions, load_unit_successions, load_vaccine_catalog
+from fhir_server.definitions.loader import (
+    load_definitions,
+    load_operation_definitions,
+    load_unit_successions,
+    load_vaccine_catalog,
+)
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
 from fhir_server.model.validator import Validator
+from fhir_server.operations.aefi import AefiReports
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.search.extract import Extractor
+from fhir_server.services.aefi import AefiFlags
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
@@ -60,6 +67,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
+        hooks=(AefiFlags(extractor),),
     )
     search = SearchService(
         store,
@@ -84,11 +92,12 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
-def build_coverage(services: Services, settings: Settings) -> CoverageData:
-    """The reports' reader of the index (issue 10)."""
+def build_reports(services: Services, settings: Settings) -> tuple[CoverageData, AefiReports]:
+    """The reports' readers of the index (issue 10)."""
     tz = ZoneInfo(settings.default_timezone)
     conditions = Conditions(load_definitions().search_params, tz)
-    return CoverageData(services.store, conditions, load_vaccine_catalog(), tz, load_unit_successions())
+    data = CoverageData(services.store, conditions, load_vaccine_catalog(), tz, load_unit_successions())
+    return data, AefiReports(services.store, conditions, data)
 
 
 def auth_settings_for(settings: Settings) -> AuthSettings:
@@ -126,7 +135,7 @@ def create_app(
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
-    reports = reports_router(build_coverage(services, settings), settings)
+    reports = reports_router(*build_reports(services, settings), load_operation_definitions(), settings)
     app.include_router(reports, prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)

@@ -3,7 +3,9 @@ the HTML page `/reports/coverage` and its SVG charts. Thin: parameters in, opera
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
@@ -14,7 +16,8 @@ from starlette.responses import Response
 from fhir_server.api import context
 from fhir_server.api.negotiation import pretty
 from fhir_server.api.responses import json_response
-from fhir_server.operations import charts, coverage, low_coverage, report_page
+from fhir_server.model.outcome import FhirError
+from fhir_server.operations import aefi, charts, coverage, low_coverage, report_page
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.settings import Settings
 
@@ -24,12 +27,36 @@ def _wants_csv(request: Request) -> bool:
     return fmt in ("csv", "text/csv") or (not fmt and "text/csv" in request.headers.get("accept", ""))
 
 
+_ALWAYS = frozenset({"_format", "_pretty"})
+
+
+def _checker(definitions: Mapping[str, Any]) -> Callable[[str, Request], None]:
+    """Refuse (400) a query parameter the operation's OperationDefinition does not declare."""
+    allowed = {
+        code: frozenset(p["name"] for p in d.get("parameter", []) if p["use"] == "in") | _ALWAYS
+        for code, d in definitions.items()
+    }
+
+    def check(code: str, request: Request) -> None:
+        unknown = sorted(set(request.query_params) - allowed.get(code, _ALWAYS))
+        if unknown:
+            raise FhirError.of(
+                400, "not-supported", f"${code} has no parameter {', '.join(unknown)}",
+                f"${code} không có tham số {', '.join(unknown)}", unknown[0],
+            )  # fmt: skip
+
+    return check
+
+
 def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k not in ("_format", "_pretty", "chart")}
 
 
-def reports_router(data: CoverageData, settings: Settings) -> APIRouter:
+def reports_router(
+    data: CoverageData, aefi_reports: aefi.AefiReports, definitions: Mapping[str, Any], settings: Settings
+) -> APIRouter:
     router = APIRouter()
+    check = _checker(definitions)
     tz = ZoneInfo(settings.default_timezone)
 
     def today() -> date:
@@ -37,6 +64,7 @@ def reports_router(data: CoverageData, settings: Settings) -> APIRouter:
 
     @router.get("/$coverage")
     async def coverage_operation(request: Request) -> Response:
+        check("coverage", request)
         query = coverage.parse_query(request.query_params, today())
         result = await run_in_threadpool(coverage.run, data, query)
         if _wants_csv(request):
@@ -46,6 +74,7 @@ def reports_router(data: CoverageData, settings: Settings) -> APIRouter:
 
     @router.get("/$low-coverage")
     async def low_coverage_operation(request: Request) -> Response:
+        check("low-coverage", request)
         query = coverage.parse_query(request.query_params, today())
         thresholds = low_coverage.parse_thresholds(request.query_params)
         area, ranked = await run_in_threadpool(low_coverage.rank, data, query, thresholds)
@@ -78,6 +107,21 @@ def reports_router(data: CoverageData, settings: Settings) -> APIRouter:
         base = context.base_url(request, settings)
         page = report_page.render(result, ranked, thresholds, _params(request), base)
         return Response(page, media_type="text/html; charset=utf-8")
+
+    @router.get("/$aefi-serious")
+    async def aefi_serious(request: Request) -> Response:
+        check("aefi-serious", request)
+        base = context.base_url(request, settings)
+        bundle = await run_in_threadpool(aefi_reports.serious, request.query_params, base)
+        return json_response(bundle, indent=pretty(request))
+
+    @router.get("/$aefi-signal")
+    async def aefi_signal(request: Request) -> Response:
+        check("aefi-signal", request)
+        signals = await run_in_threadpool(aefi_reports.signal, request.query_params)
+        if _wants_csv(request):
+            return Response(aefi.signal_csv(signals), media_type="text/csv; charset=utf-8")
+        return json_response(aefi.signal_parameters(signals), indent=pretty(request))
 
     return router
 

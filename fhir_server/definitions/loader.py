@@ -7,6 +7,7 @@ Files under conformance/ (see conformance/README.md for their origin):
 - search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
 - compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
 - summary-elements.json     {type: {"summary": [...], "mandatory": [...]}} top-level element flags
+- operation-*.json          OperationDefinitions of this server's operations (written here)
 """
 
 from __future__ import annotations
@@ -165,3 +166,14 @@ def load_unit_successions(terminology_dir: Path = TERMINOLOGY) -> MappingProxyTy
                 if "code" in target and target.get("equivalence") != "unmatched":
                     table[element["code"]] = target["code"]
     return MappingProxyType(table)
+
+
+@cache
+def load_operation_definitions(conformance_dir: Path = CONFORMANCE) -> MappingProxyType[str, Any]:
+    """OperationDefinitions (`conformance/operation-*.json`) by operation code, e.g. "coverage"."""
+    found: dict[str, Any] = {}
+    for path in sorted(conformance_dir.glob("operation-*.json")):
+        definition = _read_json(path)
+        if definition.get("resourceType") == "OperationDefinition":
+            found[definition["code"]] = definition
+    return MappingProxyType(found)

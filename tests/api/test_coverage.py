@@ -184,3 +184,9 @@ def test_report_page(world: TestClient) -> None:
     assert "Tỷ lệ tiêm chủng" in page and "Immunization coverage" in page
     assert "/fhir/reports/coverage.svg?area=79&amp;cohort=2025&amp;date=2026-11-01&amp;chart=coverage" in page
     assert "Xã Tân Phú" in page and "5 trong 1 mũi 3" in page
+
+
+def test_unknown_parameter_is_refused(world: TestClient) -> None:
+    response = world.get("/fhir/$coverage", params={"area": "79", "colour": "blue"})
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["colour"]
