@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         children, immunizations = build(database, args.patients, args.seed)
         settings = Settings(database_url=f"sqlite:///{database}")
         services = build_services(settings)
-        data, _ = build_reports(services, settings)
+        data, _, _ = build_reports(services, settings)
         cohort = str(REFERENCE_DATE.year - 2)
         on = REFERENCE_DATE.isoformat()
         province = data.area("79")

@@ -30,6 +30,7 @@ from fhir_server.logs import configure as configure_logging
 from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
 from fhir_server.operations.coverage_data import CoverageData
+from fhir_server.operations.defaulters import Defaulters
 from fhir_server.search.extract import Extractor
 from fhir_server.services.aefi import AefiFlags
 from fhir_server.services.capabilities import CapabilityService
@@ -92,12 +93,12 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
-def build_reports(services: Services, settings: Settings) -> tuple[CoverageData, AefiReports]:
+def build_reports(services: Services, settings: Settings) -> tuple[CoverageData, AefiReports, Defaulters]:
     """The reports' readers of the index (issue 10)."""
     tz = ZoneInfo(settings.default_timezone)
     conditions = Conditions(load_definitions().search_params, tz)
     data = CoverageData(services.store, conditions, load_vaccine_catalog(), tz, load_unit_successions())
-    return data, AefiReports(services.store, conditions, data)
+    return data, AefiReports(services.store, conditions, data), Defaulters(services.store, conditions, data)
 
 
 def auth_settings_for(settings: Settings) -> AuthSettings:

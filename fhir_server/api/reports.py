@@ -17,7 +17,7 @@ from fhir_server.api import context
 from fhir_server.api.negotiation import pretty
 from fhir_server.api.responses import json_response
 from fhir_server.model.outcome import FhirError
-from fhir_server.operations import aefi, charts, coverage, low_coverage, report_page
+from fhir_server.operations import aefi, charts, coverage, defaulters, low_coverage, report_page
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.settings import Settings
 
@@ -53,7 +53,11 @@ def _params(request: Request) -> dict[str, str]:
 
 
 def reports_router(
-    data: CoverageData, aefi_reports: aefi.AefiReports, definitions: Mapping[str, Any], settings: Settings
+    data: CoverageData,
+    aefi_reports: aefi.AefiReports,
+    recall: defaulters.Defaulters,
+    definitions: Mapping[str, Any],
+    settings: Settings,
 ) -> APIRouter:
     router = APIRouter()
     check = _checker(definitions)
@@ -107,6 +111,14 @@ def reports_router(
         base = context.base_url(request, settings)
         page = report_page.render(result, ranked, thresholds, _params(request), base)
         return Response(page, media_type="text/html; charset=utf-8")
+
+    @router.get("/$defaulters")
+    async def defaulters_operation(request: Request) -> Response:
+        check("defaulters", request)
+        found = await run_in_threadpool(recall.find, request.query_params, today())
+        if _wants_csv(request):
+            return Response(defaulters.to_csv(found), media_type="text/csv; charset=utf-8")
+        return json_response(defaulters.to_parameters(found), indent=pretty(request))
 
     @router.get("/$aefi-serious")
     async def aefi_serious(request: Request) -> Response:

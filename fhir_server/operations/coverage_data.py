@@ -161,6 +161,10 @@ class CoverageData:
             out.append(Child(id, self._day(births[0]), sex, tuple(doses.get(id, ())), unit))
         return out
 
+    def day(self, micros: str | int | float) -> date:
+        """The local date of an index date value."""
+        return self._day(micros)
+
     def _day(self, micros: str | int | float) -> date:
         return datetime.fromtimestamp(int(micros) / 1_000_000, self._tz).date()
 

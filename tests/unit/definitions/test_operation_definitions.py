@@ -9,9 +9,10 @@ from fhir_server.model.validator import Validator
 
 def test_report_operations_are_loaded_and_valid() -> None:
     definitions = load_operation_definitions()
-    assert {"coverage", "low-coverage", "aefi-serious", "aefi-signal"} <= set(definitions)
+    codes = ("coverage", "low-coverage", "defaulters", "aefi-serious", "aefi-signal")
+    assert set(codes) <= set(definitions)
     validator = Validator(load_definitions().validation, load_definitions().resource_types)
-    for code in ("coverage", "low-coverage", "aefi-serious", "aefi-signal"):
+    for code in codes:
         validator.validate(dict(definitions[code]), expected_type="OperationDefinition")
     names = {p["name"] for p in definitions["coverage"]["parameter"] if p["use"] == "in"}
     assert names == {"area", "cohort", "age", "date"}
