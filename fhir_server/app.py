@@ -18,14 +18,24 @@ from fhir_server.api.bulk_export import export_router
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
+from fhir_server.api.reports import reports_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
 from fhir_server.bulk.export_service import ExportService, ExportSettings
-from fhir_server.definitions.loader import load_definitions
+from fhir_server.definitions.loader import (
+    load_definitions,
+    load_operation_definitions,
+    load_unit_successions,
+    load_vaccine_catalog,
+)
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
 from fhir_server.model.validator import Validator
+from fhir_server.operations.aefi import AefiReports
+from fhir_server.operations.coverage_data import CoverageData
+from fhir_server.operations.defaulters import Defaulters
 from fhir_server.search.extract import Extractor
+from fhir_server.services.aefi import AefiFlags
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
@@ -61,6 +71,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
+        hooks=(AefiFlags(extractor),),
     )
     search = SearchService(
         store,
@@ -107,6 +118,14 @@ def build_export(settings: Settings, services: Services) -> ExportService:
     )
 
 
+def build_reports(services: Services, settings: Settings) -> tuple[CoverageData, AefiReports, Defaulters]:
+    """The reports' readers of the index (issue 10)."""
+    tz = ZoneInfo(settings.default_timezone)
+    conditions = Conditions(load_definitions().search_params, tz)
+    data = CoverageData(services.store, conditions, load_vaccine_catalog(), tz, load_unit_successions())
+    return data, AefiReports(services.store, conditions, data), Defaulters(services.store, conditions, data)
+
+
 def auth_settings_for(settings: Settings) -> AuthSettings:
     """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
     auth = AuthSettings()
@@ -145,6 +164,9 @@ def create_app(
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(export_router(export, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
+    # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
+    reports = reports_router(*build_reports(services, settings), load_operation_definitions(), settings)
+    app.include_router(reports, prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)

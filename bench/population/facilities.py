@@ -88,12 +88,42 @@ class _Builder:
         self.out.resources.append(resource)
         return rid
 
+    def area(self, code: str, name: str, part_of: str | None = None) -> str:
+        """A jurisdiction (country, province, commune): the Location hierarchy reports count by."""
+        rid = f"area-{code.lower()}"
+        resource: JsonResource = {
+            "resourceType": "Location",
+            "id": rid,
+            "identifier": [{"system": systems.ADMIN_UNIT, "value": code}],
+            "status": "active",
+            "name": name,
+            "mode": "instance",
+            "physicalType": {
+                "coding": [
+                    {"system": systems.LOCATION_PHYSICAL_TYPE, "code": "jdn", "display": "Jurisdiction"}
+                ]
+            },
+            "address": {"text": name, "country": "VN"},
+        }
+        if part_of:
+            resource["partOf"] = _ref("Location", part_of)
+        self.out.resources.append(resource)
+        return rid
+
     def location(
-        self, code: str, name: str, org_id: str, address: dict[str, Any], part_of: str | None = None
+        self,
+        code: str,
+        name: str,
+        org_id: str,
+        address: dict[str, Any],
+        part_of: str | None = None,
+        *,
+        area: str | None = None,
     ) -> str:
         self._locs += 1
         rid = f"loc-{self._locs:04d}"
         room = part_of is not None
+        part_of = part_of or area  # a building is part of its commune, a room of its building
         resource: JsonResource = {
             "resourceType": "Location",
             "id": rid,
@@ -121,6 +151,7 @@ class _Builder:
     def province(self, province: Province, weight: float) -> None:
         rng, p = self.rng, province
         taken: set[str] = set()
+        province_area = self.area(p.code, p.name, part_of="area-vn")
         centre = make_commune_name(rng, True, taken)
         cdc = self.organization(
             f"{p.code}001",
@@ -141,8 +172,9 @@ class _Builder:
             commune = make_commune_name(rng, n % 2 == 0, taken)
             address = _address(rng, commune, p)
             code = f"{p.code}{101 + n:03d}"
+            commune_area = self.area(f"{p.code}{n + 1:03d}", commune, part_of=province_area)
             org = self.organization(code, f"Trạm Y tế {commune}", "prov", address, part_of=cdc)
-            loc = self.location(code, f"Điểm tiêm chủng Trạm Y tế {commune}", org, address)
+            loc = self.location(code, f"Điểm tiêm chủng Trạm Y tế {commune}", org, address, area=commune_area)
             days = tuple(sorted(rng.sample(range(2, 27), rng.choice((1, 2)))))
             self.out.stations.append(Station(org, loc, p, commune, f"{p.code}{n + 1:03d}", days))
             self.out.station_weights.append(weight / COMMUNES_PER_PROVINCE)
@@ -151,6 +183,7 @@ class _Builder:
 def build_facilities(rng: random.Random) -> Facilities:
     """The facility network; `org-0001` is the national EPI authority (NIHE)."""
     builder = _Builder(rng)
+    builder.area("VN", "Việt Nam")
     hanoi = BY_CODE["01"]
     builder.out.authority_id = builder.organization(
         "00001",

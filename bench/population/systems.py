@@ -18,6 +18,9 @@ FACILITY = "https://fhir.vn/sid/ma-co-so-y-te"
 LOCATION = "https://fhir.vn/sid/dia-diem-tiem-chung"
 """Vaccination site code."""
 
+ADMIN_UNIT = "https://fhir.vn/sid/ma-don-vi-hanh-chinh"
+"""Administrative unit code (country "VN", 2-digit province, synthetic 5-digit commune since July 2025)."""
+
 IMMUNIZATION_RECORD = "https://fhir.vn/sid/ma-mui-tiem"
 """Business identifier of one recorded dose."""
 

@@ -7,6 +7,7 @@ Files under conformance/ (see conformance/README.md for their origin):
 - search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
 - compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
 - summary-elements.json     {type: {"summary": [...], "mandatory": [...]}} top-level element flags
+- operation-*.json          OperationDefinitions of this server's operations (written here)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fhir_server.definitions.registry import (
 from fhir_server.definitions.schedule import Schedule
 from fhir_server.definitions.schedule_xml import read_schedule
 from fhir_server.definitions.search_parameters import build_search_registry
+from fhir_server.definitions.vaccines import CVX, VN_VACCINE, VaccineCatalog, VaccineFacts
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT / "conformance"
@@ -104,3 +106,74 @@ def load_schedule(name: str, schedules_dir: Path = SCHEDULES) -> Schedule:
         (folder / "ScheduleSupportingData.xml").read_bytes(),
         (path.read_bytes() for path in antigen_files),
     )
+
+
+TERMINOLOGY = ROOT / "terminology"
+# Oral polio vaccines by CVX (OPV, trivalent, bivalent, monovalent): CDSi counts all polio as one antigen.
+_ORAL_POLIO_CVX = frozenset({"2", "178", "179", "182"})
+# CVX codes that count as EPI although no EPI product maps to them in the ConceptMap: 102 (DTP-Hib-HepB),
+# the whole-cell pentavalent as many records (and bench/population) code it.
+_EPI_CVX_EXTRA = frozenset({"102"})
+
+
+@cache
+def load_vaccine_catalog(
+    schedule_name: str = "vn", terminology_dir: Path = TERMINOLOGY, schedules_dir: Path = SCHEDULES
+) -> VaccineCatalog:
+    """Antigens from the schedule's vaccine table (CVX and VN- codes), programme from the national
+    CodeSystem (a CVX code is EPI when an EPI product maps to it), oral polio by CVX."""
+    schedule = load_schedule(schedule_name, schedules_dir)
+    code_system = _read_json(terminology_dir / "CodeSystem-vn-vaccine.json")
+    concept_map = _read_json(terminology_dir / "ConceptMap-vn-vaccine-to-cvx.json")
+    programs = {
+        c["code"]: next((p["valueCode"] for p in c.get("property", []) if p["code"] == "program"), "service")
+        for c in code_system["concept"]
+    }
+    to_cvx: dict[str, str] = {}
+    for group in concept_map["group"]:
+        for element in group["element"]:
+            for target in element.get("target", []):
+                if "code" in target:
+                    to_cvx[element["code"]] = target["code"].lstrip("0")
+    epi_cvx = {cvx for code, cvx in to_cvx.items() if programs.get(code) == "EPI"} | _EPI_CVX_EXTRA
+    table: dict[tuple[str, str], VaccineFacts] = {}
+    for code, vaccine in schedule.vaccines.items():
+        antigens = frozenset(a.antigen for a in vaccine.associations)
+        if code.startswith("VN-"):
+            program = "EPI" if programs.get(code) == "EPI" else "paid"
+            oral = to_cvx.get(code) in _ORAL_POLIO_CVX
+            table[(VN_VACCINE, code)] = VaccineFacts(antigens, program, oral)
+        else:
+            program = "EPI" if code in epi_cvx else "paid"
+            table[(CVX, code)] = VaccineFacts(antigens, program, code in _ORAL_POLIO_CVX)
+    return VaccineCatalog(MappingProxyType(table))
+
+
+# Pre-2025 administrative units -> today's, as a ConceptMap (source: old unit code, target: the code of
+# the unit it became part of). Written by the terminology work; absent until then (empty mapping).
+UNIT_SUCCESSION_FILE = "ConceptMap-vn-admin-unit-2025.json"
+
+
+@cache
+def load_unit_successions(terminology_dir: Path = TERMINOLOGY) -> MappingProxyType[str, str]:
+    path = terminology_dir / UNIT_SUCCESSION_FILE
+    if not path.exists():
+        return MappingProxyType({})
+    table: dict[str, str] = {}
+    for group in _read_json(path).get("group", []):
+        for element in group.get("element", []):
+            for target in element.get("target", []):
+                if "code" in target and target.get("equivalence") != "unmatched":
+                    table[element["code"]] = target["code"]
+    return MappingProxyType(table)
+
+
+@cache
+def load_operation_definitions(conformance_dir: Path = CONFORMANCE) -> MappingProxyType[str, Any]:
+    """OperationDefinitions (`conformance/operation-*.json`) by operation code, e.g. "coverage"."""
+    found: dict[str, Any] = {}
+    for path in sorted(conformance_dir.glob("operation-*.json")):
+        definition = _read_json(path)
+        if definition.get("resourceType") == "OperationDefinition":
+            found[definition["code"]] = definition
+    return MappingProxyType(found)

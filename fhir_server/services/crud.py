@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 import jsonpatch
 
@@ -24,6 +24,17 @@ from fhir_server.services.conditions import Conditions
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.storage.base import Method, Store, StoredResource, UnitOfWork, VersionConflict
 from fhir_server.types import JsonResource
+
+
+class WriteHook(Protocol):
+    """Keeps derived resources in step with a write, inside the same unit of work (so both commit or
+    neither): e.g. services.aefi keeps a Flag per serious AdverseEvent. `resource` is None on delete."""
+
+    resource_types: frozenset[str]
+
+    def __call__(
+        self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,7 @@ class ResourceService:
         *,
         references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
+        hooks: Sequence[WriteHook] = (),
     ) -> None:
         self._store = store
         self._validator = validator
@@ -58,6 +70,7 @@ class ResourceService:
         self._conditions = conditions
         self._references = references
         self._new_id = id_factory
+        self._hooks = tuple(hooks)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -148,7 +161,11 @@ class ResourceService:
         condition = self._conditions.from_params(resource_type, query)
         with self._store.unit_of_work() as uow:
             match = self.single_match(uow, condition, "conditional delete")
-            return None if match is None else uow.delete(resource_type, match.id)
+            if match is None:
+                return None
+            deleted = uow.delete(resource_type, match.id)
+            self._after(uow, resource_type, match.id, None)
+            return deleted
 
     # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
 
@@ -183,12 +200,22 @@ class ResourceService:
         if index is None:
             index = self._extractor.extract(resource)
         if method == "POST":  # a fresh server-assigned id: nothing to read first
-            return WriteResult(uow.write(resource, index, method=method), created=True)
-        current = uow.read(resource["resourceType"], resource["id"])
-        created = current is None or current.deleted
-        if if_match is not None and created:
-            raise VersionConflict(resource["resourceType"], resource["id"], if_match, None)
-        return WriteResult(uow.write(resource, index, method=method, expected_version=if_match), created)
+            result = WriteResult(uow.write(resource, index, method=method), created=True)
+        else:
+            current = uow.read(resource["resourceType"], resource["id"])
+            created = current is None or current.deleted
+            if if_match is not None and created:
+                raise VersionConflict(resource["resourceType"], resource["id"], if_match, None)
+            result = WriteResult(
+                uow.write(resource, index, method=method, expected_version=if_match), created
+            )
+        self._after(uow, resource["resourceType"], resource["id"], resource)
+        return result
+
+    def _after(self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None) -> None:
+        for hook in self._hooks:
+            if resource_type in hook.resource_types:
+                hook(uow, resource_type, id, resource)
 
     def conditional_target(self, uow: UnitOfWork, condition: SearchRequest, resource: JsonResource) -> str:
         """The id a conditional update writes to: the one match, else the body's id (if it names nothing
@@ -246,15 +273,17 @@ class ResourceService:
             )
         return self.store_version(uow, resource, "PATCH", if_match=current.version, local=local)
 
-    @staticmethod
     def delete_in(
-        uow: UnitOfWork, resource_type: str, id: str, *, if_match: int | None = None
+        self, uow: UnitOfWork, resource_type: str, id: str, *, if_match: int | None = None
     ) -> StoredResource | None:
         if if_match is not None:
             current = uow.read(resource_type, id)
             if current is None or current.deleted:  # If-Match names a version that is not there
                 raise VersionConflict(resource_type, id, if_match, None)
-        return uow.delete(resource_type, id, expected_version=if_match)
+        deleted = uow.delete(resource_type, id, expected_version=if_match)
+        if deleted is not None:
+            self._after(uow, resource_type, id, None)
+        return deleted
 
     @staticmethod
     def single_match(uow: UnitOfWork, condition: SearchRequest, what: str) -> StoredResource | None:

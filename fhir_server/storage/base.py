@@ -70,6 +70,13 @@ class SearchPage:
     next_cursor: str | None = None
 
 
+# One index value of a resource, as `Store.column_values` returns it: (resource id, parameter code,
+# value). The value by parameter type: token "system|code" (either part may be empty), date the range's
+# low bound (microseconds UTC), reference the target id (url-only references are left out), string the
+# text as written, number and quantity the value, uri the uri.
+ColumnValue = tuple[str, str, str | int | float]
+
+
 class UnitOfWork(Protocol):
     """All writes of one request (or one transaction Bundle) commit together or not at all.
     While it is open no other writer runs, so read-check-write sequences are atomic."""
@@ -129,6 +136,13 @@ class Store(Protocol):
     def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
         """`explain`: log (logger "fhir_server.explain") how the backend answers, e.g. the compiled
         query and its plan; never the bound values, which can be names or identifiers."""
+        ...
+
+    def column_values(self, request: SearchRequest, params: tuple[str, ...]) -> list[ColumnValue]:
+        """Every index value under `params` of every current resource matching `request` (its paging,
+        sort and cursor are ignored), read from the index alone, never from the resources' JSON:
+        what reports aggregate (issue 10). Order unspecified; a resource without a value under a
+        parameter yields nothing for it."""
         ...
 
     def health(self) -> dict[str, object]:

@@ -26,6 +26,7 @@ from fhir_server.search.request import (
 )
 from fhir_server.search.sorting import SortValue, key_of, sort_point
 from fhir_server.storage.base import (
+    ColumnValue,
     HistoryPage,
     HistoryQuery,
     Method,
@@ -160,6 +161,16 @@ class MemoryStore:
             total=len(found) if with_total else None,
             next_cursor=next_cursor,
         )
+
+    def column_values(self, request: SearchRequest, params: tuple[str, ...]) -> list[ColumnValue]:
+        current = self._snapshot()
+        wanted = frozenset(params)
+        out: list[ColumnValue] = []
+        for _, stored, _ in _matching_positions(current, replace(request, sort=())):
+            index = current[(stored.resource_type, stored.id)].index
+            if index is not None:
+                out += [(stored.id, param, value) for param, value in _columns(index) if param in wanted]
+        return out
 
     def health(self) -> dict[str, object]:
         with self._state:
@@ -302,3 +313,22 @@ def _resolve_criterion(current: dict[Key, _Current], resource_type: str, criteri
     if has:  # a `_has` criterion: the ids of the resources referred to
         return Criterion("_id", "token", None, tuple(dict.fromkeys(values)))
     return Criterion(criterion.param, criterion.type, criterion.modifier, tuple(values), criterion.missing)
+
+
+def _columns(index: IndexValues) -> Iterator[tuple[str, str | int | float]]:
+    """The scalar of each index value, as `Store.column_values` documents them."""
+    for t in index.tokens:
+        yield t.param, f"{t.system or ''}|{t.code or ''}"
+    for d in index.dates:
+        yield d.param, d.low
+    for r in index.references:
+        if r.target_id is not None:
+            yield r.param, r.target_id
+    for s in index.strings:
+        yield s.param, s.exact
+    for n in index.numbers:
+        yield n.param, n.value
+    for q in index.quantities:
+        yield q.param, q.value
+    for u in index.uris:
+        yield u.param, u.uri

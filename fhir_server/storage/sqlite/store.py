@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fhir_server.search.request import SearchRequest
 from fhir_server.storage.base import (
+    ColumnValue,
     HistoryPage,
     HistoryQuery,
     SearchPage,
@@ -21,6 +22,7 @@ from fhir_server.storage.base import (
     StoreUnavailable,
     UnitOfWork,
 )
+from fhir_server.storage.sqlite.columns import column_values
 from fhir_server.storage.sqlite.criteria import Statement
 from fhir_server.storage.sqlite.explain import log_plan
 from fhir_server.storage.sqlite.first_page import count_statement
@@ -189,6 +191,10 @@ class SqliteStore:
                 encode_sort_cursor(last[1 : 1 + keys], position) if keys else encode_position(position)
             )
         return SearchPage(resources=resources, total=total, next_cursor=next_cursor)
+
+    def column_values(self, request: SearchRequest, params: tuple[str, ...]) -> list[ColumnValue]:
+        with self._read_transaction() as conn:
+            return column_values(conn, request, params)
 
     def health(self) -> dict[str, object]:
         conn = self._connection()

@@ -1,0 +1,180 @@
+"""The children of an area and their doses, read from the index (`Store.column_values`), never from the
+resources' JSON.
+
+Areas are the Location hierarchy (country -> province -> commune, jurisdiction Locations identified by
+their administrative unit code); a child belongs to the area of the Location(s) its managing
+Organization (the commune health station keeping its EPI register) runs. Units that ceased with the
+July 2025 reform keep their Locations: `successions` (old code -> today's code, data passed in) merges an
+old unit's Locations into today's unit, so records made under the old units count where they are now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from fhir_server.definitions.vaccines import VaccineCatalog
+from fhir_server.model.outcome import FhirError
+from fhir_server.operations.indicators import Child, Dose
+from fhir_server.services.conditions import Conditions
+from fhir_server.storage.base import ColumnValue, Store
+
+ADMIN_UNIT = "https://fhir.vn/sid/ma-don-vi-hanh-chinh"
+_MAX_DEPTH = 8  # country, region, province, district, commune, station, room, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: str  # Location id
+    code: str  # administrative unit code ("" when the Location has none)
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    unit: Unit
+    units: tuple[Unit, ...]  # its direct sub-units (the communes of a province)
+    unit_of_org: Mapping[str, str]  # managing Organization id -> sub-unit Location id (or the area's own)
+
+
+def _grouped(rows: Sequence[ColumnValue]) -> dict[str, dict[str, list[str | int | float]]]:
+    out: dict[str, dict[str, list[str | int | float]]] = {}
+    for id, param, value in rows:
+        out.setdefault(id, {}).setdefault(param, []).append(value)
+    return out
+
+
+def _admin_code(values: Mapping[str, list[str | int | float]]) -> str:
+    for token in values.get("identifier", ()):
+        system, _, code = str(token).partition("|")
+        if system == ADMIN_UNIT:
+            return code
+    return ""
+
+
+def _unit(id: str, values: Mapping[str, list[str | int | float]]) -> Unit:
+    names = values.get("name", ())
+    return Unit(id, _admin_code(values), str(names[0]) if names else id)
+
+
+def _refs(kind: str, ids: Sequence[str]) -> str:
+    return ",".join(f"{kind}/{i}" for i in sorted(ids))
+
+
+class CoverageData:
+    def __init__(
+        self, store: Store, conditions: Conditions, catalog: VaccineCatalog, tz: tzinfo,
+        successions: Mapping[str, str],
+    ) -> None:  # fmt: skip
+        self._store = store
+        self._conditions = conditions
+        self._catalog = catalog
+        self._tz = tz
+        self._predecessors: dict[str, list[str]] = {}
+        for old, new in successions.items():
+            self._predecessors.setdefault(new, []).append(old)
+
+    def _locations(self, query: list[tuple[str, str]]) -> dict[str, dict[str, list[str | int | float]]]:
+        request = self._conditions.from_params("Location", query)
+        return _grouped(self._store.column_values(request, ("identifier", "name", "organization", "partof")))
+
+    def area(self, reference: str) -> Area:
+        """`reference`: a Location id (`Location/x` or `x`) or an administrative unit code."""
+        id = reference.removeprefix("Location/")
+        found = self._locations([("_id", id)])
+        found = found or self._locations([("identifier", f"{ADMIN_UNIT}|{reference}")])
+        if not found:
+            raise FhirError.of(
+                404, "not-found", f"No area {reference!r} (Location id or administrative unit code)",
+                f"Không tìm thấy địa bàn {reference!r} (mã Location hoặc mã đơn vị hành chính)", "area",
+            )  # fmt: skip
+        area_id, values = next(iter(found.items()))
+        top = _unit(area_id, values)
+        unit_of: dict[str, str] = {area_id: area_id}
+        orgs: dict[str, str] = {str(o): area_id for o in values.get("organization", ())}
+        units: list[Unit] = []
+        frontier = [area_id, *self._predecessor_ids(top.code, unit_of, area_id)]
+        for _ in range(_MAX_DEPTH):
+            if not frontier:
+                break
+            below = self._locations([("partof", _refs("Location", frontier))])
+            frontier = []
+            for id, vals in below.items():
+                if id in unit_of:
+                    continue
+                parent = next((str(p) for p in vals.get("partof", ()) if str(p) in unit_of), area_id)
+                unit = unit_of[parent] if unit_of[parent] != area_id else id
+                unit_of[id] = unit
+                if unit == id:
+                    units.append(_unit(id, vals))
+                for org in vals.get("organization", ()):
+                    orgs.setdefault(str(org), unit)
+                frontier.append(id)
+                frontier += self._predecessor_ids(_admin_code(vals), unit_of, unit)
+        return Area(top, tuple(sorted(units, key=lambda u: (u.code, u.name))), orgs)
+
+    def _predecessor_ids(self, code: str, unit_of: dict[str, str], unit: str) -> list[str]:
+        """Locations of the units merged into `code`, counted in `unit` from now on."""
+        old = self._predecessors.get(code, [])
+        if not old:
+            return []
+        query = [("identifier", ",".join(f"{ADMIN_UNIT}|{c}" for c in old))]
+        ids = [id for id in self._locations(query) if id not in unit_of]
+        for id in ids:
+            unit_of[id] = unit
+        return ids
+
+    def children(self, area: Area, born_from: date, born_before: date) -> list[Child]:
+        if not area.unit_of_org:
+            return []
+        orgs = _refs("Organization", list(area.unit_of_org))
+        born = [("birthdate", f"ge{born_from.isoformat()}"), ("birthdate", f"lt{born_before.isoformat()}")]
+        patients = _grouped(
+            self._store.column_values(
+                self._conditions.from_params("Patient", [("organization", orgs), *born]),
+                ("organization", "birthdate", "gender"),
+            )
+        )
+        immunizations = self._conditions.from_params(
+            "Immunization",
+            [("status", "completed"), ("patient.organization", orgs),
+             *((f"patient.{name}", value) for name, value in born)],
+        )  # fmt: skip
+        doses: dict[str, list[Dose]] = {}
+        for values in _grouped(
+            self._store.column_values(immunizations, ("patient", "vaccine-code", "date"))
+        ).values():
+            dose = self._dose(values)
+            for patient in values.get("patient", ()):
+                if dose is not None:
+                    doses.setdefault(str(patient), []).append(dose)
+        out: list[Child] = []
+        for id, values in patients.items():
+            births = values.get("birthdate", ())
+            if not births:
+                continue
+            org = next((str(o) for o in values.get("organization", ()) if str(o) in area.unit_of_org), "")
+            genders = values.get("gender", ())
+            sex = str(genders[0]).partition("|")[2] if genders else "unknown"
+            unit = area.unit_of_org.get(org, "")
+            out.append(Child(id, self._day(births[0]), sex, tuple(doses.get(id, ())), unit))
+        return out
+
+    def day(self, micros: str | int | float) -> date:
+        """The local date of an index date value."""
+        return self._day(micros)
+
+    def _day(self, micros: str | int | float) -> date:
+        return datetime.fromtimestamp(int(micros) / 1_000_000, self._tz).date()
+
+    def _dose(self, values: Mapping[str, list[str | int | float]]) -> Dose | None:
+        days = values.get("date", ())
+        if not days:
+            return None
+        for token in values.get("vaccine-code", ()):
+            system, _, code = str(token).partition("|")
+            facts = self._catalog.facts(system, code)
+            if facts is not None:
+                return Dose(self._day(days[0]), facts.antigens, facts.oral_polio, facts.program)
+        return None
