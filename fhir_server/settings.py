@@ -9,7 +9,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FHIR_", frozen=True)
 
     database_url: str = "sqlite:///var/fhir.sqlite3"
-    """`sqlite:///path` (relative to the working directory), `sqlite:////abs/path`, or `memory://`."""
+    """`sqlite:///path` (relative to the working directory), `sqlite:////abs/path`, `memory://`, or a
+    MongoDB connection string `mongodb://h1,h2,h3/fhir?replicaSet=rs0` (options in the URL win)."""
+
+    mongodb_timeout_ms: int = 5000
+    """MongoDB server selection timeout: how long a request waits for a usable primary before a 503
+    (a replica set election takes ~10 s; set higher to ride through one). The URL's
+    `serverSelectionTimeoutMS` wins over this."""
 
     base_path: str = "/fhir"
     """Where the FHIR API is mounted."""

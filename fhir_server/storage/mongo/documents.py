@@ -1,0 +1,126 @@
+"""The shape of the MongoDB documents (DESIGN.md §5) and their conversion to and from the contract's types.
+
+`resources`: one document per (type, id), `_id` "Type/id", holding the current version with its body
+and, in `_idx`, the index IR of `search.extract`: one array per IR kind whose rows name their parameter
+(`p`), so that one multikey index per kind, led by `t` and `_idx.<kind>.p`, serves every parameter.
+`history`: one document per version, `_id` "Type/id/version", `hs` its place in the global history.
+`pc` is the patient compartment (a Patient's own id, else the patient/subject it refers to): the
+shard key of docs/scaling.md, so that one child's record lives on one shard.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bson import Binary
+
+from fhir_server.search.index import (
+    DateValue,
+    IndexValues,
+    NumberValue,
+    QuantityValue,
+    ReferenceValue,
+    StringValue,
+    TokenValue,
+    UriValue,
+)
+from fhir_server.storage.base import Method, StoredResource
+from fhir_server.storage.versioning import from_us
+
+Document = dict[str, Any]
+
+# The `_idx` array of each IR kind, and the fields of its rows.
+KINDS: Final[dict[str, str]] = {
+    "string": "s",
+    "token": "t",
+    "date": "d",
+    "reference": "r",
+    "number": "n",
+    "quantity": "q",
+    "uri": "u",
+}
+# Parameters whose Patient reference names the compartment (shard key) of a clinical resource.
+_COMPARTMENT_PARAMS: Final = ("patient", "subject", "beneficiary", "individual")
+
+
+def resource_key(resource_type: str, id: str) -> str:
+    return f"{resource_type}/{id}"
+
+
+def version_key(resource_type: str, id: str, version: int) -> str:
+    return f"{resource_type}/{id}/{version}"
+
+
+def index_document(index: IndexValues) -> Document:
+    """The `_idx` sub-document: one row per distinct value, empty kinds left out."""
+    rows: dict[str, list[Document]] = {
+        "s": [{"p": v.param, "n": v.normalized, "e": v.exact} for v in index.strings],
+        "t": [{"p": v.param, "s": v.system, "c": v.code, "d": v.display} for v in index.tokens],
+        "d": [{"p": v.param, "lo": v.low, "hi": v.high} for v in index.dates],
+        "r": [{"p": v.param, "tt": v.target_type, "ti": v.target_id, "u": v.url} for v in index.references],
+        "n": [
+            {"p": v.param, "v": float(v.value), "lo": float(v.low), "hi": float(v.high)}
+            for v in index.numbers
+        ],
+        "q": [
+            {
+                "p": v.param,
+                "v": float(v.value),
+                "lo": float(v.low),
+                "hi": float(v.high),
+                "s": v.system,
+                "c": v.code,
+                "un": v.unit,
+            }
+            for v in index.quantities
+        ],
+        "u": [{"p": v.param, "u": v.uri} for v in index.uris],
+    }
+    return {kind: _distinct(values) for kind, values in rows.items() if values}
+
+
+def _distinct(rows: list[Document]) -> list[Document]:
+    return list({tuple(row.items()): row for row in rows}.values())
+
+
+def index_values(idx: Document | None) -> IndexValues:
+    """The IR back from `_idx` (for matching in memory against writes not yet committed)."""
+    idx = idx or {}
+    return IndexValues(
+        strings=tuple(StringValue(r["p"], r["n"], r["e"]) for r in idx.get("s", ())),
+        tokens=tuple(TokenValue(r["p"], r["s"], r["c"], r["d"]) for r in idx.get("t", ())),
+        dates=tuple(DateValue(r["p"], r["lo"], r["hi"]) for r in idx.get("d", ())),
+        references=tuple(ReferenceValue(r["p"], r["tt"], r["ti"], r["u"]) for r in idx.get("r", ())),
+        numbers=tuple(NumberValue(r["p"], r["v"], r["lo"], r["hi"]) for r in idx.get("n", ())),
+        quantities=tuple(
+            QuantityValue(r["p"], r["v"], r["lo"], r["hi"], r["s"], r["c"], r["un"]) for r in idx.get("q", ())
+        ),
+        uris=tuple(UriValue(r["p"], r["u"]) for r in idx.get("u", ())),
+    )
+
+
+def compartment(resource_type: str, id: str, index: IndexValues) -> str | None:
+    """The patient whose record this resource belongs to, if any."""
+    if resource_type == "Patient":
+        return id
+    for param in _COMPARTMENT_PARAMS:
+        for ref in index.references:
+            if ref.param == param and ref.target_type == "Patient" and ref.target_id is not None:
+                return ref.target_id
+    return None
+
+
+def to_stored(doc: Document) -> StoredResource:
+    """A `resources` or `history` document as the contract's StoredResource."""
+    method: Method = doc["m"]
+    return StoredResource(
+        doc["t"], doc["id"], int(doc["v"]), from_us(int(doc["lu"])), bool(doc["del"]), method, bytes(doc["b"])
+    )
+
+
+def body_binary(body: bytes) -> Binary:
+    return Binary(body)
+
+
+# Fields a search reads to build its StoredResources (the `_idx` stays on the server).
+STORED_FIELDS: Final[dict[str, int]] = {"t": 1, "id": 1, "v": 1, "lu": 1, "del": 1, "m": 1, "b": 1, "seq": 1}

@@ -1,0 +1,47 @@
+"""The indexes the searches, reads and history pages need (docs/scaling.md sizes them).
+
+Every search filter starts with `t` (the resource type) and each criterion is an `$elemMatch` on one
+`_idx` array led by the parameter code `p`, so one compound multikey index per IR kind —
+(t, _idx.<kind>.p, <value fields>) — serves every parameter of that kind, with bounds on the value
+because all its fields belong to the same array element. `create_index` does nothing for an index that
+already exists, so this runs at every start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
+
+from fhir_server.storage.mongo.documents import Document
+
+_A, _D = ASCENDING, DESCENDING
+
+RESOURCE_INDEXES: Final = (
+    IndexModel([("t", _A), ("seq", _A)], name="type_position"),  # unsorted order and cursors
+    IndexModel([("t", _A), ("lu", _A)], name="type_last_updated"),
+    IndexModel([("pc", _A), ("t", _A)], name="compartment"),  # one child's record; the shard key's prefix
+    IndexModel([("t", _A), ("_idx.s.p", _A), ("_idx.s.n", _A)], name="idx_string"),
+    IndexModel([("t", _A), ("_idx.s.p", _A), ("_idx.s.e", _A)], name="idx_string_exact"),
+    IndexModel([("t", _A), ("_idx.t.p", _A), ("_idx.t.c", _A), ("_idx.t.s", _A)], name="idx_token"),
+    IndexModel([("t", _A), ("_idx.d.p", _A), ("_idx.d.lo", _A), ("_idx.d.hi", _A)], name="idx_date"),
+    IndexModel([("t", _A), ("_idx.r.p", _A), ("_idx.r.ti", _A), ("_idx.r.tt", _A)], name="idx_reference"),
+    IndexModel([("t", _A), ("_idx.r.p", _A), ("_idx.r.u", _A)], name="idx_reference_url"),
+    IndexModel([("t", _A), ("_idx.n.p", _A), ("_idx.n.v", _A)], name="idx_number"),
+    IndexModel([("t", _A), ("_idx.q.p", _A), ("_idx.q.v", _A)], name="idx_quantity"),
+    IndexModel([("t", _A), ("_idx.u.p", _A), ("_idx.u.u", _A)], name="idx_uri"),
+)
+
+HISTORY_INDEXES: Final = (
+    IndexModel([("hs", _D)], name="sequence"),  # system history, newest first
+    IndexModel([("t", _A), ("hs", _D)], name="type_sequence"),
+    IndexModel([("t", _A), ("id", _A), ("hs", _D)], name="instance_sequence"),
+)
+
+
+def ensure_indexes(db: Database[Document]) -> None:
+    db["resources"].create_indexes(list(RESOURCE_INDEXES))
+    db["history"].create_indexes(list(HISTORY_INDEXES))
+    # A lock whose holder died is swept by the TTL monitor (about once a minute) if no waiter took it over.
+    db["locks"].create_index([("exp", _A)], name="lease", expireAfterSeconds=0)

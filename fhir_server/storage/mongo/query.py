@@ -1,0 +1,210 @@
+"""A SearchRequest compiled to a MongoDB filter over `resources` and, for `_sort`, an aggregation.
+
+An AND of criteria, each an OR of its values; each value is an `$elemMatch` on the `_idx` array of its
+kind, led by the parameter code, which the multikey indexes (`ensure_indexes`) answer. Chains and
+`_has` are answered first by a search of the other type (`Lookup`), whose ids become an `$in`: MongoDB
+has no correlated subquery, and `$lookup` cannot join sharded collections cheaply.
+
+Order: `_sort` keys, then `seq`, the creation position (stable under concurrent writes). Each sort key
+is computed from the resource's own rows with the tiers of `search.sorting`, the oracle.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Protocol
+
+from fhir_server.search.request import (
+    ChainQuery,
+    Criterion,
+    DateQuery,
+    HasQuery,
+    QueryValue,
+    SearchRequest,
+    SortKey,
+    TokenQuery,
+)
+from fhir_server.search.sorting import TOKEN_SEPARATOR
+from fhir_server.storage.mongo.documents import KINDS, resource_key
+from fhir_server.storage.mongo.filters import (
+    CONDITIONS,
+    NOTHING,
+    Condition,
+    modifier_error,
+    not_supported,
+    range_condition,
+)
+
+Pipeline = list[dict[str, Any]]
+
+
+class Lookup(Protocol):
+    """What a chain or `_has` needs from the database: ids of another type's matches."""
+
+    def ids(self, request: SearchRequest) -> list[str]: ...
+
+    def referred(self, request: SearchRequest, reference_param: str, target_type: str) -> list[str]: ...
+
+
+def request_filter(request: SearchRequest, lookup: Lookup) -> Condition:
+    """The current, non-deleted resources of the type that match every criterion."""
+    parts: list[Condition] = [{"t": request.resource_type}, {"del": False}]
+    parts += [_criterion(request.resource_type, c, lookup) for c in request.criteria]
+    return {"$and": parts}
+
+
+def _criterion(resource_type: str, criterion: Criterion, lookup: Lookup) -> Condition:
+    if criterion.param == "_id":
+        return _id_criterion(resource_type, criterion)
+    if criterion.param == "_lastUpdated":
+        return _last_updated_criterion(criterion)
+    if criterion.param == "_has":
+        return _has_criterion(resource_type, criterion, lookup)
+    kind = "token" if criterion.modifier == "identifier" else criterion.type
+    if kind not in KINDS:
+        raise not_supported(
+            f"Search on {criterion.type} parameters ({criterion.param}) is not supported",
+            f"Chưa hỗ trợ tìm kiếm theo tham số kiểu {criterion.type} ({criterion.param})",
+            criterion.param,
+        )
+    field = f"_idx.{KINDS[kind]}"
+    if criterion.missing is not None:
+        present = {field: {"$elemMatch": {"p": criterion.param}}}
+        return {"$nor": [present]} if criterion.missing else present
+    if not criterion.values:
+        raise _no_values(criterion)
+    alternatives = [
+        {field: {"$elemMatch": {"p": criterion.param, **_value(kind, value, criterion, lookup)}}}
+        for value in criterion.values
+    ]
+    matched = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    # :not selects the resources with no matching value, including those without the element.
+    return {"$nor": [matched]} if criterion.modifier == "not" else matched
+
+
+def _value(kind: str, value: QueryValue, criterion: Criterion, lookup: Lookup) -> Condition:
+    if isinstance(value, ChainQuery):
+        ids = lookup.ids(SearchRequest(value.target_type, (value.inner,)))
+        return {"tt": value.target_type, "ti": {"$in": ids}}
+    return CONDITIONS[kind](value, criterion.modifier, criterion.param)
+
+
+def _has_criterion(resource_type: str, criterion: Criterion, lookup: Lookup) -> Condition:
+    """`_has`: the ids that the referring resources matching the inner criterion refer to."""
+    ids: list[str] = []
+    for value in criterion.values:
+        if not isinstance(value, HasQuery):
+            raise not_supported("Unsupported _has value", "Giá trị _has không được hỗ trợ", "_has")
+        inner = SearchRequest(value.referring_type, (value.inner,))
+        ids += lookup.referred(inner, value.reference_param, resource_type)
+    if not criterion.values:
+        raise _no_values(criterion)
+    return {"_id": {"$in": [resource_key(resource_type, id) for id in dict.fromkeys(ids)]}}
+
+
+def _id_criterion(resource_type: str, criterion: Criterion) -> Condition:
+    if criterion.missing is not None:
+        return NOTHING if criterion.missing else {}  # every resource has an id
+    if criterion.modifier is not None:
+        raise modifier_error(criterion.param, criterion.modifier)
+    ids: list[str] = []
+    for value in criterion.values:
+        if not isinstance(value, TokenQuery):
+            raise not_supported("Unsupported _id value", "Giá trị _id không được hỗ trợ", "_id")
+        if value.code is not None:
+            ids.append(resource_key(resource_type, value.code))
+    return {"_id": {"$in": ids}} if ids else NOTHING
+
+
+def _last_updated_criterion(criterion: Criterion) -> Condition:
+    """meta.lastUpdated is an instant: the stored range is the single microsecond [lu, lu + 1)."""
+    if criterion.missing is not None:
+        return NOTHING if criterion.missing else {}
+    if criterion.modifier is not None:
+        raise modifier_error(criterion.param, criterion.modifier)
+    parts: list[Condition] = []
+    for value in criterion.values:
+        if not isinstance(value, DateQuery):
+            raise not_supported(
+                "Unsupported _lastUpdated value", "Giá trị _lastUpdated không được hỗ trợ", "_lastUpdated"
+            )
+        parts.append(range_condition(value.prefix, "lu", "lu", value.low, value.high, high_offset=1))
+    if not parts:
+        raise _no_values(criterion)
+    return parts[0] if len(parts) == 1 else {"$or": parts}
+
+
+def _no_values(criterion: Criterion) -> Exception:
+    return not_supported(
+        f"The parameter {criterion.param} has no value",
+        f"Tham số {criterion.param} không có giá trị",
+        criterion.param,
+    )
+
+
+# What `search.sorting.sort_values` compares, by parameter type: tiers of (IR kind, row condition,
+# value ascending, value descending); the first tier with a value wins.
+_PRESENT: Final = {"$ne": ["$$x.c", None]}
+_TOKEN_TEXT: Final = {"$concat": ["$$x.c", TOKEN_SEPARATOR, {"$ifNull": ["$$x.s", ""]}]}
+_SORT_TIERS: Final[dict[str, tuple[tuple[str, object, object, object], ...]]] = {
+    "date": (("d", None, "$$x.lo", "$$x.hi"),),
+    "reference": (("r", {"$ne": ["$$x.ti", None]}, "$$x.ti", "$$x.ti"), ("r", None, "$$x.u", "$$x.u")),
+    "token": (("t", _PRESENT, _TOKEN_TEXT, _TOKEN_TEXT),),
+    "string": (("s", None, "$$x.n", "$$x.n"),),
+    "number": (("n", None, "$$x.v", "$$x.v"),),
+    "quantity": (("q", None, "$$x.v", "$$x.v"),),
+    "uri": (("u", None, "$$x.u", "$$x.u"),),
+}
+
+
+def sort_pipeline(request: SearchRequest) -> tuple[Pipeline, dict[str, int]]:
+    """Stages that compute one value per sort key (`_s<n>`, with `_m<n>` = 1 when missing, so that
+    missing values sort last both ways), and the `$sort` specification (ties: creation order)."""
+    values: dict[str, Any] = {}
+    minimums: dict[str, Any] = {}
+    chosen: dict[str, Any] = {}
+    order: dict[str, int] = {}
+    for n, key in enumerate(request.sort):
+        direction = -1 if key.descending else 1
+        if key.param in ("_id", "_lastUpdated"):
+            order["id" if key.param == "_id" else "lu"] = direction
+            continue
+        tiers = _SORT_TIERS.get(key.type, ())
+        for t, (kind, condition, ascending, descending) in enumerate(tiers):
+            values[f"_a{n}_{t}"] = _tier_values(
+                key, kind, condition, descending if key.descending else ascending
+            )
+            minimums[f"_v{n}_{t}"] = {"$max" if key.descending else "$min": f"$_a{n}_{t}"}
+        value: Any = None
+        for t in reversed(range(len(tiers))):
+            value = f"$_v{n}_{t}" if value is None else {"$ifNull": [f"$_v{n}_{t}", value]}
+        chosen[f"_s{n}"] = value
+        order[f"_m{n}"] = 1
+        order[f"_s{n}"] = direction
+    order["seq"] = 1
+    missing = {
+        f"_m{n}": {"$cond": [{"$eq": [{"$ifNull": [f"$_s{n}", None]}, None]}, 1, 0]}
+        for n, key in enumerate(request.sort)
+        if key.param not in ("_id", "_lastUpdated")
+    }
+    stages = [{"$addFields": stage} for stage in (values, minimums, chosen, missing) if stage]
+    return stages, order
+
+
+def _tier_values(key: SortKey, kind: str, condition: object, value: object) -> dict[str, Any]:
+    wanted: Any = {"$eq": ["$$x.p", key.param]}
+    if condition is not None:
+        wanted = {"$and": [wanted, condition]}
+    rows = {"$filter": {"input": {"$ifNull": [f"$_idx.{kind}", []]}, "as": "x", "cond": wanted}}
+    return {"$map": {"input": rows, "as": "x", "in": value}}
+
+
+def redacted(condition: Any) -> Any:
+    """A filter or pipeline with every bound value replaced by "?": for the explain log, which must
+    never show what was searched (names, identifiers). Parameter codes (`p`) are kept."""
+    if isinstance(condition, dict):
+        return {k: (v if k == "p" else redacted(v)) for k, v in condition.items()}
+    if isinstance(condition, list):
+        return [redacted(v) for v in condition]
+    if isinstance(condition, str) and condition.startswith("$"):
+        return condition  # a field path in an aggregation expression
+    return "?" if condition is not None and not isinstance(condition, bool) else condition

@@ -1,0 +1,321 @@
+"""The MongoDB backend (DESIGN.md §5): the scale-out path behind the same storage contract.
+
+Collections: `resources` (current version + body + `_idx`), `history` (every version), `locks`
+(unit-of-work isolation, locks.py) and `counters` (creation positions and the history sequence, handed
+out in blocks so that the counter document is not written once per create). Reads need no lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, Final
+
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from fhir_server.model.outcome import FhirError
+from fhir_server.search.request import (
+    ChainQuery,
+    Criterion,
+    HasQuery,
+    QueryValue,
+    ReferenceQuery,
+    SearchRequest,
+    TokenQuery,
+)
+from fhir_server.storage.base import (
+    HistoryPage,
+    HistoryQuery,
+    SearchPage,
+    StoredResource,
+    StoreUnavailable,
+    UnitOfWork,
+)
+from fhir_server.storage.mongo.documents import STORED_FIELDS, Document, resource_key, to_stored, version_key
+from fhir_server.storage.mongo.filters import Condition
+from fhir_server.storage.mongo.indexes import ensure_indexes
+from fhir_server.storage.mongo.locks import Locks
+from fhir_server.storage.mongo.query import redacted, request_filter, sort_pipeline
+from fhir_server.storage.mongo.unit_of_work import MongoUnitOfWork
+from fhir_server.storage.versioning import (
+    decode_cursor,
+    decode_position,
+    encode_cursor,
+    encode_position,
+    to_us,
+)
+from fhir_server.types import Clock
+
+_explain = logging.getLogger("fhir_server.explain")
+
+# A chain or `_has` is answered by first finding the other type's ids; beyond this many the search is
+# refused (400 too-costly) rather than shipping a huge `$in` to every shard.
+MAX_JOIN_IDS: Final = 10_000
+_EXACT_COUNT_UP_TO: Final = 100_000
+_BLOCK: Final = 32  # creation positions reserved per counter update
+
+
+class MongoStore:
+    def __init__(
+        self,
+        client: MongoClient[Document],
+        database: str,
+        clock: Clock,
+        *,
+        server: str,
+        supports_transactions: bool,
+        lock_timeout: float = 5.0,
+    ) -> None:
+        """`server` describes the deployment for /health ("replica set rs0", "standalone", "mongomock");
+        `supports_transactions` is true on a replica set or a sharded cluster."""
+        self.client = client
+        self.clock = clock
+        self.server = server
+        self.supports_transactions = supports_transactions
+        self._db: Database[Document] = client[database]
+        self.resources: Collection[Document] = self._db["resources"]
+        self.history_collection: Collection[Document] = self._db["history"]
+        self._counters: Collection[Document] = self._db["counters"]
+        self.locks = Locks(self._db["locks"], timeout=lock_timeout)
+        self._positions = threading.Lock()
+        self._next_position = 0
+        self._position_limit = 0
+        ensure_indexes(self._db)
+
+    # -- sequences ---------------------------------------------------------------------------------
+    def _reserve(self, name: str, count: int) -> int:
+        """The first of `count` fresh numbers of counter `name` (numbers start at 1)."""
+        doc = self._counters.find_one_and_update(
+            {"_id": name}, {"$inc": {"n": count}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        assert doc is not None  # upserted
+        return int(doc["n"]) - count + 1
+
+    def next_position(self) -> int:
+        """A creation position (the unsorted search order and cursor), increasing within this process."""
+        with self._positions:
+            if self._next_position >= self._position_limit:
+                self._next_position = self._reserve("resources", _BLOCK)
+                self._position_limit = self._next_position + _BLOCK
+            self._next_position += 1
+            return self._next_position - 1
+
+    def next_history_sequences(self, count: int) -> int:
+        return self._reserve("history", count)
+
+    # -- writes ------------------------------------------------------------------------------------
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        uow = MongoUnitOfWork(self)
+        try:
+            yield uow
+            # Reached only when the block did not raise: a failed unit of work writes nothing.
+            uow.commit()
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"MongoDB failed: {type(exc).__name__}") from exc
+        finally:
+            uow.release()
+
+    # -- reads -------------------------------------------------------------------------------------
+    def read(self, resource_type: str, id: str) -> StoredResource | None:
+        doc = self.resources.find_one({"_id": resource_key(resource_type, id)}, STORED_FIELDS)
+        return None if doc is None else to_stored(doc)
+
+    def vread(self, resource_type: str, id: str, version: int) -> StoredResource | None:
+        doc = self.history_collection.find_one({"_id": version_key(resource_type, id, version)})
+        return None if doc is None else to_stored(doc)
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        condition: Condition = {}
+        if query.resource_type is not None:
+            condition["t"] = query.resource_type
+        if query.id is not None:
+            condition["id"] = query.id
+        if query.since is not None:
+            condition["lu"] = {"$gte": to_us(query.since)}
+        total = self.history_collection.count_documents(condition)
+        below = decode_cursor(query.cursor)
+        if below is not None:
+            condition["hs"] = {"$lt": below}
+        count = max(query.count, 0)
+        docs = list(self.history_collection.find(condition).sort("hs", DESCENDING).limit(count + 1))
+        page = docs[:count]
+        more = len(docs) > count and bool(page)
+        return HistoryPage(
+            entries=[to_stored(doc) for doc in page],
+            total=total,
+            next_cursor=encode_cursor(int(page[-1]["hs"])) if more else None,
+        )
+
+    def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
+        after = None if request.sort else decode_position(request.cursor)
+        condition = request_filter(request, self)
+        count = max(request.count, 0)
+        docs = self._page(request, condition, after, count + (0 if request.sort else 1), explain)
+        shown = docs[:count]
+        more = not request.sort and len(docs) > len(shown) and bool(shown)
+        total = self.resources.count_documents(condition) if with_total else None
+        return SearchPage(
+            resources=[to_stored(doc) for doc in shown],
+            total=total,
+            next_cursor=encode_position(int(shown[-1]["seq"])) if more else None,
+        )
+
+    def _page(
+        self, request: SearchRequest, condition: Condition, after: int | None, limit: int, explain: bool
+    ) -> list[Document]:
+        offset = max(request.offset, 0)
+        if not request.sort:
+            if after is not None:
+                condition = {"$and": [condition, {"seq": {"$gt": after}}]}
+            if explain:
+                self._log_plan(request, condition, None)
+            if limit <= 0:
+                return []
+            return list(
+                self.resources.find(condition, STORED_FIELDS).sort("seq", ASCENDING).skip(offset).limit(limit)
+            )
+        stages, order = sort_pipeline(request)
+        pipeline: list[dict[str, Any]] = [{"$match": condition}, *stages, {"$sort": order}, {"$skip": offset}]
+        if explain:
+            self._log_plan(request, condition, pipeline)
+        if limit <= 0:
+            return []
+        pipeline += [{"$limit": limit}, {"$project": STORED_FIELDS}]
+        return list(self.resources.aggregate(pipeline, allowDiskUse=True))
+
+    def _log_plan(
+        self, request: SearchRequest, condition: Condition, pipeline: list[dict[str, Any]] | None
+    ) -> None:
+        """The compiled filter (and pipeline) with every value replaced by "?", and the winning plan's
+        stages and index names, which carry no values either."""
+        if not _explain.isEnabledFor(logging.INFO):
+            return
+        try:
+            plan = self.resources.find(condition).explain()["queryPlanner"]["winningPlan"]
+            summary = _plan_summary(plan)
+        except (NotImplementedError, AttributeError, KeyError, PyMongoError):
+            summary = [f"no query plan from {self.server}"]
+        _explain.info(
+            "search explained",
+            extra={
+                "backend": "mongodb",
+                "resource_type": request.resource_type,
+                "filter": redacted(condition),
+                "pipeline": None if pipeline is None else redacted(pipeline[1:]),
+                "plan": summary,
+            },
+        )
+
+    # -- the Lookup of query.py: chains and _has ---------------------------------------------------
+    def ids(self, request: SearchRequest) -> list[str]:
+        docs = list(self.resources.find(request_filter(request, self), {"id": 1}).limit(MAX_JOIN_IDS + 1))
+        return [doc["id"] for doc in _capped(docs, request)]
+
+    def referred(self, request: SearchRequest, reference_param: str, target_type: str) -> list[str]:
+        docs = list(self.resources.find(request_filter(request, self), {"_idx.r": 1}).limit(MAX_JOIN_IDS + 1))
+        return [
+            row["ti"]
+            for doc in _capped(docs, request)
+            for row in doc.get("_idx", {}).get("r", ())
+            if row["p"] == reference_param and row["tt"] == target_type and row["ti"] is not None
+        ]
+
+    # -- for the unit of work ----------------------------------------------------------------------
+    def matching_ids(self, request: SearchRequest, limit: int) -> list[str]:
+        return [doc["id"] for doc in self.matching_docs(request, limit, exclude=[])]
+
+    def matching_docs(self, request: SearchRequest, limit: int, exclude: list[str]) -> list[Document]:
+        """Matches in search order with what sorting needs (`id`, `seq`, `lu`, `_idx`)."""
+        condition = request_filter(request, self)
+        if exclude:
+            condition = {"$and": [condition, {"_id": {"$nin": exclude}}]}
+        if limit <= 0:
+            return []
+        fields = {"id": 1, "seq": 1, "lu": 1, "_idx": 1}
+        if not request.sort:
+            return list(self.resources.find(condition, fields).sort("seq", ASCENDING).limit(limit))
+        stages, order = sort_pipeline(request)
+        pipeline = [{"$match": condition}, *stages, {"$sort": order}, {"$limit": limit}, {"$project": fields}]
+        return list(self.resources.aggregate(pipeline, allowDiskUse=True))
+
+    def resolved(self, request: SearchRequest) -> SearchRequest:
+        """`request` with chains and `_has` replaced by the ids they stand for (for search.matcher)."""
+        criteria = tuple(self._resolve(request.resource_type, c) for c in request.criteria)
+        return SearchRequest(request.resource_type, criteria, request.sort, request.count, request.offset)
+
+    def _resolve(self, resource_type: str, criterion: Criterion) -> Criterion:
+        if not any(isinstance(v, ChainQuery | HasQuery) for v in criterion.values):
+            return criterion
+        values: list[QueryValue] = []
+        for value in criterion.values:
+            if isinstance(value, ChainQuery):
+                found = self.ids(SearchRequest(value.target_type, (value.inner,)))
+                values += [ReferenceQuery(value.target_type, id, None) for id in found]
+            elif isinstance(value, HasQuery):
+                inner = SearchRequest(value.referring_type, (value.inner,))
+                values += [
+                    TokenQuery(None, id) for id in self.referred(inner, value.reference_param, resource_type)
+                ]
+            else:
+                values.append(value)
+        if criterion.param == "_has":
+            return Criterion("_id", "token", None, tuple(dict.fromkeys(values)))
+        return Criterion(
+            criterion.param, criterion.type, criterion.modifier, tuple(values), criterion.missing
+        )
+
+    # -- operations --------------------------------------------------------------------------------
+    def health(self) -> dict[str, object]:
+        """Round-trips to the server (a ping), so an unreachable server shows as unhealthy (503)."""
+        with suppress(NotImplementedError):  # mongomock answers no commands
+            self.client.admin.command("ping")
+        # Counting the live resources scans them: exact on small databases only, else the collection's
+        # metadata count (deleted resources included), so that a health probe stays a millisecond.
+        estimate = self.resources.estimated_document_count()
+        exact = estimate <= _EXACT_COUNT_UP_TO
+        return {
+            "backend": "mongodb",
+            "server": self.server,
+            "database": self._db.name,
+            "transactions": self.supports_transactions,
+            "resources": self.resources.count_documents({"del": False}) if exact else estimate,
+            "resources_exact": exact,
+        }
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _capped(docs: list[Document], request: SearchRequest) -> list[Document]:
+    if len(docs) > MAX_JOIN_IDS:
+        raise FhirError.of(
+            400,
+            "too-costly",
+            f"A chained or _has search on {request.resource_type} matches more than {MAX_JOIN_IDS} resources;"
+            " narrow it",
+            f"Tìm kiếm nối chuỗi hoặc _has trên {request.resource_type} khớp hơn {MAX_JOIN_IDS} tài nguyên;"
+            " hãy thu hẹp điều kiện",
+            request.criteria[0].param if request.criteria else None,
+        )
+    return docs
+
+
+def _plan_summary(plan: dict[str, Any]) -> list[str]:
+    """`FETCH <- IXSCAN resources_token` style: each stage and its index name, outermost first."""
+    stages: list[str] = []
+    node: dict[str, Any] | None = plan
+    while node is not None:
+        stage = str(node.get("stage", "?"))
+        stages.append(f"{stage} {node['indexName']}" if "indexName" in node else stage)
+        inputs = node.get("inputStages") or ([node["inputStage"]] if "inputStage" in node else [])
+        node = inputs[0] if inputs else None
+    return stages
+
+
+__all__ = ["MongoStore", "StoreUnavailable"]
