@@ -15,3 +15,17 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="session")
 def definitions() -> Definitions:
     return load_definitions()
+
+
+def pytest_report_header() -> str:
+    """Say which MongoDB the mongodb backend runs against (mongomock unless FHIR_TEST_MONGODB_URL)."""
+    from tests.contract.mongo_backend import describe
+
+    return describe()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeated after the results, where `-q` runs show it too."""
+    from tests.contract.mongo_backend import describe
+
+    terminalreporter.write_line(describe())

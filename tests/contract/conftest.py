@@ -43,10 +43,6 @@ def store_url(backend: str, directory: Path) -> str:
     return "memory://" if backend == "memory" else f"sqlite:///{directory / 'db' / 'store.sqlite3'}"
 
 
-def pytest_report_header() -> str:
-    return mongo_backend.describe()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

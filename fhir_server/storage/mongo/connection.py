@@ -4,6 +4,7 @@ server cannot be reached (the CLI prints it and exits; no stack trace)."""
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from pymongo import MongoClient
 from pymongo.errors import ConfigurationError, PyMongoError
@@ -32,7 +33,8 @@ _DEFAULTS: Final[dict[str, Any]] = {
 
 def client_options(url: str, server_selection_timeout_ms: int | None = None) -> dict[str, Any]:
     """The keyword options for MongoClient: our defaults minus what the URL already says."""
-    written = {key.lower() for key in parse_uri(url, validate=False, connect_timeout=1)["options"]}
+    # The query string alone (parse_uri would resolve a mongodb+srv:// name in DNS just to read it).
+    written = {key.lower() for key, _ in parse_qsl(url.partition("?")[2])}
     options = {key: value for key, value in _DEFAULTS.items() if key.lower() not in written}
     if server_selection_timeout_ms is not None and "serverselectiontimeoutms" not in written:
         options["serverSelectionTimeoutMS"] = server_selection_timeout_ms

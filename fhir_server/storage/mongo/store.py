@@ -7,13 +7,14 @@ out in blocks so that the counter document is not written once per create). Read
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Final
+from typing import Any, Final, ParamSpec, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReadPreference, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -53,6 +54,24 @@ from fhir_server.types import Clock
 
 _explain = logging.getLogger("fhir_server.explain")
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _served(method: Callable[P, T]) -> Callable[P, T]:
+    """A driver error (server gone, election in progress past the timeout) is StoreUnavailable, which
+    clients see as a 503 OperationOutcome; the exception's type is kept, its text (hosts) is not shown."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"MongoDB failed: {type(exc).__name__}") from exc
+
+    return wrapper
+
+
 # A chain or `_has` is answered by first finding the other type's ids; beyond this many the search is
 # refused (400 too-costly) rather than shipping a huge `$in` to every shard.
 MAX_JOIN_IDS: Final = 10_000
@@ -78,8 +97,14 @@ class MongoStore:
         self.server = server
         self.supports_transactions = supports_transactions
         self._db: Database[Document] = client[database]
-        self.resources: Collection[Document] = self._db["resources"]
+        # Units of work read from the primary whatever the URL says: a conditional create must see the
+        # write of the unit of work that held the lock before it. Client reads (read, vread, history,
+        # search pages) follow the URL's readPreference, so secondaries can serve them if asked.
+        self.resources: Collection[Document] = self._db["resources"].with_options(
+            read_preference=ReadPreference.PRIMARY
+        )
         self.history_collection: Collection[Document] = self._db["history"]
+        self._reader: Collection[Document] = self._db["resources"]
         self._counters: Collection[Document] = self._db["counters"]
         self.locks = Locks(self._db["locks"], timeout=lock_timeout)
         self._positions = threading.Lock()
@@ -122,14 +147,17 @@ class MongoStore:
             uow.release()
 
     # -- reads -------------------------------------------------------------------------------------
+    @_served
     def read(self, resource_type: str, id: str) -> StoredResource | None:
-        doc = self.resources.find_one({"_id": resource_key(resource_type, id)}, STORED_FIELDS)
+        doc = self._reader.find_one({"_id": resource_key(resource_type, id)}, STORED_FIELDS)
         return None if doc is None else to_stored(doc)
 
+    @_served
     def vread(self, resource_type: str, id: str, version: int) -> StoredResource | None:
         doc = self.history_collection.find_one({"_id": version_key(resource_type, id, version)})
         return None if doc is None else to_stored(doc)
 
+    @_served
     def history(self, query: HistoryQuery) -> HistoryPage:
         condition: Condition = {}
         if query.resource_type is not None:
@@ -152,6 +180,7 @@ class MongoStore:
             next_cursor=encode_cursor(int(page[-1]["hs"])) if more else None,
         )
 
+    @_served
     def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
         after = None if request.sort else decode_position(request.cursor)
         condition = request_filter(request, self)
@@ -159,7 +188,7 @@ class MongoStore:
         docs = self._page(request, condition, after, count + (0 if request.sort else 1), explain)
         shown = docs[:count]
         more = not request.sort and len(docs) > len(shown) and bool(shown)
-        total = self.resources.count_documents(condition) if with_total else None
+        total = self._reader.count_documents(condition) if with_total else None
         return SearchPage(
             resources=[to_stored(doc) for doc in shown],
             total=total,
@@ -178,7 +207,7 @@ class MongoStore:
             if limit <= 0:
                 return []
             return list(
-                self.resources.find(condition, STORED_FIELDS).sort("seq", ASCENDING).skip(offset).limit(limit)
+                self._reader.find(condition, STORED_FIELDS).sort("seq", ASCENDING).skip(offset).limit(limit)
             )
         stages, order = sort_pipeline(request)
         pipeline: list[dict[str, Any]] = [{"$match": condition}, *stages, {"$sort": order}, {"$skip": offset}]
@@ -187,7 +216,7 @@ class MongoStore:
         if limit <= 0:
             return []
         pipeline += [{"$limit": limit}, {"$project": STORED_FIELDS}]
-        return list(self.resources.aggregate(pipeline, allowDiskUse=True))
+        return list(self._reader.aggregate(pipeline, allowDiskUse=True))
 
     def _log_plan(
         self, request: SearchRequest, condition: Condition, pipeline: list[dict[str, Any]] | None
