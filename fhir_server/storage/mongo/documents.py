@@ -39,6 +39,9 @@ KINDS: Final[dict[str, str]] = {
     "quantity": "q",
     "uri": "u",
 }
+# Kinds that few resources have: their indexes are partial (only documents with such rows), which saves
+# one null key per document of every other type (docs/scaling.md).
+PARTIAL_KINDS: Final = frozenset({"number", "quantity", "uri"})
 # Parameters whose Patient reference names the compartment (shard key) of a clinical resource.
 _COMPARTMENT_PARAMS: Final = ("patient", "subject", "beneficiary", "individual")
 
@@ -57,7 +60,7 @@ def index_document(index: IndexValues) -> Document:
         "s": [{"p": v.param, "n": v.normalized, "e": v.exact} for v in index.strings],
         "t": [{"p": v.param, "s": v.system, "c": v.code, "d": v.display} for v in index.tokens],
         "d": [{"p": v.param, "lo": v.low, "hi": v.high} for v in index.dates],
-        "r": [{"p": v.param, "tt": v.target_type, "ti": v.target_id, "u": v.url} for v in index.references],
+        "r": [_reference_row(v) for v in index.references],
         "n": [
             {"p": v.param, "v": float(v.value), "lo": float(v.low), "hi": float(v.high)}
             for v in index.numbers
@@ -79,6 +82,25 @@ def index_document(index: IndexValues) -> Document:
     return {kind: _distinct(values) for kind, values in rows.items() if values}
 
 
+def _reference_row(ref: ReferenceValue) -> Document:
+    """Most references are just `Type/id`: their row has no `u`, which would repeat `tt` and `ti` in every
+    row and in the url index (filters.reference_condition looks such a url up by type and id)."""
+    row: Document = {"p": ref.param, "tt": ref.target_type, "ti": ref.target_id}
+    if not is_plain(ref.target_type, ref.target_id, ref.url):
+        row["u"] = ref.url
+    return row
+
+
+def is_plain(target_type: str | None, target_id: str | None, url: str) -> bool:
+    return (
+        target_id is not None
+        and bool(target_type)
+        and "/" not in (target_type or "")
+        and "|" not in url
+        and url == f"{target_type}/{target_id}"
+    )
+
+
 def _distinct(rows: list[Document]) -> list[Document]:
     return list({tuple(row.items()): row for row in rows}.values())
 
@@ -90,7 +112,10 @@ def index_values(idx: Document | None) -> IndexValues:
         strings=tuple(StringValue(r["p"], r["n"], r["e"]) for r in idx.get("s", ())),
         tokens=tuple(TokenValue(r["p"], r["s"], r["c"], r["d"]) for r in idx.get("t", ())),
         dates=tuple(DateValue(r["p"], r["lo"], r["hi"]) for r in idx.get("d", ())),
-        references=tuple(ReferenceValue(r["p"], r["tt"], r["ti"], r["u"]) for r in idx.get("r", ())),
+        references=tuple(
+            ReferenceValue(r["p"], r["tt"], r["ti"], r.get("u") or f"{r['tt']}/{r['ti']}")
+            for r in idx.get("r", ())
+        ),
         numbers=tuple(NumberValue(r["p"], r["v"], r["lo"], r["hi"]) for r in idx.get("n", ())),
         quantities=tuple(
             QuantityValue(r["p"], r["v"], r["lo"], r["hi"], r["s"], r["c"], r["un"]) for r in idx.get("q", ())

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 from fhir_server.model.outcome import FhirError
+from fhir_server.search.normalize import fold
 from fhir_server.search.request import (
     DateQuery,
     NumberQuery,
@@ -27,6 +28,7 @@ from fhir_server.search.request import (
 T = TypeVar("T")
 Condition = dict[str, Any]
 
+_EXACT_HEAD: Final = 64  # shorter than the clipping of index texts (search.convert.MAX_TEXT)
 # Above every code point of real text in MongoDB's binary string order.
 _MAX_CHAR: Final = "\U0010ffff"
 NOTHING: Final[Condition] = {"$expr": False}
@@ -63,7 +65,10 @@ def string_condition(value: QueryValue, modifier: str | None, param: str) -> Con
     if modifier is None:
         return {"n": prefix(text)}
     if modifier == "exact":
-        return {"e": text}
+        # A row's `n` is the folded, clipped text of its `e` (search.convert), so it starts with the
+        # query's folded head: that bound lets the one string index serve :exact too (no second index
+        # over every string row, ~590 GB at national scale: docs/scaling.md).
+        return {"n": prefix(fold(text)[:_EXACT_HEAD]), "e": text}
     if modifier == "contains":
         return {"n": {"$regex": re.escape(text)}}
     raise modifier_error(param, modifier)
@@ -98,6 +103,10 @@ def reference_condition(value: QueryValue, modifier: str | None, param: str) -> 
         alternatives.append({"u": ref.url})
         if "|" not in ref.url:
             alternatives.append({"u": prefix(ref.url + "|")})
+            url_type, slash, url_id = ref.url.partition("/")
+            # A plain `Type/id` reference is stored without its url (documents.py).
+            if url_type and slash and not is_absolute(ref.url):
+                alternatives.append({"ti": url_id, "tt": url_type, "u": {"$exists": False}})
     target_type = ref.target_type or modifier
     if ref.target_id is not None and target_type is None:
         alternatives.append({"ti": ref.target_id})
@@ -106,6 +115,10 @@ def reference_condition(value: QueryValue, modifier: str | None, param: str) -> 
     if not alternatives:  # nothing to compare (e.g. `subject:Group=Patient/1`): matches nothing
         return {"_never": True}
     return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+
+
+def is_absolute(url: str) -> bool:
+    return "://" in url or url.startswith("urn:")
 
 
 def uri_condition(value: QueryValue, modifier: str | None, param: str) -> Condition:

@@ -18,19 +18,39 @@ from fhir_server.storage.mongo.documents import Document
 
 _A, _D = ASCENDING, DESCENDING
 
+
+def _present(kind: str) -> dict[str, object]:
+    """Only documents with rows of this kind (documents.PARTIAL_KINDS; query.py adds the same test)."""
+    return {f"_idx.{kind}": {"$exists": True}}
+
+
 RESOURCE_INDEXES: Final = (
     IndexModel([("t", _A), ("seq", _A)], name="type_position"),  # unsorted order and cursors
     IndexModel([("t", _A), ("lu", _A)], name="type_last_updated"),
     IndexModel([("pc", _A), ("t", _A)], name="compartment"),  # one child's record; the shard key's prefix
     IndexModel([("t", _A), ("_idx.s.p", _A), ("_idx.s.n", _A)], name="idx_string"),
-    IndexModel([("t", _A), ("_idx.s.p", _A), ("_idx.s.e", _A)], name="idx_string_exact"),
     IndexModel([("t", _A), ("_idx.t.p", _A), ("_idx.t.c", _A), ("_idx.t.s", _A)], name="idx_token"),
     IndexModel([("t", _A), ("_idx.d.p", _A), ("_idx.d.lo", _A), ("_idx.d.hi", _A)], name="idx_date"),
     IndexModel([("t", _A), ("_idx.r.p", _A), ("_idx.r.ti", _A), ("_idx.r.tt", _A)], name="idx_reference"),
-    IndexModel([("t", _A), ("_idx.r.p", _A), ("_idx.r.u", _A)], name="idx_reference_url"),
-    IndexModel([("t", _A), ("_idx.n.p", _A), ("_idx.n.v", _A)], name="idx_number"),
-    IndexModel([("t", _A), ("_idx.q.p", _A), ("_idx.q.v", _A)], name="idx_quantity"),
-    IndexModel([("t", _A), ("_idx.u.p", _A), ("_idx.u.u", _A)], name="idx_uri"),
+    # Only references that are not a plain `Type/id` have a `u` (documents.py): few documents.
+    IndexModel(
+        [("t", _A), ("_idx.r.p", _A), ("_idx.r.u", _A)],
+        name="idx_reference_url",
+        partialFilterExpression={"_idx.r.u": {"$exists": True}},
+    ),
+    IndexModel(
+        [("t", _A), ("_idx.n.p", _A), ("_idx.n.v", _A)],
+        name="idx_number",
+        partialFilterExpression=_present("n"),
+    ),
+    IndexModel(
+        [("t", _A), ("_idx.q.p", _A), ("_idx.q.v", _A)],
+        name="idx_quantity",
+        partialFilterExpression=_present("q"),
+    ),
+    IndexModel(
+        [("t", _A), ("_idx.u.p", _A), ("_idx.u.u", _A)], name="idx_uri", partialFilterExpression=_present("u")
+    ),
 )
 
 HISTORY_INDEXES: Final = (

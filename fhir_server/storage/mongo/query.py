@@ -19,16 +19,18 @@ from fhir_server.search.request import (
     DateQuery,
     HasQuery,
     QueryValue,
+    ReferenceQuery,
     SearchRequest,
     SortKey,
     TokenQuery,
 )
 from fhir_server.search.sorting import TOKEN_SEPARATOR
-from fhir_server.storage.mongo.documents import KINDS, resource_key
+from fhir_server.storage.mongo.documents import KINDS, PARTIAL_KINDS, resource_key
 from fhir_server.storage.mongo.filters import (
     CONDITIONS,
     NOTHING,
     Condition,
+    is_absolute,
     modifier_error,
     not_supported,
     range_condition,
@@ -76,9 +78,17 @@ def _criterion(resource_type: str, criterion: Criterion, lookup: Lookup) -> Cond
         {field: {"$elemMatch": {"p": criterion.param, **_value(kind, value, criterion, lookup)}}}
         for value in criterion.values
     ]
-    matched = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    matched: Condition = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    if kind in PARTIAL_KINDS:  # lets the planner use the kind's partial index (indexes.py)
+        matched = {"$and": [{field: {"$exists": True}}, matched]}
+    elif kind == "reference" and all(_by_absolute_url(v) for v in criterion.values):
+        matched = {"$and": [{"_idx.r.u": {"$exists": True}}, matched]}  # the partial url index
     # :not selects the resources with no matching value, including those without the element.
     return {"$nor": [matched]} if criterion.modifier == "not" else matched
+
+
+def _by_absolute_url(value: QueryValue) -> bool:
+    return isinstance(value, ReferenceQuery) and value.target_id is None and is_absolute(value.url or "")
 
 
 def _value(kind: str, value: QueryValue, criterion: Criterion, lookup: Lookup) -> Condition:

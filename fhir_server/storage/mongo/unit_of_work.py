@@ -175,7 +175,7 @@ class MongoUnitOfWork:
         if not self._versions:
             return
         first = self._store.next_history_sequences(len(self._versions))
-        history = [_history_document(stored, first + n, pc) for n, (stored, pc) in enumerate(self._versions)]
+        history = [history_document(stored, first + n, pc) for n, (stored, pc) in enumerate(self._versions)]
         changed = [(key, state) for key, state in self._states.items() if state.touched]
         if self._store.supports_transactions:
             with self._store.client.start_session() as session:
@@ -190,7 +190,7 @@ class MongoUnitOfWork:
         for key, state in changed:
             stored = state.current
             assert stored is not None and state.seq is not None  # touched states always have both
-            doc = _resource_document(key, stored, state.seq, state.index, state.pc)
+            doc = resource_document(key, stored, state.seq, state.index, state.pc)
             if state.base is None:
                 try:
                     resources.insert_one(doc, session=session)
@@ -203,7 +203,7 @@ class MongoUnitOfWork:
         self._store.history_collection.insert_many(history, ordered=True, session=session)
 
 
-def _resource_document(
+def resource_document(
     key: str, stored: StoredResource, seq: int, index: IndexValues | None, pc: str | None
 ) -> Document:
     return {
@@ -221,7 +221,7 @@ def _resource_document(
     }
 
 
-def _history_document(stored: StoredResource, sequence: int, pc: str | None) -> Document:
+def history_document(stored: StoredResource, sequence: int, pc: str | None) -> Document:
     return {
         "_id": version_key(stored.resource_type, stored.id, stored.version),
         "t": stored.resource_type,
