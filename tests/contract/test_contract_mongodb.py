@@ -81,3 +81,45 @@ def test_a_unit_of_work_whose_commit_hits_a_server_error_is_a_store_unavailable(
     mongo.resources = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200).db.resources
     with pytest.raises(StoreUnavailable), mongo.unit_of_work() as uow:
         uow.write(patient("p1"), IndexValues(), method="POST")
+
+
+def test_chains_over_too_many_targets_are_refused_as_too_costly(
+    mongo: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fhir_server.model.outcome import FhirError
+    from fhir_server.search.index import TokenValue
+    from fhir_server.search.request import ChainQuery, Criterion, SearchRequest, TokenQuery
+    from fhir_server.storage.mongo import store as store_module
+
+    for n in range(3):
+        put(mongo, patient(f"p{n}"), IndexValues(tokens=(TokenValue("gender", None, "female"),)))
+    female = Criterion("gender", "token", None, (TokenQuery(None, "female"),))
+    chain = Criterion("patient", "reference", None, (ChainQuery("Patient", female),))
+    monkeypatch.setattr(store_module, "MAX_JOIN_IDS", 3)
+    assert mongo.search(SearchRequest("Immunization", (chain,)), with_total=False).resources == []
+    monkeypatch.setattr(store_module, "MAX_JOIN_IDS", 2)
+    with pytest.raises(FhirError) as raised:
+        mongo.search(SearchRequest("Immunization", (chain,)), with_total=False)
+    assert raised.value.status == 400
+    assert raised.value.issues[0].code == "too-costly"
+
+
+def test_an_immunization_moved_to_another_child_moves_compartment(mongo: MongoStore) -> None:
+    from fhir_server.search.request import Criterion, ReferenceQuery, SearchRequest
+
+    def of(child: str) -> IndexValues:
+        return IndexValues(references=(ReferenceValue("patient", "Patient", child, f"Patient/{child}"),))
+
+    def search(child: str) -> list[str]:
+        criterion = Criterion("patient", "reference", None, (ReferenceQuery("Patient", child, None),))
+        return [
+            r.id
+            for r in mongo.search(SearchRequest("Immunization", (criterion,)), with_total=False).resources
+        ]
+
+    immunization = {"resourceType": "Immunization", "id": "i1", "status": "completed"}
+    put(mongo, immunization, of("a"))
+    put(mongo, immunization, of("b"))  # a record merge points it at another child
+    assert search("b") == ["i1"] and search("a") == []
+    doc = mongo.resources.find_one({"_id": "Immunization/i1"})
+    assert doc is not None and doc["pc"] == "b"

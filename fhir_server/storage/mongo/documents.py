@@ -42,6 +42,14 @@ KINDS: Final[dict[str, str]] = {
 # Kinds that few resources have: their indexes are partial (only documents with such rows), which saves
 # one null key per document of every other type (docs/scaling.md).
 PARTIAL_KINDS: Final = frozenset({"number", "quantity", "uri"})
+# Types whose patient reference is 1..1 (so `pc` is that reference's id), by its search parameter: a
+# search on it can be sent to the child's shard only (query.compartment_hint).
+COMPARTMENT_REFERENCE: Final[dict[str, str]] = {
+    "Immunization": "patient",
+    "ImmunizationEvaluation": "patient",
+    "ImmunizationRecommendation": "patient",
+    "AdverseEvent": "subject",
+}
 # Parameters whose Patient reference names the compartment (shard key) of a clinical resource.
 _COMPARTMENT_PARAMS: Final = ("patient", "subject", "beneficiary", "individual")
 

@@ -25,7 +25,7 @@ from fhir_server.search.request import (
     TokenQuery,
 )
 from fhir_server.search.sorting import TOKEN_SEPARATOR
-from fhir_server.storage.mongo.documents import KINDS, PARTIAL_KINDS, resource_key
+from fhir_server.storage.mongo.documents import COMPARTMENT_REFERENCE, KINDS, PARTIAL_KINDS, resource_key
 from fhir_server.storage.mongo.filters import (
     CONDITIONS,
     NOTHING,
@@ -51,7 +51,29 @@ def request_filter(request: SearchRequest, lookup: Lookup) -> Condition:
     """The current, non-deleted resources of the type that match every criterion."""
     parts: list[Condition] = [{"t": request.resource_type}, {"del": False}]
     parts += [_criterion(request.resource_type, c, lookup) for c in request.criteria]
+    parts += [hint for c in request.criteria if (hint := compartment_hint(request.resource_type, c))]
     return {"$and": parts}
+
+
+def compartment_hint(resource_type: str, criterion: Criterion) -> Condition | None:
+    """`pc` (the shard key, documents.compartment) implied by a criterion, so that a sharded cluster
+    sends the query to the shards of those children only: a Patient's `_id`, or the 1..1 patient
+    reference of the types in COMPARTMENT_REFERENCE. Redundant with the criterion itself (same matches)."""
+    wanted: set[str | None] = set()
+    if resource_type == "Patient" and criterion.param == "_id" and criterion.missing is None:
+        wanted = {v.code for v in criterion.values if isinstance(v, TokenQuery)}
+    elif COMPARTMENT_REFERENCE.get(resource_type) == criterion.param and criterion.modifier in (
+        None,
+        "Patient",
+    ):
+        if criterion.missing is not None or not all(
+            isinstance(v, ReferenceQuery) and v.target_type in (None, "Patient") and v.url is None
+            for v in criterion.values
+        ):
+            return None
+        wanted = {v.target_id for v in criterion.values if isinstance(v, ReferenceQuery)}
+    ids = sorted(id for id in wanted if id is not None)
+    return {"pc": {"$in": ids}} if ids and len(ids) == len(wanted) else None
 
 
 def _criterion(resource_type: str, criterion: Criterion, lookup: Lookup) -> Condition:

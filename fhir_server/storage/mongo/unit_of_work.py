@@ -55,6 +55,7 @@ class _State:
     current: StoredResource | None
     index: IndexValues | None  # of `current`; None when deleted
     pc: str | None = None  # the patient compartment (shard key): kept when the resource is deleted
+    base_pc: str | None = None  # `pc` in the database: the commit's filter names it (a targeted update)
     touched: bool = False
 
 
@@ -90,6 +91,7 @@ class MongoUnitOfWork:
                     int(doc["seq"]),
                     to_stored(doc),
                     index_values(doc.get("_idx")),
+                    doc.get("pc"),
                     doc.get("pc"),
                 )
             )
@@ -150,7 +152,8 @@ class MongoUnitOfWork:
         if state.seq is None:
             state.seq = self._store.next_position()
         state.current, state.index, state.touched = stored, index, True
-        state.pc = compartment(resource_type, id, index) if state.base is None else state.pc
+        # Follows the patient reference: an Immunization moved to another child (a merge) moves with it.
+        state.pc = compartment(resource_type, id, index)
         self._versions.append((stored, state.pc))
         return stored
 
@@ -197,7 +200,10 @@ class MongoUnitOfWork:
                 except DuplicateKeyError as exc:  # created meanwhile by a writer that ignored the lock
                     raise VersionConflict(stored.resource_type, stored.id, 0, None) from exc
             elif (
-                resources.replace_one({"_id": key, "v": state.base}, doc, session=session).matched_count != 1
+                resources.replace_one(
+                    {"_id": key, "v": state.base, "pc": state.base_pc}, doc, session=session
+                ).matched_count
+                != 1
             ):
                 raise VersionConflict(stored.resource_type, stored.id, state.base, None)
         self._store.history_collection.insert_many(history, ordered=True, session=session)

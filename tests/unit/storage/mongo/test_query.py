@@ -1,0 +1,59 @@
+"""Pieces of the Mongo search compiler that the contract suite cannot see."""
+
+from __future__ import annotations
+
+from fhir_server.storage.mongo.query import redacted
+from fhir_server.storage.mongo.store import _plan_summary
+
+
+def test_redacted_keeps_operators_fields_and_parameter_codes_only() -> None:
+    condition = {
+        "$and": [
+            {"t": "Patient"},
+            {"_idx.s": {"$elemMatch": {"p": "name", "n": {"$gte": "nguyen", "$lt": "nguyen\U0010ffff"}}}},
+            {"_id": {"$in": ["Patient/079226000123"]}},
+            {"$expr": False},
+        ]
+    }
+    shown = redacted(condition)
+    text = str(shown)
+    assert "nguyen" not in text and "079226000123" not in text and "Patient/" not in text
+    assert shown["$and"][1]["_idx.s"]["$elemMatch"]["p"] == "name"
+    assert shown["$and"][3] == {"$expr": False}
+    assert redacted([{"$addFields": {"_s0": {"$min": "$_a0_0"}}}]) == [
+        {"$addFields": {"_s0": {"$min": "$_a0_0"}}}
+    ]
+
+
+def test_plan_summary_names_stages_and_indexes_without_bounds() -> None:
+    plan = {
+        "stage": "FETCH",
+        "inputStage": {"stage": "IXSCAN", "indexName": "idx_token", "indexBounds": {"_idx.t.c": ['["08"]']}},
+    }
+    assert _plan_summary(plan) == ["FETCH", "IXSCAN idx_token"]
+
+
+def test_compartment_hint_targets_the_childs_shard_only_when_it_is_implied() -> None:
+    from fhir_server.search.request import Criterion, ReferenceQuery, TokenQuery
+    from fhir_server.storage.mongo.query import compartment_hint
+
+    def patient_ref(*values: ReferenceQuery, modifier: str | None = None) -> Criterion:
+        return Criterion("patient", "reference", modifier, values)
+
+    by_id = patient_ref(ReferenceQuery("Patient", "c1", None), ReferenceQuery(None, "c2", None))
+    assert compartment_hint("Immunization", by_id) == {"pc": {"$in": ["c1", "c2"]}}
+    assert compartment_hint("Patient", Criterion("_id", "token", None, (TokenQuery(None, "c1"),))) == {
+        "pc": {"$in": ["c1"]}
+    }
+    # Not implied: another type's reference, a url, :not, :missing, a type without a 1..1 patient.
+    assert compartment_hint("Immunization", patient_ref(ReferenceQuery("Group", "g", None))) is None
+    assert (
+        compartment_hint("Immunization", patient_ref(ReferenceQuery(None, None, "http://x/Patient/1")))
+        is None
+    )
+    assert (
+        compartment_hint("Immunization", patient_ref(ReferenceQuery(None, "c1", None), modifier="not"))
+        is None
+    )
+    assert compartment_hint("Immunization", Criterion("patient", "reference", None, (), missing=True)) is None
+    assert compartment_hint("Observation", by_id) is None
