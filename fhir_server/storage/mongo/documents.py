@@ -50,6 +50,9 @@ COMPARTMENT_REFERENCE: Final[dict[str, str]] = {
     "ImmunizationRecommendation": "patient",
     "AdverseEvent": "subject",
 }
+# Types that never belong to a patient compartment (`pc` is always null: compartment() finds none of
+# _COMPARTMENT_PARAMS on them): a sharded cluster keeps them in one chunk, so their searches are targeted.
+SHARED_TYPES: Final = frozenset({"Organization", "Location"})
 # Parameters whose Patient reference names the compartment (shard key) of a clinical resource.
 _COMPARTMENT_PARAMS: Final = ("patient", "subject", "beneficiary", "individual")
 

@@ -25,7 +25,13 @@ from fhir_server.search.request import (
     TokenQuery,
 )
 from fhir_server.search.sorting import TOKEN_SEPARATOR
-from fhir_server.storage.mongo.documents import COMPARTMENT_REFERENCE, KINDS, PARTIAL_KINDS, resource_key
+from fhir_server.storage.mongo.documents import (
+    COMPARTMENT_REFERENCE,
+    KINDS,
+    PARTIAL_KINDS,
+    SHARED_TYPES,
+    resource_key,
+)
 from fhir_server.storage.mongo.filters import (
     CONDITIONS,
     NOTHING,
@@ -52,6 +58,8 @@ def request_filter(request: SearchRequest, lookup: Lookup) -> Condition:
     parts: list[Condition] = [{"t": request.resource_type}, {"del": False}]
     parts += [_criterion(request.resource_type, c, lookup) for c in request.criteria]
     parts += [hint for c in request.criteria if (hint := compartment_hint(request.resource_type, c))]
+    if request.resource_type in SHARED_TYPES:  # outside every compartment: all in the one `pc: null` chunk
+        parts.append({"pc": None})
     return {"$and": parts}
 
 
