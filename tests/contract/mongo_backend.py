@@ -39,5 +39,9 @@ def open_mongo(clock: Clock) -> MongoStore:
 
 
 def drop(store: MongoStore) -> None:
+    """Drop the test's database on a real server (its own client: the store may be closed already)."""
     if REAL_URL:
-        store.client.drop_database(store.resources.database.name)
+        from pymongo import MongoClient
+
+        with MongoClient(REAL_URL, serverSelectionTimeoutMS=5000) as client:
+            client.drop_database(store.database_name)

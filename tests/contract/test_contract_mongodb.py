@@ -66,21 +66,27 @@ def test_locks_are_released_after_each_unit_of_work(mongo: MongoStore) -> None:
     assert mongo.locks._collection.count_documents({}) == 0
 
 
-def test_reads_and_health_fail_clearly_when_the_server_is_gone(mongo: MongoStore) -> None:
+def test_reads_and_health_fail_clearly_when_the_server_is_gone(
+    mongo: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gone: MongoClient[dict[str, object]] = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200)
-    mongo.client = gone  # type: ignore[assignment]
+    monkeypatch.setattr(mongo, "client", gone)
     with pytest.raises(Exception, match=r"127\.0\.0\.1:1"):
         mongo.health()
-    mongo._reader = gone.db.resources  # type: ignore[assignment]
+    monkeypatch.setattr(mongo, "_reader", gone.db.resources)
     with pytest.raises(StoreUnavailable, match="ServerSelectionTimeoutError"):
         mongo.read("Patient", "p1")
     gone.close()
 
 
-def test_a_unit_of_work_whose_commit_hits_a_server_error_is_a_store_unavailable(mongo: MongoStore) -> None:
-    mongo.resources = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200).db.resources
+def test_a_unit_of_work_whose_commit_hits_a_server_error_is_a_store_unavailable(
+    mongo: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone: MongoClient[dict[str, object]] = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200)
+    monkeypatch.setattr(mongo, "resources", gone.db.resources)
     with pytest.raises(StoreUnavailable), mongo.unit_of_work() as uow:
         uow.write(patient("p1"), IndexValues(), method="POST")
+    gone.close()
 
 
 def test_chains_over_too_many_targets_are_refused_as_too_costly(

@@ -7,7 +7,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from pymongo import MongoClient
-from pymongo.errors import ConfigurationError, PyMongoError
+from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from fhir_server.storage.base import StoreUnavailable
@@ -43,7 +43,10 @@ def client_options(url: str, server_selection_timeout_ms: int | None = None) -> 
 
 def describe_server(client: MongoClient[Document]) -> tuple[str, bool]:
     """("replica set <name>" | "sharded cluster" | "standalone", whether transactions are available)."""
-    hello = client.admin.command("hello")
+    try:
+        hello = client.admin.command("hello")
+    except OperationFailure:  # servers before 4.4.2 know the command by its old name
+        hello = client.admin.command("isMaster")
     if hello.get("setName"):
         return f"replica set {hello['setName']}", True
     if hello.get("msg") == "isdbgrid":

@@ -60,7 +60,7 @@ def request_filter(request: SearchRequest, lookup: Lookup) -> Condition:
     parts += [hint for c in request.criteria if (hint := compartment_hint(request.resource_type, c))]
     if request.resource_type in SHARED_TYPES:  # outside every compartment: all in the one `pc: null` chunk
         parts.append({"pc": None})
-    return {"$and": parts}
+    return {"$and": [part for part in parts if part]}  # `{}` (always true) adds nothing
 
 
 def compartment_hint(resource_type: str, criterion: Criterion) -> Condition | None:

@@ -112,6 +112,10 @@ class MongoStore:
         self._position_limit = 0
         ensure_indexes(self._db)
 
+    @property
+    def database_name(self) -> str:
+        return self._db.name
+
     # -- sequences ---------------------------------------------------------------------------------
     def _reserve(self, name: str, count: int) -> int:
         """The first of `count` fresh numbers of counter `name` (numbers start at 1)."""
