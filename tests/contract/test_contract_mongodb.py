@@ -95,7 +95,7 @@ def test_chains_over_too_many_targets_are_refused_as_too_costly(
     from fhir_server.model.outcome import FhirError
     from fhir_server.search.index import TokenValue
     from fhir_server.search.request import ChainQuery, Criterion, SearchRequest, TokenQuery
-    from fhir_server.storage.mongo import store as store_module
+    from fhir_server.storage.mongo import joins as store_module
 
     for n in range(3):
         put(mongo, patient(f"p{n}"), IndexValues(tokens=(TokenValue("gender", None, "female"),)))

@@ -104,17 +104,27 @@ def _criterion(resource_type: str, criterion: Criterion, lookup: Lookup) -> Cond
         return {"$nor": [present]} if criterion.missing else present
     if not criterion.values:
         raise _no_values(criterion)
-    alternatives = [
-        {field: {"$elemMatch": {"p": criterion.param, **_value(kind, value, criterion, lookup)}}}
-        for value in criterion.values
-    ]
+    conditions = [_value(kind, value, criterion, lookup) for value in criterion.values]
+    alternatives = [{field: {"$elemMatch": {"p": criterion.param, **c}}} for c in conditions]
     matched: Condition = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    if _chains_to_compartment(resource_type, criterion):
+        # `patient.identifier=…`: the patients found are the shard keys of the matches (compartment_hint).
+        ids = sorted({id for c in conditions for id in c["ti"]["$in"]})
+        matched = {"$and": [{"pc": {"$in": ids}}, matched]}
     if kind in PARTIAL_KINDS:  # lets the planner use the kind's partial index (indexes.py)
         matched = {"$and": [{field: {"$exists": True}}, matched]}
     elif kind == "reference" and all(_by_absolute_url(v) for v in criterion.values):
         matched = {"$and": [{"_idx.r.u": {"$exists": True}}, matched]}  # the partial url index
     # :not selects the resources with no matching value, including those without the element.
     return {"$nor": [matched]} if criterion.modifier == "not" else matched
+
+
+def _chains_to_compartment(resource_type: str, criterion: Criterion) -> bool:
+    return (
+        criterion.param == COMPARTMENT_REFERENCE.get(resource_type)
+        and criterion.modifier is None
+        and all(isinstance(v, ChainQuery) and v.target_type == "Patient" for v in criterion.values)
+    )
 
 
 def _by_absolute_url(value: QueryValue) -> bool:

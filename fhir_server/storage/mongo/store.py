@@ -19,15 +19,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from fhir_server.model.outcome import FhirError
 from fhir_server.search.request import (
-    ChainQuery,
-    Criterion,
-    HasQuery,
-    QueryValue,
-    ReferenceQuery,
     SearchRequest,
-    TokenQuery,
 )
 from fhir_server.storage.base import (
     HistoryPage,
@@ -40,6 +33,7 @@ from fhir_server.storage.base import (
 from fhir_server.storage.mongo.documents import STORED_FIELDS, Document, resource_key, to_stored, version_key
 from fhir_server.storage.mongo.filters import Condition
 from fhir_server.storage.mongo.indexes import ensure_indexes
+from fhir_server.storage.mongo.joins import Joins
 from fhir_server.storage.mongo.locks import Locks
 from fhir_server.storage.mongo.query import redacted, request_filter, sort_pipeline
 from fhir_server.storage.mongo.unit_of_work import MongoUnitOfWork
@@ -72,9 +66,6 @@ def _served(method: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-# A chain or `_has` is answered by first finding the other type's ids; beyond this many the search is
-# refused (400 too-costly) rather than shipping a huge `$in` to every shard.
-MAX_JOIN_IDS: Final = 10_000
 _EXACT_COUNT_UP_TO: Final = 100_000
 _BLOCK: Final = 32  # creation positions reserved per counter update
 
@@ -107,6 +98,7 @@ class MongoStore:
         self._reader: Collection[Document] = self._db["resources"]
         self._counters: Collection[Document] = self._db["counters"]
         self.locks = Locks(self._db["locks"], timeout=lock_timeout)
+        self.joins = Joins(self.resources)
         self._positions = threading.Lock()
         self._next_position = 0
         self._position_limit = 0
@@ -187,7 +179,7 @@ class MongoStore:
     @_served
     def search(self, request: SearchRequest, *, with_total: bool, explain: bool = False) -> SearchPage:
         after = None if request.sort else decode_position(request.cursor)
-        condition = request_filter(request, self)
+        condition = request_filter(request, self.joins)
         count = max(request.count, 0)
         docs = self._page(request, condition, after, count + (0 if request.sort else 1), explain)
         shown = docs[:count]
@@ -245,27 +237,13 @@ class MongoStore:
             },
         )
 
-    # -- the Lookup of query.py: chains and _has ---------------------------------------------------
-    def ids(self, request: SearchRequest) -> list[str]:
-        docs = list(self.resources.find(request_filter(request, self), {"id": 1}).limit(MAX_JOIN_IDS + 1))
-        return [doc["id"] for doc in _capped(docs, request)]
-
-    def referred(self, request: SearchRequest, reference_param: str, target_type: str) -> list[str]:
-        docs = list(self.resources.find(request_filter(request, self), {"_idx.r": 1}).limit(MAX_JOIN_IDS + 1))
-        return [
-            row["ti"]
-            for doc in _capped(docs, request)
-            for row in doc.get("_idx", {}).get("r", ())
-            if row["p"] == reference_param and row["tt"] == target_type and row["ti"] is not None
-        ]
-
     # -- for the unit of work ----------------------------------------------------------------------
     def matching_ids(self, request: SearchRequest, limit: int) -> list[str]:
         return [doc["id"] for doc in self.matching_docs(request, limit, exclude=[])]
 
     def matching_docs(self, request: SearchRequest, limit: int, exclude: list[str]) -> list[Document]:
         """Matches in search order with what sorting needs (`id`, `seq`, `lu`, `_idx`)."""
-        condition = request_filter(request, self)
+        condition = request_filter(request, self.joins)
         if exclude:
             condition = {"$and": [condition, {"_id": {"$nin": exclude}}]}
         if limit <= 0:
@@ -276,32 +254,6 @@ class MongoStore:
         stages, order = sort_pipeline(request)
         pipeline = [{"$match": condition}, *stages, {"$sort": order}, {"$limit": limit}, {"$project": fields}]
         return list(self.resources.aggregate(pipeline, allowDiskUse=True))
-
-    def resolved(self, request: SearchRequest) -> SearchRequest:
-        """`request` with chains and `_has` replaced by the ids they stand for (for search.matcher)."""
-        criteria = tuple(self._resolve(request.resource_type, c) for c in request.criteria)
-        return SearchRequest(request.resource_type, criteria, request.sort, request.count, request.offset)
-
-    def _resolve(self, resource_type: str, criterion: Criterion) -> Criterion:
-        if not any(isinstance(v, ChainQuery | HasQuery) for v in criterion.values):
-            return criterion
-        values: list[QueryValue] = []
-        for value in criterion.values:
-            if isinstance(value, ChainQuery):
-                found = self.ids(SearchRequest(value.target_type, (value.inner,)))
-                values += [ReferenceQuery(value.target_type, id, None) for id in found]
-            elif isinstance(value, HasQuery):
-                inner = SearchRequest(value.referring_type, (value.inner,))
-                values += [
-                    TokenQuery(None, id) for id in self.referred(inner, value.reference_param, resource_type)
-                ]
-            else:
-                values.append(value)
-        if criterion.param == "_has":
-            return Criterion("_id", "token", None, tuple(dict.fromkeys(values)))
-        return Criterion(
-            criterion.param, criterion.type, criterion.modifier, tuple(values), criterion.missing
-        )
 
     # -- operations --------------------------------------------------------------------------------
     def health(self) -> dict[str, object]:
@@ -323,20 +275,6 @@ class MongoStore:
 
     def close(self) -> None:
         self.client.close()
-
-
-def _capped(docs: list[Document], request: SearchRequest) -> list[Document]:
-    if len(docs) > MAX_JOIN_IDS:
-        raise FhirError.of(
-            400,
-            "too-costly",
-            f"A chained or _has search on {request.resource_type} matches more than {MAX_JOIN_IDS} resources;"
-            " narrow it",
-            f"Tìm kiếm nối chuỗi hoặc _has trên {request.resource_type} khớp hơn {MAX_JOIN_IDS} tài nguyên;"
-            " hãy thu hẹp điều kiện",
-            request.criteria[0].param if request.criteria else None,
-        )
-    return docs
 
 
 def _plan_summary(plan: dict[str, Any]) -> list[str]:

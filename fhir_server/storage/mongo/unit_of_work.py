@@ -114,7 +114,7 @@ class MongoUnitOfWork:
             return self._store.matching_ids(request, limit)
         # Writes of this unit of work are not in the database yet: the database's matches minus the
         # resources written here, plus those written here that match, in the search's order.
-        resolved = self._store.resolved(request)
+        resolved = self._store.joins.resolved(request)
         found: list[tuple[tuple[object, ...], int, str]] = []
         for doc in self._store.matching_docs(request, limit + len(touched), exclude=list(touched)):
             index = index_values(doc.get("_idx"))

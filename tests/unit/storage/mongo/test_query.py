@@ -57,3 +57,23 @@ def test_compartment_hint_targets_the_childs_shard_only_when_it_is_implied() -> 
     )
     assert compartment_hint("Immunization", Criterion("patient", "reference", None, (), missing=True)) is None
     assert compartment_hint("Observation", by_id) is None
+
+
+def test_a_chain_through_the_patient_reference_targets_the_patients_shards() -> None:
+    from fhir_server.search.request import ChainQuery, Criterion, SearchRequest, TokenQuery
+    from fhir_server.storage.mongo.query import request_filter
+
+    class Found:
+        def ids(self, request: SearchRequest) -> list[str]:
+            return ["c2", "c1"]
+
+        def referred(self, request: SearchRequest, reference_param: str, target_type: str) -> list[str]:
+            raise AssertionError("no _has here")
+
+    identifier = Criterion("identifier", "token", None, (TokenQuery("https://fhir.vn/sid/cccd", "079"),))
+    chain = Criterion("patient", "reference", None, (ChainQuery("Patient", identifier),))
+    condition = request_filter(SearchRequest("Immunization", (chain,)), Found())
+    assert {"pc": {"$in": ["c1", "c2"]}} in condition["$and"][2]["$and"]
+    # Not on a type whose patient reference may be absent or repeated.
+    other = request_filter(SearchRequest("Observation", (chain,)), Found())
+    assert "pc" not in str(other)
