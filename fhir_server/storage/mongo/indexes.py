@@ -57,6 +57,7 @@ HISTORY_INDEXES: Final = (
     IndexModel([("hs", _D)], name="sequence"),  # system history, newest first
     IndexModel([("t", _A), ("hs", _D)], name="type_sequence"),
     IndexModel([("t", _A), ("id", _A), ("hs", _D)], name="instance_sequence"),
+    IndexModel([("lu", _D)], name="last_updated"),  # `_history?_since=…`: the recent versions only
 )
 
 
