@@ -129,3 +129,19 @@ def test_an_immunization_moved_to_another_child_moves_compartment(mongo: MongoSt
     assert search("b") == ["i1"] and search("a") == []
     doc = mongo.resources.find_one({"_id": "Immunization/i1"})
     assert doc is not None and doc["pc"] == "b"
+
+
+def test_searches_are_answered_from_an_index(mongo: MongoStore) -> None:
+    if mongo.server == "mongomock":
+        pytest.skip("needs a real MongoDB (FHIR_TEST_MONGODB_URL): mongomock has no query planner")
+    from fhir_server.search.index import TokenValue
+    from fhir_server.search.request import Criterion, SearchRequest, TokenQuery
+    from fhir_server.storage.mongo.query import request_filter
+    from fhir_server.storage.mongo.store import _plan_summary
+
+    for n in range(50):
+        put(mongo, patient(f"p{n}"), IndexValues(tokens=(TokenValue("identifier", "cccd", f"{n:012d}"),)))
+    criterion = Criterion("identifier", "token", None, (TokenQuery("cccd", "000000000007"),))
+    condition = request_filter(SearchRequest("Patient", (criterion,)), mongo.joins)
+    plan = mongo.resources.find(condition).explain()["queryPlanner"]["winningPlan"]
+    assert any(stage.startswith("IXSCAN") for stage in _plan_summary(plan)), plan

@@ -278,12 +278,16 @@ class MongoStore:
 
 
 def _plan_summary(plan: dict[str, Any]) -> list[str]:
-    """`FETCH <- IXSCAN resources_token` style: each stage and its index name, outermost first."""
+    """`["FETCH", "IXSCAN idx_token"]`: each stage and its index name, outermost first, along the first
+    input (on a sharded cluster: the first shard's plan, after SHARD_MERGE / SINGLE_SHARD)."""
     stages: list[str] = []
     node: dict[str, Any] | None = plan
     while node is not None:
         stage = str(node.get("stage", "?"))
         stages.append(f"{stage} {node['indexName']}" if "indexName" in node else stage)
+        if node.get("shards"):
+            node = node["shards"][0].get("winningPlan")
+            continue
         inputs = node.get("inputStages") or ([node["inputStage"]] if "inputStage" in node else [])
         node = inputs[0] if inputs else None
     return stages

@@ -31,6 +31,8 @@ def test_plan_summary_names_stages_and_indexes_without_bounds() -> None:
         "inputStage": {"stage": "IXSCAN", "indexName": "idx_token", "indexBounds": {"_idx.t.c": ['["08"]']}},
     }
     assert _plan_summary(plan) == ["FETCH", "IXSCAN idx_token"]
+    sharded = {"stage": "SHARD_MERGE", "shards": [{"shardName": "s0", "winningPlan": plan}]}
+    assert _plan_summary(sharded) == ["SHARD_MERGE", "FETCH", "IXSCAN idx_token"]
 
 
 def test_compartment_hint_targets_the_childs_shard_only_when_it_is_implied() -> None:
