@@ -145,3 +145,18 @@ def test_searches_are_answered_from_an_index(mongo: MongoStore) -> None:
     condition = request_filter(SearchRequest("Patient", (criterion,)), mongo.joins)
     plan = mongo.resources.find(condition).explain()["queryPlanner"]["winningPlan"]
     assert any(stage.startswith("IXSCAN") for stage in _plan_summary(plan)), plan
+
+
+def test_locks_left_behind_by_a_lost_server_do_not_hide_the_error(
+    mongo: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone: MongoClient[dict[str, object]] = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200)
+
+    def lose_the_server() -> None:
+        monkeypatch.setattr(mongo.locks, "_collection", gone.db.locks)
+
+    with pytest.raises(VersionConflict), mongo.unit_of_work() as uow:
+        uow.read("Patient", "p1")
+        lose_the_server()
+        raise VersionConflict("Patient", "p1", 1, None)
+    gone.close()

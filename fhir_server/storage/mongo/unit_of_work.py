@@ -14,12 +14,13 @@ Reads and searches inside the unit of work see its own buffered writes.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pymongo.client_session import ClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
@@ -40,6 +41,8 @@ from fhir_server.storage.mongo.documents import (
 from fhir_server.storage.mongo.locks import condition_lock, resource_lock
 from fhir_server.storage.versioning import next_instant, stamp, to_us
 from fhir_server.types import JsonResource
+
+_log = logging.getLogger("fhir_server.storage.mongo")
 
 if TYPE_CHECKING:
     from fhir_server.storage.mongo.store import MongoStore
@@ -74,7 +77,12 @@ class MongoUnitOfWork:
             self._locked.append(name)
 
     def release(self) -> None:
-        self._store.locks.release(self._locked, self._owner)
+        """Delete this unit of work's locks. If the server is gone meanwhile, they expire with their
+        lease (locks.py) and the error that ended the unit of work is the one reported."""
+        try:
+            self._store.locks.release(self._locked, self._owner)
+        except PyMongoError:
+            _log.warning("locks left to expire", extra={"locks": len(self._locked)})
         self._locked = []
 
     def _state(self, resource_type: str, id: str) -> _State:
