@@ -38,6 +38,8 @@ def _serve(args: argparse.Namespace) -> int:
     # keep them off the event loop.
     if args.workers > 1 or settings.database_url.startswith("mongodb"):
         os.environ.setdefault("FHIR_OFFLOAD_WRITES", "true")
+    if settings.database_url.startswith("mongodb"):  # every read is a network round trip
+        os.environ.setdefault("FHIR_OFFLOAD_READS", "true")
     uvicorn.run(
         "fhir_server.app:serve_app",
         factory=True,

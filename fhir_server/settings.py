@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     hop costs ~30 % of create throughput (docs/performance.md). `serve --workers N>1` turns it on, because
     then a write may wait for another process's lock and must not stall this worker's reads."""
 
+    offload_reads: bool = False
+    """Run reads, searches and history in the threadpool. Off for SQLite (a lookup takes microseconds);
+    `serve` turns it on for a `mongodb://` URL, where each read waits on the network."""
+
     explain_search: bool = False
     """Honour the debug header `X-Debug-Explain: true` on searches: the store then logs (logger
     "fhir_server.explain") the compiled SQL and its query plan, never the searched values. Off in

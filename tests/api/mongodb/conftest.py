@@ -13,6 +13,14 @@ from tests.contract.mongo_backend import drop, open_mongo
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """As `serve` configures a mongodb:// deployment: reads and writes in the threadpool. (The URL stays
+    the parent's SQLite file: `client` below brings its own Mongo store, and the two tests that build an
+    app from `settings` themselves run on that file, as they do in tests/api.)"""
+    return settings.model_copy(update={"offload_reads": True, "offload_writes": True})
+
+
+@pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     store = open_mongo(SystemClock())
     app = create_app(settings, build_services(settings, store=store))

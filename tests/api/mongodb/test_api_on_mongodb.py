@@ -1,6 +1,7 @@
 """The API suites that exercise storage, re-run unchanged on MongoDB (mongomock unless
 FHIR_TEST_MONGODB_URL is set): CRUD, conditional interactions, history, and every search feature
-(chains, _has, includes and _revinclude, compartments, sorting, cursors, _summary, system search)."""
+(chains, _has, includes and _revinclude, compartments, sorting, cursors, _summary, system search), with
+reads and writes in the threadpool as `serve` runs them for a mongodb:// URL."""
 
 # ruff: noqa: F403
 from starlette.testclient import TestClient
