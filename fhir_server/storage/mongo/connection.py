@@ -7,7 +7,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from pymongo import MongoClient
-from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
+from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from fhir_server.storage.base import StoreUnavailable
@@ -85,6 +85,12 @@ def open_mongo_store(
             supports_transactions=transactions,
             lock_timeout=lock_timeout,
         )
-    except PyMongoError as exc:
+    except ConnectionFailure as exc:  # includes server selection timeouts
         client.close()
         raise StoreUnavailable(f"MongoDB at {hosts} is unreachable ({type(exc).__name__})") from exc
+    except PyMongoError as exc:  # reached, but refused: authentication, an index built differently, ...
+        client.close()
+        detail = str(exc).split(", full error:")[0][:200]
+        raise StoreUnavailable(
+            f"MongoDB at {hosts} refused the start-up ({type(exc).__name__}: {detail})"
+        ) from exc

@@ -42,3 +42,19 @@ def test_unreachable_server_is_a_store_unavailable_naming_hosts_not_credentials(
 def test_malformed_mongodb_url_is_a_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable, match="not usable"):
         open_store("mongodb://h1:notaport/fhir", FakeClock())
+
+
+def test_a_server_that_answers_but_refuses_is_reported_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pymongo.errors import OperationFailure
+
+    from fhir_server.storage.mongo import connection
+
+    def refuse(client: object) -> tuple[str, bool]:
+        raise OperationFailure("Authentication failed.", code=18)
+
+    monkeypatch.setattr(connection, "describe_server", refuse)
+    with pytest.raises(StoreUnavailable) as raised:
+        open_store("mongodb://user:secret@127.0.0.1:1/fhir", FakeClock())
+    message = str(raised.value)
+    assert "refused the start-up" in message and "Authentication failed" in message
+    assert "secret" not in message
