@@ -15,5 +15,6 @@ def test_measures_every_type_and_scales_to_the_targets() -> None:
     assert immunization["index_bytes"]["idx_token"] > 0
     assert immunization["index_bytes"]["idx_number"] == 0  # partial index: no number rows, no key
     assert measured["shared"] == ["Location", "Organization"]  # no patient compartment
+    assert all(ratio >= 1.0 for ratio in measured["zlib_ratio"].values())
     text = report(measured, 1000, 20_000, facilities=10)
     assert "| Immunization | 20,000 |" in text and "| Location | 10 |" in text
