@@ -59,7 +59,7 @@ class SystemClock:
 def build_services(settings: Settings, store: Store | None = None) -> Services:
     definitions = load_definitions()
     clock = SystemClock()
-    store = store or open_store(settings.database_url, clock)
+    store = store or open_store(settings.database_url, clock, mongodb_timeout_ms=settings.mongodb_timeout_ms)
     default_tz = ZoneInfo(settings.default_timezone)
     registry = definitions.search_params
     log_unsupported(registry)

@@ -14,16 +14,38 @@ from typing import Any
 log = logging.getLogger("fhir_server.cli")
 
 
+def _check_store(url: str, timeout_ms: int) -> None:
+    """Open and close the store once before the workers start, so that an unreachable database or a
+    bad URL ends the command with one line (main() prints it) instead of a stack trace per worker."""
+    from fhir_server.app import SystemClock
+    from fhir_server.storage.base import StoreUnavailable
+    from fhir_server.storage.factory import open_store
+
+    try:
+        store = open_store(url, SystemClock(), mongodb_timeout_ms=timeout_ms)
+    except ValueError as exc:  # a malformed URL
+        raise StoreUnavailable(str(exc)) from exc
+    store.close()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from fhir_server.settings import Settings
 
     if args.database_url:
         os.environ["FHIR_DATABASE_URL"] = args.database_url
     # Tokens name their issuer; by default it is the address served (a wildcard bind answers on loopback).
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     os.environ.setdefault("AUTH_ISSUER", f"http://{host}:{args.port}")
-    if args.workers > 1:  # writes may then wait on another process's lock: keep them off the event loop
+    settings = Settings()
+    _check_store(settings.database_url, settings.mongodb_timeout_ms)
+    # Writes may wait on another process's lock (SQLite, several workers) or on the network (MongoDB):
+    # keep them off the event loop.
+    if args.workers > 1 or settings.database_url.startswith("mongodb"):
         os.environ.setdefault("FHIR_OFFLOAD_WRITES", "true")
+    if settings.database_url.startswith("mongodb"):  # every read is a network round trip
+        os.environ.setdefault("FHIR_OFFLOAD_READS", "true")
     uvicorn.run(
         "fhir_server.app:serve_app",
         factory=True,
@@ -45,7 +67,9 @@ def _seed_demo(args: argparse.Namespace) -> int:
     from fhir_server.settings import Settings
 
     configure("info")
-    services = build_services(Settings())
+    settings = Settings()
+    _check_store(settings.database_url, settings.mongodb_timeout_ms)
+    services = build_services(settings)
     try:
         if args.if_empty and services.store.read("Organization", "org-0001") is not None:
             log.info("demo population already present; nothing to do")
@@ -275,8 +299,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fhir_server.storage.base import StoreUnavailable
+
     args = parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except StoreUnavailable as exc:  # the database cannot be opened or reached: say why, no traceback
+        print(f"fhir-server: cannot open the database: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -9,7 +9,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FHIR_", frozen=True)
 
     database_url: str = "sqlite:///var/fhir.sqlite3"
-    """`sqlite:///path` (relative to the working directory), `sqlite:////abs/path`, or `memory://`."""
+    """`sqlite:///path` (relative to the working directory), `sqlite:////abs/path`, `memory://`, or a
+    MongoDB connection string `mongodb://h1,h2,h3/fhir?replicaSet=rs0` (options in the URL win)."""
+
+    mongodb_timeout_ms: int = 5000
+    """MongoDB server selection timeout: how long a request waits for a usable primary before a 503
+    (a replica set election takes ~10 s; set higher to ride through one). The URL's
+    `serverSelectionTimeoutMS` wins over this."""
 
     base_path: str = "/fhir"
     """Where the FHIR API is mounted."""
@@ -24,6 +30,10 @@ class Settings(BaseSettings):
     """Run writes in the threadpool instead of on the event loop. Off: a write takes ~0.6 ms of CPU and the
     hop costs ~30 % of create throughput (docs/performance.md). `serve --workers N>1` turns it on, because
     then a write may wait for another process's lock and must not stall this worker's reads."""
+
+    offload_reads: bool = False
+    """Run reads, searches and history in the threadpool. Off for SQLite (a lookup takes microseconds);
+    `serve` turns it on for a `mongodb://` URL, where each read waits on the network."""
 
     explain_search: bool = False
     """Honour the debug header `X-Debug-Explain: true` on searches: the store then logs (logger

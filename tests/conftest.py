@@ -30,7 +30,18 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _TABLES.extend(str(value) for name, value in report.user_properties if name == "cdsi_table")
 
 
+def pytest_report_header() -> str:
+    """Say which MongoDB the mongodb backend runs against (mongomock unless FHIR_TEST_MONGODB_URL)."""
+    from tests.contract.mongo_backend import describe
+
+    return describe()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for text in _TABLES[:1]:
         terminalreporter.section("CDC CDSi test cases per vaccine group")
         terminalreporter.write_line(text)
+    # Repeated after the results, where `-q` runs show it too.
+    from tests.contract.mongo_backend import describe
+
+    terminalreporter.write_line(describe())

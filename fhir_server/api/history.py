@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from fhir_server.api import context
 from fhir_server.api.negotiation import pretty, response_format
+from fhir_server.api.resources import reader
 from fhir_server.api.responses import json_response
 from fhir_server.services.container import Services
 from fhir_server.settings import Settings
@@ -17,14 +18,17 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
     router = APIRouter()
     types = services.resource_types
 
-    def respond(request: Request, resource_type: str | None = None, id: str | None = None) -> Response:
+    reads = reader(settings)
+
+    async def respond(request: Request, resource_type: str | None = None, id: str | None = None) -> Response:
         if resource_type is None:
             response_format(request)
             url = context.base_url(request, settings)
         else:
             url = context.begin(request, settings, resource_type, types)
         path = "/".join(part for part in (url, resource_type, id, "_history") if part)
-        result = services.history.history(
+        result = await reads(
+            services.history.history,
             url,
             context.link_builder(path, list(request.query_params.multi_items())),
             resource_type=resource_type,
@@ -37,14 +41,14 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
 
     @router.get("/_history")
     async def history_system(request: Request) -> Response:
-        return respond(request)
+        return await respond(request)
 
     @router.get("/{resource_type}/_history")
     async def history_type(request: Request, resource_type: str) -> Response:
-        return respond(request, resource_type)
+        return await respond(request, resource_type)
 
     @router.get("/{resource_type}/{id}/_history")
     async def history_instance(request: Request, resource_type: str, id: str) -> Response:
-        return respond(request, resource_type, id)
+        return await respond(request, resource_type, id)
 
     return router

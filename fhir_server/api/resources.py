@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
@@ -41,21 +41,30 @@ def subset_read(services: Services, request: Request, resource_type: str, body: 
     return services.search.subset(resource_type, body, subsetting, strict=prefer_strict(request))
 
 
+def reader(settings: Settings) -> Callable[..., Awaitable[Any]]:
+    """How reads and searches run: inline (a SQLite lookup takes microseconds and the threadpool hop
+    would cost ~40 %), or in the threadpool with `offload_reads` (a networked store such as MongoDB
+    would otherwise stall the event loop for a round trip)."""
+    return run_in_threadpool if settings.offload_reads else run_inline
+
+
 def resource_router(services: Services, settings: Settings) -> APIRouter:
-    """Reads run inline: a SQLite lookup takes microseconds and the threadpool hop would cost ~40 %.
-    Writes run inline too unless `offload_writes` (see Settings) moves them to the threadpool."""
+    """Reads run as `reader` says. Writes run inline too unless `offload_writes` (see Settings) moves
+    them to the threadpool."""
     router = APIRouter()
     types = services.resource_types
     limit = settings.max_body_bytes
     run = run_in_threadpool if settings.offload_writes else run_inline
+    reads = reader(settings)
 
     def start(request: Request, resource_type: str) -> str:
         return context.begin(request, settings, resource_type, types)
 
-    def search_response(
+    async def search_response(
         request: Request, url: str, resource_type: str, params: list[tuple[str, str]]
     ) -> Response:
-        result = services.search.search(
+        result = await reads(
+            services.search.search,
             resource_type,
             params,
             url,
@@ -70,19 +79,21 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     async def search_by_post(request: Request, resource_type: str) -> Response:
         url = start(request, resource_type)
         form = await read_form(request, limit)
-        return search_response(request, url, resource_type, [*request.query_params.multi_items(), *form])
+        return await search_response(
+            request, url, resource_type, [*request.query_params.multi_items(), *form]
+        )
 
     @router.get("/{resource_type}/{id}/_history/{version}")
     async def vread(request: Request, resource_type: str, id: str, version: str) -> Response:
         start(request, resource_type)
         number = context.version_number(version)
-        stored = services.resources.vread(resource_type, id, -1 if number is None else number)
+        stored = await reads(services.resources.vread, resource_type, id, -1 if number is None else number)
         return body_response(request, stored.body, 200, version_headers(stored))
 
     @router.get("/{resource_type}/{id}")
     async def read(request: Request, resource_type: str, id: str) -> Response:
         start(request, resource_type)
-        stored = services.resources.read(resource_type, id)
+        stored = await reads(services.resources.read, resource_type, id)
         headers = version_headers(stored)
         if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
@@ -92,7 +103,7 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     @router.get("/{resource_type}")
     async def search(request: Request, resource_type: str) -> Response:
         url = start(request, resource_type)
-        return search_response(request, url, resource_type, list(request.query_params.multi_items()))
+        return await search_response(request, url, resource_type, list(request.query_params.multi_items()))
 
     @router.post("/{resource_type}")
     async def create(request: Request, resource_type: str) -> Response:
@@ -166,7 +177,8 @@ def compartment_router(services: Services, settings: Settings) -> APIRouter:
     ) -> Response:
         context.check_type(compartment_type, types)
         url = context.begin(request, settings, resource_type, types)
-        result = services.search.compartment_search(
+        result = await reader(settings)(
+            services.search.compartment_search,
             (compartment_type, compartment_id),
             resource_type,
             list(request.query_params.multi_items()),
@@ -187,7 +199,8 @@ def system_search_router(services: Services, settings: Settings) -> APIRouter:
     async def system_search(request: Request) -> Response:
         response_format(request)
         url = context.base_url(request, settings)
-        result = services.search.system_search(
+        result = await reader(settings)(
+            services.search.system_search,
             list(request.query_params.multi_items()),
             url,
             context.search_link(url),

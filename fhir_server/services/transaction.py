@@ -4,6 +4,8 @@ A transaction is all or nothing: every resource is validated before the writer l
 work resolves identities (new ids, `ifNoneExist`, conditional update/delete), maps fullUrls to them,
 and applies DELETE, POST, PUT/PATCH in that order; any failing entry raises, the unit of work rolls
 back, and the OperationOutcome names the entry. GET entries run after the commit, so they see it.
+A store that cannot commit several writes atomically (`Store.supports_transactions` False: MongoDB
+without a replica set) refuses transactions with 422 `not-supported`; they are never simulated.
 A batch applies each entry on its own, in the order given, and reports each entry's outcome.
 """
 
@@ -88,6 +90,8 @@ class TransactionService:
         if parsed.kind == "batch":
             results = [self._batch_entry(entry, request) for entry in parsed.entries]
             return self._response("batch-response", parsed.entries, results, request)
+        if not self._store.supports_transactions:
+            raise _no_transactions()
         entries = _understood(parsed.entries)
         return self._response("transaction-response", entries, self._transaction(entries, request), request)
 
@@ -332,6 +336,21 @@ def _written(result: WriteResult, request: BundleRequest) -> _Result:
         )
         outcome = operation_outcome([issue])
     return _Result(201 if result.created else 200, result.stored, outcome=outcome)
+
+
+def _no_transactions() -> FhirError:
+    """The store cannot commit several writes atomically (MongoDB without a replica set): a transaction is
+    refused as a whole rather than applied entry by entry, which a crash could leave half done. 422: the
+    Bundle is well-formed, this deployment cannot process it; a batch still can."""
+    return FhirError.of(
+        422,
+        "not-supported",
+        "This server's database cannot run transactions (MongoDB without a replica set); send the entries"
+        " as a batch Bundle, or deploy a replica set",
+        "Cơ sở dữ liệu của máy chủ này không hỗ trợ giao dịch (MongoDB không có replica set); hãy gửi các"
+        " mục dưới dạng Bundle batch, hoặc triển khai replica set",
+        "Bundle.type",
+    )
 
 
 def _failed(error: FhirError) -> _Result:

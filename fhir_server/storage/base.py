@@ -119,6 +119,11 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """A backend. Reads run without the writer lock; writes go through `unit_of_work()`."""
 
+    # Whether a unit of work with several writes commits all of them or none even if the process or
+    # server dies midway (a transaction Bundle needs it). False for MongoDB without a replica set: there
+    # single-resource writes keep every guarantee above, but services refuse transaction Bundles.
+    supports_transactions: bool
+
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
 
     def read(self, resource_type: str, id: str) -> StoredResource | None:

@@ -9,11 +9,15 @@ from fhir_server.types import Clock
 
 _SQLITE = "sqlite:///"
 _MEMORY = "memory://"
+_MONGODB = ("mongodb://", "mongodb+srv://")
 
 
-def open_store(url: str, clock: Clock) -> Store:
+def open_store(url: str, clock: Clock, *, mongodb_timeout_ms: int | None = None) -> Store:
     """`memory://`, or `sqlite:///relative/path` (relative to the working directory) and
-    `sqlite:////absolute/path`. The SQLite file's directory is created if needed."""
+    `sqlite:////absolute/path`, or `mongodb://host1,host2/db?replicaSet=rs0` (any MongoDB connection
+    string; `mongodb_timeout_ms` is the server selection timeout unless the URL sets one). The SQLite
+    file's directory is created if needed. A MongoDB server that cannot be reached raises
+    StoreUnavailable with a message for the operator."""
     if url == _MEMORY or url == _MEMORY + "/":
         from fhir_server.storage.memory import MemoryStore
 
@@ -27,7 +31,12 @@ def open_store(url: str, clock: Clock) -> Store:
         path = Path(location)
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteStore(path, clock)
+    if url.startswith(_MONGODB):
+        from fhir_server.storage.mongo import open_mongo_store
+
+        return open_mongo_store(url, clock, server_selection_timeout_ms=mongodb_timeout_ms)
+    shown = url.rsplit("@", maxsplit=1)[-1]  # never echo credentials
     raise ValueError(
-        f"Unsupported database URL {url!r}: expected memory:// or sqlite:///path (relative) "
-        "or sqlite:////path (absolute)"
+        f"Unsupported database URL {shown!r}: expected memory://, sqlite:///path (relative), "
+        "sqlite:////path (absolute) or mongodb://host/database"
     )

@@ -63,6 +63,8 @@ class MemoryStore:
     """Committed state is changed only by `_apply`, under `_state`; `_writer` is held for a whole unit
     of work so that read-check-write sequences are atomic."""
 
+    supports_transactions = True  # a failed unit of work leaves nothing (nothing survives a crash)
+
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._writer = threading.Lock()

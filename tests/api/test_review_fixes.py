@@ -120,3 +120,16 @@ def test_writes_offloaded_to_the_threadpool_behave_the_same(settings: Settings) 
         assert updated.json()["meta"]["versionId"] == "2"
         assert client.delete(url).status_code == 204
         assert client.get(url).status_code == 410
+
+
+def test_reads_offloaded_to_the_threadpool_behave_the_same(settings: Settings) -> None:
+    offloaded = settings.model_copy(update={"offload_reads": True})
+    with TestClient(create_app(offloaded)) as client:
+        created = client.post("/fhir/Patient", json=patient(), headers=JSON).json()
+        url = f"/fhir/Patient/{created['id']}"
+        assert client.get(url).json()["id"] == created["id"]
+        assert client.get(f"{url}/_history/1").status_code == 200
+        assert client.get(f"{url}/_history").json()["total"] == 1
+        assert client.get("/fhir/Patient?gender=female").json()["entry"][0]["resource"]["id"] == created["id"]
+        assert client.get(f"{url}/Immunization").json()["type"] == "searchset"
+        assert client.get("/fhir?_type=Patient").json()["type"] == "searchset"

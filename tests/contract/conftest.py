@@ -14,6 +14,7 @@ from fhir_server.model.json import loads
 from fhir_server.search.index import IndexValues
 from fhir_server.storage.base import Store, StoredResource
 from fhir_server.storage.factory import open_store
+from tests.contract import mongo_backend
 
 START = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ class FakeClock:
             return self._now
 
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "mongodb"]
 
 
 def store_url(backend: str, directory: Path) -> str:
@@ -54,6 +55,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store(backend: str, clock: FakeClock, tmp_path: Path) -> Iterator[Store]:
+    if backend == "mongodb":
+        mongo = mongo_backend.open_mongo(clock)
+        yield mongo
+        mongo_backend.drop(mongo)
+        mongo.close()
+        return
     opened = open_store(store_url(backend, tmp_path), clock)
     yield opened
     opened.close()

@@ -141,3 +141,9 @@ def test_health_reports_backend_and_counts(store: Store, backend: str) -> None:
     health = store.health()
     assert health["backend"] == backend
     assert health["resources"] == 1
+
+
+def test_every_backend_says_whether_units_of_work_are_transactions(store: Store, backend: str) -> None:
+    # memory and SQLite: always; MongoDB: only on a replica set or sharded cluster (never on mongomock).
+    expected = {"memory": True, "sqlite": True}.get(backend, store.health().get("transactions"))
+    assert store.supports_transactions is expected

@@ -47,6 +47,8 @@ _VREAD = (
 
 
 class SqliteStore:
+    supports_transactions = True  # one SQLite transaction per unit of work
+
     def __init__(self, path: Path, clock: Clock, *, lock_timeout: float = 5.0) -> None:
         self._path = path
         self._clock = clock

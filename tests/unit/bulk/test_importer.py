@@ -11,6 +11,7 @@ import pytest
 from fhir_server.bulk.importer import ImportConflict, Importer, ImportOptions
 from fhir_server.storage.base import HistoryQuery, Store, UnitOfWork
 from fhir_server.storage.factory import open_store
+from tests.contract import mongo_backend
 from tests.contract.conftest import FakeClock
 
 
@@ -30,8 +31,14 @@ def write_ndjson(path: Path, resources: list[Any]) -> Path:
     return path
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "mongodb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "mongodb":  # mongomock unless FHIR_TEST_MONGODB_URL (tests/contract/mongo_backend.py)
+        mongo = mongo_backend.open_mongo(FakeClock())
+        yield mongo
+        mongo_backend.drop(mongo)
+        mongo.close()
+        return
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'db.sqlite3'}"
     opened = open_store(url, FakeClock())
     yield opened
