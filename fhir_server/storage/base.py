@@ -6,6 +6,7 @@ and the index values `search.extract` computed; it assigns `meta.versionId` and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +76,26 @@ class SearchPage:
 # low bound (microseconds UTC), reference the target id (url-only references are left out), string the
 # text as written, number and quantity the value, uri the uri.
 ColumnValue = tuple[str, str, str | int | float]
+
+
+def index_columns(index: IndexValues) -> Iterator[tuple[str, str | int | float]]:
+    """(param, scalar) of each index value, as `Store.column_values` documents them; backends that keep
+    the IR (memory, MongoDB's `_idx`) answer column_values with it."""
+    for t in index.tokens:
+        yield t.param, f"{t.system or ''}|{t.code or ''}"
+    for d in index.dates:
+        yield d.param, d.low
+    for r in index.references:
+        if r.target_id is not None:
+            yield r.param, r.target_id
+    for s in index.strings:
+        yield s.param, s.exact
+    for n in index.numbers:
+        yield n.param, n.value
+    for q in index.quantities:
+        yield q.param, q.value
+    for u in index.uris:
+        yield u.param, u.uri
 
 
 class UnitOfWork(Protocol):

@@ -34,6 +34,7 @@ from fhir_server.storage.base import (
     StoredResource,
     UnitOfWork,
     VersionConflict,
+    index_columns,
 )
 from fhir_server.storage.versioning import (
     decode_cursor,
@@ -171,7 +172,7 @@ class MemoryStore:
         for _, stored, _ in _matching_positions(current, replace(request, sort=())):
             index = current[(stored.resource_type, stored.id)].index
             if index is not None:
-                out += [(stored.id, param, value) for param, value in _columns(index) if param in wanted]
+                out += [(stored.id, param, value) for param, value in index_columns(index) if param in wanted]
         return out
 
     def health(self) -> dict[str, object]:
@@ -315,22 +316,3 @@ def _resolve_criterion(current: dict[Key, _Current], resource_type: str, criteri
     if has:  # a `_has` criterion: the ids of the resources referred to
         return Criterion("_id", "token", None, tuple(dict.fromkeys(values)))
     return Criterion(criterion.param, criterion.type, criterion.modifier, tuple(values), criterion.missing)
-
-
-def _columns(index: IndexValues) -> Iterator[tuple[str, str | int | float]]:
-    """The scalar of each index value, as `Store.column_values` documents them."""
-    for t in index.tokens:
-        yield t.param, f"{t.system or ''}|{t.code or ''}"
-    for d in index.dates:
-        yield d.param, d.low
-    for r in index.references:
-        if r.target_id is not None:
-            yield r.param, r.target_id
-    for s in index.strings:
-        yield s.param, s.exact
-    for n in index.numbers:
-        yield n.param, n.value
-    for q in index.quantities:
-        yield q.param, q.value
-    for u in index.uris:
-        yield u.param, u.uri

@@ -24,14 +24,23 @@ from fhir_server.search.request import (
     SearchRequest,
 )
 from fhir_server.storage.base import (
+    ColumnValue,
     HistoryPage,
     HistoryQuery,
     SearchPage,
     StoredResource,
     StoreUnavailable,
     UnitOfWork,
+    index_columns,
 )
-from fhir_server.storage.mongo.documents import STORED_FIELDS, Document, resource_key, to_stored, version_key
+from fhir_server.storage.mongo.documents import (
+    STORED_FIELDS,
+    Document,
+    index_values,
+    resource_key,
+    to_stored,
+    version_key,
+)
 from fhir_server.storage.mongo.filters import Condition
 from fhir_server.storage.mongo.indexes import ensure_indexes
 from fhir_server.storage.mongo.joins import Joins
@@ -222,6 +231,14 @@ class MongoStore:
                 else encode_position(int(last["seq"]))
             )
         return SearchPage(resources=[to_stored(doc) for doc in shown], total=total, next_cursor=next_cursor)
+
+    def column_values(self, request: SearchRequest, params: tuple[str, ...]) -> list[ColumnValue]:
+        wanted = frozenset(params)
+        out: list[ColumnValue] = []
+        for doc in self._reader.find(request_filter(request, self.joins), {"id": 1, "_idx": 1}):
+            index = index_values(doc.get("_idx"))
+            out += [(doc["id"], param, value) for param, value in index_columns(index) if param in wanted]
+        return out
 
     def _page(
         self, request: SearchRequest, condition: Condition, limit: int, explain: bool
