@@ -28,6 +28,7 @@ from fhir_server.services.audit import AuditRecord, AuditTrail
 log = logging.getLogger("fhir_server.security")
 REALM: Final = "fhir"
 _OPEN_PATHS: Final = ("metadata", ".well-known")
+_SIGN_IN: Final = frozenset({"/auth/token", "/auth/authorize"})  # refusals here are audited as logins
 
 
 def access_of(request: Request) -> Access:
@@ -61,6 +62,9 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if path in _SIGN_IN and scope["method"] == "POST" and self._audit is not None:
+            await self._sign_in(scope, receive, send)
+            return
         if self._base and not (path == self._base or path.startswith(self._base + "/")):
             await self.app(scope, receive, send)
             return
@@ -86,6 +90,26 @@ class Guard:
             await self.app(scope, receive, watching)
         finally:
             self._record(scope, relative, status, principal, location)
+
+    async def _sign_in(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = 500
+
+        async def watching(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        finally:
+            if status >= 400 and self._audit is not None:
+                client = scope.get("client")
+                self._audit.record(
+                    AuditRecord(
+                        "POST", scope["path"], "", status, None, client[0] if client else None, login=True
+                    )
+                )
 
     def _authenticate(self, header: str | None) -> tuple[Principal | None, tuple[str, str | None] | None]:
         """(principal, None), or (None, (description, RFC 6750 error)) for a refusal."""

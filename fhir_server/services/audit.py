@@ -30,6 +30,7 @@ log = logging.getLogger("fhir_server.audit")
 
 BATCH: Final = 200
 FLUSH_SECONDS: Final = 0.005
+_DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 _ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 _REST = {
     "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
@@ -54,6 +55,7 @@ class AuditRecord:
     address: str | None
     location: str | None = None  # a create's Location: the new resource
     failure: str | None = None  # why it was refused (401/403), for outcomeDesc
+    login: bool = False  # a refused sign-in or token request at the authorization server (path: its URL)
 
 
 def describe(method: str, path: str) -> tuple[str, str]:
@@ -88,6 +90,8 @@ def describe(method: str, path: str) -> tuple[str, str]:
 
 def audit_event(record: AuditRecord, recorded: datetime, server: str, id: str) -> JsonResource:
     """An R4 AuditEvent (type rest, subtype the interaction) for `record`."""
+    if record.login:
+        return _login_event(record, recorded, server, id)
     code, action = describe(record.method, record.path)
     outcome = (
         "0"
@@ -115,6 +119,23 @@ def audit_event(record: AuditRecord, recorded: datetime, server: str, id: str) -
     if entities:
         event["entity"] = entities
     return event
+
+
+def _login_event(record: AuditRecord, recorded: datetime, server: str, id: str) -> JsonResource:
+    """DICOM "User Authentication" / "Login", failed. The attempted username and client stay unrecorded:
+    they are in the form body, which the door does not read (the authorization server does)."""
+    return {
+        "resourceType": "AuditEvent",
+        "id": id,
+        "type": {"system": _DICOM, "code": "110114", "display": "User Authentication"},
+        "subtype": [{"system": _DICOM, "code": "110122", "display": "Login"}],
+        "action": "E",
+        "recorded": instant(recorded),
+        "outcome": _OUTCOME_FAILURE_MINOR,
+        "outcomeDesc": f"{record.path} refused (HTTP {record.status})",
+        "agent": _agents(record),
+        "source": {"site": server, "observer": {"display": server}},
+    }
 
 
 def _agents(record: AuditRecord) -> list[JsonResource]:

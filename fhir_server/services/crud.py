@@ -82,8 +82,8 @@ class ResourceService:
     def vread(
         self, resource_type: str, id: str, version: int, *, access: Access = OPEN_ACCESS
     ) -> StoredResource:
-        if access.enforced:  # who may see the resource now may see its versions
-            self.read(resource_type, id, access=access)
+        if not access.rule(resource_type, Interaction.READ).unrestricted:
+            self.read(resource_type, id, access=access)  # who may see the resource now sees its versions
         stored = self._store.vread(resource_type, id, version)
         if stored is None:
             if self._store.read(resource_type, id) is None:

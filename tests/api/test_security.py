@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from fhir_server.services.access import RECORDED_BY
 from tests.api.security_world import FHIR_JSON, World, immunization, world
 
@@ -340,3 +342,28 @@ def test_writes_are_audited_with_action(world: World) -> None:
     assert f"Immunization/{created.json()['id']}" in what
     assert all(e["resource"]["agent"][0]["who"] for e in events)
     assert FHIR_JSON
+
+
+def test_login_failures_are_audited(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # authlib wants https unless the issuer is loopback
+    refused = world.client.post(
+        "/auth/token", data={"grant_type": "client_credentials", "client_id": "nobody"}
+    )
+    assert refused.status_code in (400, 401)
+    world.audit()
+    auditor = world.token("user/AuditEvent.rs", role="auditor")
+    events = world.client.get("/fhir/AuditEvent?type=110114", headers=auditor).json()["entry"]
+    assert events[0]["resource"]["outcome"] == "4"
+    assert events[0]["resource"]["agent"][0]["network"]["address"]
+
+
+def test_unrestricted_token_still_vreads_versions_of_a_deleted_resource(world: World) -> None:
+    nurse = world.nurse("clinic-a")
+    id = world.client.post("/fhir/Immunization", json=immunization("x", "child-1"), headers=nurse).json()[
+        "id"
+    ]
+    assert world.client.delete(f"/fhir/Immunization/{id}", headers=nurse).status_code == 204
+    assert world.client.get(f"/fhir/Immunization/{id}", headers=nurse).status_code == 410
+    assert world.client.get(f"/fhir/Immunization/{id}/_history/1", headers=nurse).status_code == 200
+    # a patient token learns nothing of it: not 410, 404
+    assert world.client.get(f"/fhir/Immunization/{id}", headers=world.parent("child-1")).status_code == 404
