@@ -28,6 +28,7 @@ from fhir_server.services.audit import AuditRecord, AuditTrail
 log = logging.getLogger("fhir_server.security")
 REALM: Final = "fhir"
 _OPEN_PATHS: Final = ("metadata", ".well-known")
+_NOT_FHIR: Final = ("/health", "/auth/")  # with FHIR_BASE_PATH="" these share the root with the API
 _SIGN_IN: Final = frozenset({"/auth/token", "/auth/authorize"})  # refusals here are audited as logins
 
 
@@ -65,7 +66,8 @@ class Guard:
         if path in _SIGN_IN and scope["method"] == "POST" and self._audit is not None:
             await self._sign_in(scope, receive, send)
             return
-        if self._base and not (path == self._base or path.startswith(self._base + "/")):
+        outside = self._base and not (path == self._base or path.startswith(self._base + "/"))
+        if outside or (not self._base and path.startswith(_NOT_FHIR)):
             await self.app(scope, receive, send)
             return
         relative = path[len(self._base) :].strip("/")

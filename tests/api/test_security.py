@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from fhir_server.app import create_app
 from fhir_server.services.access import RECORDED_BY
+from fhir_server.settings import Settings
 from tests.api.security_world import FHIR_JSON, World, immunization, world
 
 __all__ = ["world"]  # the fixture
@@ -367,3 +370,12 @@ def test_unrestricted_token_still_vreads_versions_of_a_deleted_resource(world: W
     assert world.client.get(f"/fhir/Immunization/{id}/_history/1", headers=nurse).status_code == 200
     # a patient token learns nothing of it: not 410, 404
     assert world.client.get(f"/fhir/Immunization/{id}", headers=world.parent("child-1")).status_code == 404
+
+
+def test_with_the_api_at_the_root_health_and_auth_stay_open() -> None:
+    settings = Settings(database_url="memory://", base_path="", auth_required=True, audit=False)
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/auth/jwks").status_code == 200
+        assert client.get("/metadata").status_code == 200
+        assert client.get("/Patient").status_code == 401
