@@ -226,7 +226,9 @@ class ResourceService:
     ) -> WriteResult:
         """Resolve the resource's pending references (conditional ones; `local` maps a transaction's
         fullUrls), index it unless `index` is still valid, and write it as a new version."""
-        resolved = self._references.resolve(resource, uow, local, in_transaction=local is not _NO_ENTRIES)
+        resolved = self._references.resolve(
+            resource, uow, local, in_transaction=local is not _NO_ENTRIES, narrow=access.narrow
+        )
         if resolved is not None:
             self._validator.recheck_references(resolved)  # target types were unknown before
             resource, index = resolved, None

@@ -13,6 +13,7 @@ from fhir_server.app import create_app
 from fhir_server.services.access import RECORDED_BY
 from fhir_server.settings import Settings
 from tests.api.security_world import FHIR_JSON, World, immunization, world
+from tests.api.security_world import patient as security_patient
 
 __all__ = ["world"]  # the fixture
 
@@ -379,3 +380,19 @@ def test_with_the_api_at_the_root_health_and_auth_stay_open() -> None:
         assert client.get("/auth/jwks").status_code == 200
         assert client.get("/metadata").status_code == 200
         assert client.get("/Patient").status_code == 401
+
+
+def test_conditional_references_are_narrowed(world: World) -> None:
+    world.put(
+        {
+            **security_patient("child-3", "Lê"),
+            "identifier": [{"system": "https://fhir.vn/sid/cccd", "value": "079"}],
+        }
+    )
+    headers = world.parent("child-1", scope="patient/*.cruds")
+    body = immunization("x", "child-1")
+    body["patient"] = {"reference": "Patient?identifier=https://fhir.vn/sid/cccd|079"}
+    refused = world.client.post("/fhir/Immunization", json=body, headers=headers)
+    assert refused.status_code == 412  # "matches no resource": the same as for an identifier nobody has
+    nurse = world.nurse("clinic-a")
+    assert world.client.post("/fhir/Immunization", json=body, headers=nurse).status_code == 201
