@@ -3,6 +3,7 @@ every part."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from auth.component import AuthComponents, build_auth
+from auth.component import AuthComponents, build_auth, build_verifier
 from auth.router import auth_router
 from auth.settings import AuthSettings
 from fhir_server.api.bulk_export import export_router
@@ -20,6 +21,7 @@ from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
 from fhir_server.api.reports import reports_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
+from fhir_server.api.security import Guard
 from fhir_server.api.system import health_router, metadata_router
 from fhir_server.bulk.export_service import ExportService, ExportSettings
 from fhir_server.definitions.loader import (
@@ -35,7 +37,9 @@ from fhir_server.operations.aefi import AefiReports
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.operations.defaulters import Defaulters
 from fhir_server.search.extract import Extractor
+from fhir_server.services.access import AccessPolicy
 from fhir_server.services.aefi import AefiFlags
+from fhir_server.services.audit import AuditTrail
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
@@ -49,6 +53,8 @@ from fhir_server.services.transaction import TransactionService
 from fhir_server.settings import Settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
+
+log = logging.getLogger("fhir_server.app")
 
 
 class SystemClock:
@@ -65,6 +71,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     log_unsupported(registry)
     extractor = Extractor(registry, default_tz)
     conditions = Conditions(registry, default_tz)
+    compartments = Compartments(definitions.compartments, registry)
     resources = ResourceService(
         store,
         Validator(definitions.validation, definitions.resource_types),
@@ -80,7 +87,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         settings.max_count,
         settings.default_count,
         extractor=extractor,
-        compartments=Compartments(definitions.compartments, registry),
+        compartments=compartments,
         element_flags=definitions.element_flags,
     )
     return Services(
@@ -93,6 +100,9 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,
+        access=AccessPolicy(compartments, registry, default_tz, store),
+        extractor=extractor,
+        clock=clock,
     )
 
 
@@ -142,12 +152,24 @@ def create_app(
     services = services or build_services(settings)
     auth = auth or build_auth(auth_settings_for(settings))
     export = build_export(settings, services)
+    if not settings.auth_required:
+        log.warning(
+            "!!! FHIR_AUTH_REQUIRED=false: the FHIR API serves requests WITHOUT a token, unrestricted. "
+            "Development only — never expose this server. !!!"
+        )
+    audit = (
+        AuditTrail(services.store, services.extractor, services.clock, "fhir-server")
+        if settings.audit
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         export.worker.start()  # picks up the jobs left pending or running by an earlier process
         yield
         export.close()
+        if audit is not None:
+            audit.close()  # drain the queue before the store closes
         services.store.close()
         auth.store.close()
 
@@ -161,7 +183,14 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router(services))
     app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
-    app.include_router(metadata_router(services, settings), prefix=settings.base_path)
+    endpoints = f"{auth.settings.issuer.rstrip('/')}/auth"
+    oauth = {
+        "authorize": f"{endpoints}/authorize",
+        "token": f"{endpoints}/token",
+        "introspect": f"{endpoints}/introspect",
+        "revoke": f"{endpoints}/revoke",
+    }
+    app.include_router(metadata_router(services, settings, oauth), prefix=settings.base_path)
     app.include_router(export_router(export, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
@@ -171,6 +200,15 @@ def create_app(
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)
     app.include_router(bundle_router(services, settings), prefix=settings.base_path)
+    app.state.audit = audit
+    app.add_middleware(
+        Guard,
+        base_path=settings.base_path,
+        verifier=build_verifier(auth.settings, auth),
+        policy=services.access,
+        required=settings.auth_required,
+        audit=audit,
+    )
     app.add_middleware(InternalErrorGuard)
     app.add_middleware(AccessLog)
     return app

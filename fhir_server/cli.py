@@ -1,4 +1,5 @@
-"""Command line: `fhir-server serve`, `import`, `seed-demo`, `create-client`, `create-user`, `rotate-keys`."""
+"""Command line: `fhir-server serve`, `import`, `seed-demo`, `demo-token`, `create-client`, `create-user`,
+`rotate-keys`."""
 
 from __future__ import annotations
 
@@ -61,7 +62,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
+    from auth.settings import AuthSettings
+    from auth.store.factory import open_auth_store
     from bench.population import generate
+    from fhir_server import demo
     from fhir_server.app import build_services
     from fhir_server.logs import configure
     from fhir_server.settings import Settings
@@ -73,14 +77,39 @@ def _seed_demo(args: argparse.Namespace) -> int:
     try:
         if args.if_empty and services.store.read("Organization", "org-0001") is not None:
             log.info("demo population already present; nothing to do")
-            return 0
-        count = 0
-        for resource in generate(args.patients, seed=args.seed):
-            services.resources.update(resource["resourceType"], resource["id"], resource)
-            count += 1
-        log.info("demo population loaded", extra={"resources": count, "patients": args.patients})
+        else:
+            count = 0
+            for resource in generate(args.patients, seed=args.seed):
+                services.resources.update(resource["resourceType"], resource["id"], resource)
+                count += 1
+            log.info("demo population loaded", extra={"resources": count, "patients": args.patients})
     finally:
         services.store.close()
+    auth_settings = AuthSettings()
+    store = open_auth_store(auth_settings.database_url)
+    try:
+        people = demo.people(generate(args.patients, seed=args.seed))
+        demo.create_demo_accounts(store, people, Path("var/demo-emr-private.json"))
+    finally:
+        store.close()
+    print(demo.instructions(auth_settings.issuer), file=sys.stderr)
+    return 0
+
+
+def _demo_token(args: argparse.Namespace) -> int:
+    from auth.component import build_auth
+    from auth.settings import AuthSettings
+    from fhir_server import demo
+
+    components = build_auth(AuthSettings())
+    try:
+        response = demo.demo_token(args.who, components.settings, components.store, components.issuer)
+    except LookupError as error:
+        print(f"demo-token: {error}", file=sys.stderr)
+        return 2
+    finally:
+        components.store.close()
+    print(json.dumps(response, indent=2) if args.json else response["access_token"])
     return 0
 
 
@@ -294,6 +323,10 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=42)
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the demo is already loaded")
     seed.set_defaults(run=_seed_demo)
+    token = commands.add_parser("demo-token", help="print a 5-minute access token for a demo account")
+    token.add_argument("who", choices=["parent", "nurse", "manager", "auditor", "emr"])
+    token.add_argument("--json", action="store_true", help="the whole token response, not just the token")
+    token.set_defaults(run=_demo_token)
     _add_auth_commands(commands)
     return root
 

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     export_max_lines: int = 100_000
     """Resources per NDJSON file; a type with more is split into several files."""
 
+    auth_required: bool = True
+    """Every FHIR request needs a valid bearer token (SMART scopes enforced). `false` is for development
+    only: requests without a token are then served unrestricted, and start-up logs a loud warning."""
+
+    audit: bool = True
+    """Record an AuditEvent for every FHIR request (docs/auth.md). Off only for tests and benchmarks."""
+
     max_body_bytes: int = 10 * 1024 * 1024
     max_bundle_bytes: int = 64 * 1024 * 1024
     """A batch or transaction Bundle may be larger than one resource; bulk loads use `fhir-server import`."""

@@ -12,6 +12,11 @@ from fhir_server.definitions.registry import Definitions
 
 # The authorization server mounted by create_app keeps its state in memory during tests, never in var/.
 os.environ.setdefault("AUTH_DATABASE_URL", "memory://")
+# Explicit development settings for the suite written before enforcement (and the e2e servers, which
+# inherit the environment): no token needed, no audit trail. The security tests (tests/api/test_security*,
+# tests/e2e/test_enforcement.py) switch both on explicitly.
+os.environ.setdefault("FHIR_AUTH_REQUIRED", "false")
+os.environ.setdefault("FHIR_AUDIT", "false")
 
 DATA = Path(__file__).parent / "data"
 

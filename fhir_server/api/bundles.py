@@ -10,6 +10,7 @@ from starlette.responses import Response
 from fhir_server.api import context
 from fhir_server.api.negotiation import pretty, read_body, response_format
 from fhir_server.api.responses import json_response, prefer_return, prefer_strict
+from fhir_server.api.security import access_of
 from fhir_server.services.container import Services
 from fhir_server.services.transaction import BundleRequest
 from fhir_server.settings import Settings
@@ -29,6 +30,7 @@ def bundle_router(services: Services, settings: Settings) -> APIRouter:
             prefer_return=prefer_return(request),
             search_link=context.search_link,
             strict=prefer_strict(request),
+            access=access_of(request),
         )
         result = await run_in_threadpool(services.transactions.process, body, bundle_request)
         return json_response(result, indent=pretty(request))

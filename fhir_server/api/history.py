@@ -10,6 +10,7 @@ from fhir_server.api import context
 from fhir_server.api.negotiation import pretty, response_format
 from fhir_server.api.resources import reader
 from fhir_server.api.responses import json_response
+from fhir_server.api.security import access_of
 from fhir_server.services.container import Services
 from fhir_server.settings import Settings
 
@@ -36,6 +37,7 @@ def history_router(services: Services, settings: Settings) -> APIRouter:
             since=context.since(request),
             count=context.count(request),
             cursor=request.query_params.get("_cursor"),
+            access=access_of(request),
         )
         return json_response(result, indent=pretty(request))
 

@@ -20,6 +20,7 @@ from fhir_server.api.responses import (
     version_headers,
     write_response,
 )
+from fhir_server.api.security import access_of
 from fhir_server.model.bundle import etag
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.container import Services
@@ -71,6 +72,7 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
             context.search_link(f"{url}/{resource_type}"),
             strict=prefer_strict(request),
             explain=context.explain(request, settings),
+            access=access_of(request),
         )
         return json_response(result, indent=pretty(request))
 
@@ -87,13 +89,19 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     async def vread(request: Request, resource_type: str, id: str, version: str) -> Response:
         start(request, resource_type)
         number = context.version_number(version)
-        stored = await reads(services.resources.vread, resource_type, id, -1 if number is None else number)
+        stored = await reads(
+            services.resources.vread,
+            resource_type,
+            id,
+            -1 if number is None else number,
+            access=access_of(request),
+        )
         return body_response(request, stored.body, 200, version_headers(stored))
 
     @router.get("/{resource_type}/{id}")
     async def read(request: Request, resource_type: str, id: str) -> Response:
         start(request, resource_type)
-        stored = await reads(services.resources.read, resource_type, id)
+        stored = await reads(services.resources.read, resource_type, id, access=access_of(request))
         headers = version_headers(stored)
         if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
@@ -110,7 +118,11 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         url = start(request, resource_type)
         body = await read_body(request, limit)
         result = await run(
-            services.resources.create, resource_type, body, if_none_exist=request.headers.get("if-none-exist")
+            services.resources.create,
+            resource_type,
+            body,
+            if_none_exist=request.headers.get("if-none-exist"),
+            access=access_of(request),
         )
         return write_response(request, result.stored, 201 if result.created else 200, url)
 
@@ -119,7 +131,12 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         url = start(request, resource_type)
         body = await read_body(request, limit)
         result = await run(
-            services.resources.update, resource_type, id, body, if_match=context.if_match(request)
+            services.resources.update,
+            resource_type,
+            id,
+            body,
+            if_match=context.if_match(request),
+            access=access_of(request),
         )
         return write_response(request, result.stored, 201 if result.created else 200, url)
 
@@ -134,6 +151,7 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
             query,
             body,
             if_match=context.if_match(request),
+            access=access_of(request),
         )
         return write_response(request, result.stored, 201 if result.created else 200, url)
 
@@ -142,14 +160,25 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
         url = start(request, resource_type)
         operations = await read_body(request, limit, patch=True)
         result = await run(
-            services.resources.patch, resource_type, id, operations, if_match=context.if_match(request)
+            services.resources.patch,
+            resource_type,
+            id,
+            operations,
+            if_match=context.if_match(request),
+            access=access_of(request),
         )
         return write_response(request, result.stored, 200, url)
 
     @router.delete("/{resource_type}/{id}")
     async def delete(request: Request, resource_type: str, id: str) -> Response:
         start(request, resource_type)
-        deleted = await run(services.resources.delete, resource_type, id, if_match=context.if_match(request))
+        deleted = await run(
+            services.resources.delete,
+            resource_type,
+            id,
+            if_match=context.if_match(request),
+            access=access_of(request),
+        )
         headers = {"ETag": etag(deleted.version)} if deleted else {}
         return Response(status_code=204, headers=headers)
 
@@ -157,7 +186,10 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     async def conditional_delete(request: Request, resource_type: str) -> Response:
         start(request, resource_type)
         deleted = await run(
-            services.resources.conditional_delete, resource_type, list(request.query_params.multi_items())
+            services.resources.conditional_delete,
+            resource_type,
+            list(request.query_params.multi_items()),
+            access=access_of(request),
         )
         headers = {"ETag": etag(deleted.version)} if deleted else {}
         return Response(status_code=204, headers=headers)
@@ -186,6 +218,7 @@ def compartment_router(services: Services, settings: Settings) -> APIRouter:
             context.search_link(f"{url}/{compartment_type}/{compartment_id}/{resource_type}"),
             strict=prefer_strict(request),
             explain=context.explain(request, settings),
+            access=access_of(request),
         )
         return json_response(result, indent=pretty(request))
 
@@ -205,6 +238,7 @@ def system_search_router(services: Services, settings: Settings) -> APIRouter:
             url,
             context.search_link(url),
             strict=prefer_strict(request),
+            access=access_of(request),
         )
         return json_response(result, indent=pretty(request))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,14 +15,17 @@ from fhir_server.services.container import Services
 from fhir_server.settings import Settings
 
 
-def metadata_router(services: Services, settings: Settings) -> APIRouter:
+def metadata_router(
+    services: Services, settings: Settings, oauth: Mapping[str, str] | None = None
+) -> APIRouter:
+    """`oauth`: the SMART endpoints announced in `rest.security` (names as in the oauth-uris extension)."""
     router = APIRouter()
 
     @router.get("/metadata")
     async def metadata(request: Request) -> Response:
         response_format(request)
         url = context.base_url(request, settings)
-        return json_response(services.capabilities.statement(url), indent=pretty(request))
+        return json_response(services.capabilities.statement(url, oauth), indent=pretty(request))
 
     return router
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from fhir_server.definitions.registry import Definitions
@@ -37,7 +38,24 @@ class CapabilityService:
         self._definitions = definitions
         self._date = instant(started)
 
-    def statement(self, base_url: str) -> JsonResource:
+    def statement(self, base_url: str, oauth: Mapping[str, str] | None = None) -> JsonResource:
+        """`oauth`: the authorization server's endpoints (authorize, token, ...) for `rest.security`."""
+        rest: JsonResource = {
+            "mode": "server",
+            "resource": [self._resource(rt) for rt in sorted(self._definitions.resource_types)],
+            "interaction": [{"code": "history-system"}, {"code": "search-system"}],
+            "operation": [{"name": "export", "definition": f"{_BULK}/export"}],
+            "compartment": [
+                f"http://hl7.org/fhir/CompartmentDefinition/{name.lower()}"
+                for name in sorted(self._definitions.compartments.by_compartment)
+            ],
+        }
+        if oauth:
+            rest = {
+                "mode": "server",
+                "security": _security(oauth),
+                **{k: v for k, v in rest.items() if k != "mode"},
+            }
         return {
             "resourceType": "CapabilityStatement",
             "status": "active",
@@ -49,18 +67,7 @@ class CapabilityService:
             "fhirVersion": self._definitions.fhir_version,
             "format": ["application/fhir+json", "json"],
             "patchFormat": ["application/json-patch+json"],
-            "rest": [
-                {
-                    "mode": "server",
-                    "resource": [self._resource(rt) for rt in sorted(self._definitions.resource_types)],
-                    "interaction": [{"code": "history-system"}, {"code": "search-system"}],
-                    "operation": [{"name": "export", "definition": f"{_BULK}/export"}],
-                    "compartment": [
-                        f"http://hl7.org/fhir/CompartmentDefinition/{name.lower()}"
-                        for name in sorted(self._definitions.compartments.by_compartment)
-                    ],
-                }
-            ],
+            "rest": [rest],
         }
 
     def _resource(self, resource_type: str) -> JsonResource:
@@ -85,3 +92,28 @@ class CapabilityService:
         if resource_type in _TYPE_OPERATIONS:
             entry["operation"] = [_TYPE_OPERATIONS[resource_type]]
         return entry
+
+
+def _security(oauth: Mapping[str, str]) -> JsonResource:
+    """SMART App Launch's `rest.security`: the service code and the oauth-uris extension."""
+    return {
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": name, "valueUri": uri} for name, uri in oauth.items()],
+            }
+        ],
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ],
+                "text": "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)",
+            }
+        ],
+        "description": "SMART on FHIR: every interaction needs a bearer token; scopes are enforced "
+        "(patient/ scopes confine to the launch patient's compartment)",
+    }

@@ -48,6 +48,10 @@ class Compartments:
             for param in params
         )
 
+    def params(self, compartment_type: str, resource_type: str) -> tuple[str, ...]:
+        """The codes of the parameters putting `resource_type` in the compartment; () when none do."""
+        return self._registry.params(compartment_type, resource_type)
+
     def _stored_code(self, resource_type: str, param: str) -> str:
         """The code the parameter's rows are stored under (shared expressions are stored once)."""
         definition = self._search_params.get(resource_type, param)

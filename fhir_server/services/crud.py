@@ -14,12 +14,14 @@ from typing import Any, Protocol
 
 import jsonpatch
 
+from auth.scopes import Interaction
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.model.validator import Validator
 from fhir_server.search.extract import Extractor
 from fhir_server.search.index import IndexValues
 from fhir_server.search.request import SearchRequest
+from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.storage.base import Method, Store, StoredResource, UnitOfWork, VersionConflict
@@ -74,10 +76,13 @@ class ResourceService:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def read(self, resource_type: str, id: str) -> StoredResource:
+    def read(self, resource_type: str, id: str, *, access: Access = OPEN_ACCESS) -> StoredResource:
+        rule = access.rule(resource_type, Interaction.READ)  # 403 for a refused type, whatever the id
         stored = self._store.read(resource_type, id)
-        if stored is None:
+        if stored is None or (stored.deleted and not rule.unrestricted):
             raise not_found(resource_type, id)
+        if not stored.deleted:
+            access.check_read(stored)
         if stored.deleted:
             raise FhirError.of(
                 410,
@@ -87,7 +92,11 @@ class ResourceService:
             )
         return stored
 
-    def vread(self, resource_type: str, id: str, version: int) -> StoredResource:
+    def vread(
+        self, resource_type: str, id: str, version: int, *, access: Access = OPEN_ACCESS
+    ) -> StoredResource:
+        if not access.rule(resource_type, Interaction.READ).unrestricted:
+            self.read(resource_type, id, access=access)  # who may see the resource now sees its versions
         stored = self._store.vread(resource_type, id, version)
         if stored is None:
             if self._store.read(resource_type, id) is None:
@@ -109,20 +118,39 @@ class ResourceService:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def create(self, resource_type: str, body: Any, *, if_none_exist: str | None = None) -> WriteResult:
+    def create(
+        self,
+        resource_type: str,
+        body: Any,
+        *,
+        if_none_exist: str | None = None,
+        access: Access = OPEN_ACCESS,
+    ) -> WriteResult:
+        access.rule(resource_type, Interaction.CREATE)
         resource = self._validator.validate(body, expected_type=resource_type)
-        resource = {**resource, "id": self._new_id()}  # the server assigns ids on create
+        resource = access.stamp({**resource, "id": self._new_id()})  # the server assigns ids on create
         index = self._extractor.extract(resource)
         condition = None if if_none_exist is None else self.condition(resource_type, if_none_exist)
         with self._store.unit_of_work() as uow:
             if condition is not None:
-                existing = self.single_match(uow, condition, "If-None-Exist")
+                existing = self.single_match(
+                    uow, access.narrow(condition, Interaction.CREATE), "If-None-Exist"
+                )
                 if existing is not None:
                     return WriteResult(existing, created=False)
-            return self.store_version(uow, resource, "POST", index=index)
+            return self.store_version(uow, resource, "POST", index=index, access=access)
 
-    def update(self, resource_type: str, id: str, body: Any, *, if_match: int | None = None) -> WriteResult:
-        resource = self._validator.validate(body, expected_type=resource_type)
+    def update(
+        self,
+        resource_type: str,
+        id: str,
+        body: Any,
+        *,
+        if_match: int | None = None,
+        access: Access = OPEN_ACCESS,
+    ) -> WriteResult:
+        access.rule(resource_type, Interaction.UPDATE)
+        resource = access.stamp(self._validator.validate(body, expected_type=resource_type))
         if resource.get("id") != id:
             raise FhirError.of(
                 400,
@@ -133,36 +161,55 @@ class ResourceService:
             )
         index = self._extractor.extract(resource)
         with self._store.unit_of_work() as uow:
-            return self.store_version(uow, resource, "PUT", index=index, if_match=if_match)
+            return self.store_version(uow, resource, "PUT", index=index, if_match=if_match, access=access)
 
     def conditional_update(
-        self, resource_type: str, query: Sequence[tuple[str, str]], body: Any, *, if_match: int | None = None
+        self,
+        resource_type: str,
+        query: Sequence[tuple[str, str]],
+        body: Any,
+        *,
+        if_match: int | None = None,
+        access: Access = OPEN_ACCESS,
     ) -> WriteResult:
-        resource = self._validator.validate(body, expected_type=resource_type)
-        condition = self._conditions.from_params(resource_type, query)
+        access.rule(resource_type, Interaction.UPDATE)
+        resource = access.stamp(self._validator.validate(body, expected_type=resource_type))
+        condition = access.narrow(self._conditions.from_params(resource_type, query), Interaction.UPDATE)
         with self._store.unit_of_work() as uow:
             resource = {**resource, "id": self.conditional_target(uow, condition, resource)}
             # Extraction inside the lock here: the id is only known once the condition has matched.
-            return self.store_version(uow, resource, "PUT", if_match=if_match)
+            return self.store_version(uow, resource, "PUT", if_match=if_match, access=access)
 
     def patch(
-        self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None
+        self,
+        resource_type: str,
+        id: str,
+        operations: Any,
+        *,
+        if_match: int | None = None,
+        access: Access = OPEN_ACCESS,
     ) -> WriteResult:
+        access.rule(resource_type, Interaction.UPDATE)
         with self._store.unit_of_work() as uow:
-            return self.patch_in(uow, resource_type, id, operations, if_match=if_match)
+            return self.patch_in(uow, resource_type, id, operations, if_match=if_match, access=access)
 
-    def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
+    def delete(
+        self, resource_type: str, id: str, *, if_match: int | None = None, access: Access = OPEN_ACCESS
+    ) -> StoredResource | None:
+        access.rule(resource_type, Interaction.DELETE)
         with self._store.unit_of_work() as uow:
-            return self.delete_in(uow, resource_type, id, if_match=if_match)
+            return self.delete_in(uow, resource_type, id, if_match=if_match, access=access)
 
     def conditional_delete(
-        self, resource_type: str, query: Sequence[tuple[str, str]]
+        self, resource_type: str, query: Sequence[tuple[str, str]], *, access: Access = OPEN_ACCESS
     ) -> StoredResource | None:
-        condition = self._conditions.from_params(resource_type, query)
+        access.rule(resource_type, Interaction.DELETE)
+        condition = access.narrow(self._conditions.from_params(resource_type, query), Interaction.DELETE)
         with self._store.unit_of_work() as uow:
             match = self.single_match(uow, condition, "conditional delete")
             if match is None:
                 return None
+            access.check_change(uow, match, Interaction.DELETE)
             deleted = uow.delete(resource_type, match.id)
             self._after(uow, resource_type, match.id, None)
             return deleted
@@ -190,19 +237,29 @@ class ResourceService:
         index: IndexValues | None = None,
         if_match: int | None = None,
         local: Mapping[str, str] = _NO_ENTRIES,
+        access: Access = OPEN_ACCESS,
     ) -> WriteResult:
         """Resolve the resource's pending references (conditional ones; `local` maps a transaction's
         fullUrls), index it unless `index` is still valid, and write it as a new version."""
-        resolved = self._references.resolve(resource, uow, local, in_transaction=local is not _NO_ENTRIES)
+        resolved = self._references.resolve(
+            resource, uow, local, in_transaction=local is not _NO_ENTRIES, narrow=access.narrow
+        )
         if resolved is not None:
             self._validator.recheck_references(resolved)  # target types were unknown before
             resource, index = resolved, None
+        if access.enforced:
+            stamped = access.stamp(resource)
+            resource, index = stamped, (index if stamped == resource else None)
         if index is None:
             index = self._extractor.extract(resource)
         if method == "POST":  # a fresh server-assigned id: nothing to read first
+            access.check_new(resource, index, Interaction.CREATE)
             result = WriteResult(uow.write(resource, index, method=method), created=True)
         else:
             current = uow.read(resource["resourceType"], resource["id"])
+            if current is not None:
+                access.check_change(uow, current, Interaction.UPDATE)
+            access.check_new(resource, index, Interaction.UPDATE)
             created = current is None or current.deleted
             if if_match is not None and created:
                 raise VersionConflict(resource["resourceType"], resource["id"], if_match, None)
@@ -252,6 +309,7 @@ class ResourceService:
         *,
         if_match: int | None = None,
         local: Mapping[str, str] = _NO_ENTRIES,
+        access: Access = OPEN_ACCESS,
     ) -> WriteResult:
         if not isinstance(operations, list):
             raise FhirError.of(
@@ -263,6 +321,7 @@ class ResourceService:
         current = uow.read(resource_type, id)
         if current is None or current.deleted:
             raise not_found(resource_type, id)
+        access.check_change(uow, current, Interaction.UPDATE)
         if if_match is not None and if_match != current.version:
             raise VersionConflict(resource_type, id, if_match, current.version)
         patched = _apply_patch(loads(current.body), operations)
@@ -271,15 +330,25 @@ class ResourceService:
             raise FhirError.of(
                 400, "invalid", "A patch may not change the id", "Không được sửa mã tài nguyên", "id"
             )
-        return self.store_version(uow, resource, "PATCH", if_match=current.version, local=local)
+        return self.store_version(
+            uow, resource, "PATCH", if_match=current.version, local=local, access=access
+        )
 
     def delete_in(
-        self, uow: UnitOfWork, resource_type: str, id: str, *, if_match: int | None = None
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        *,
+        if_match: int | None = None,
+        access: Access = OPEN_ACCESS,
     ) -> StoredResource | None:
-        if if_match is not None:
+        if if_match is not None or access.enforced:
             current = uow.read(resource_type, id)
-            if current is None or current.deleted:  # If-Match names a version that is not there
-                raise VersionConflict(resource_type, id, if_match, None)
+            if if_match is not None and (current is None or current.deleted):
+                raise VersionConflict(resource_type, id, if_match, None)  # If-Match names no version
+            if current is not None:
+                access.check_change(uow, current, Interaction.DELETE)
         deleted = uow.delete(resource_type, id, expected_version=if_match)
         if deleted is not None:
             self._after(uow, resource_type, id, None)

@@ -12,11 +12,12 @@ Only `Reference.reference` strings are rewritten (not narrative links or uri ele
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fhir_server.model.outcome import FhirError
 from fhir_server.model.references import parse_reference
+from fhir_server.search.request import SearchRequest
 from fhir_server.services.conditions import Conditions
 from fhir_server.storage.base import UnitOfWork
 from fhir_server.types import JsonResource
@@ -39,6 +40,10 @@ def reference_sites(resource: JsonResource) -> Iterator[tuple[dict[str, Any], st
             )
 
 
+def _as_is(request: SearchRequest) -> SearchRequest:
+    return request
+
+
 class ReferenceResolver:
     def __init__(self, conditions: Conditions, resource_types: frozenset[str]) -> None:
         self._conditions = conditions
@@ -59,10 +64,18 @@ class ReferenceResolver:
         return False
 
     def resolve(
-        self, resource: JsonResource, uow: UnitOfWork, local: Mapping[str, str], *, in_transaction: bool
+        self,
+        resource: JsonResource,
+        uow: UnitOfWork,
+        local: Mapping[str, str],
+        *,
+        in_transaction: bool,
+        narrow: Callable[[SearchRequest], SearchRequest] = _as_is,
     ) -> JsonResource | None:
         """A copy of `resource` with its references resolved, or None when nothing needed it.
-        `local` maps the fullUrls of a transaction's entries to their `Type/id`."""
+        `local` maps the fullUrls of a transaction's entries to their `Type/id`; `narrow` confines each
+        conditional reference's search to what the writer may search (services.access), so resolving
+        one never reveals a resource the writer could not find."""
         if not self.needs_resolution(resource, local):
             return None
         resolved = copy.deepcopy(resource)
@@ -71,7 +84,7 @@ class ReferenceResolver:
             if value in local:
                 site["reference"] = local[value]
             elif self._pending(value, local):
-                site["reference"] = self._match(value, uow, f"{path}.reference", in_transaction)
+                site["reference"] = self._match(value, uow, f"{path}.reference", in_transaction, narrow)
         return resolved
 
     def _pending(self, value: str, local: Mapping[str, str]) -> bool:
@@ -82,11 +95,18 @@ class ReferenceResolver:
         parsed = parse_reference(value, self._types)
         return parsed is not None and parsed.kind in ("conditional", "urn")
 
-    def _match(self, value: str, uow: UnitOfWork, at: str, in_transaction: bool) -> str:
+    def _match(
+        self,
+        value: str,
+        uow: UnitOfWork,
+        at: str,
+        in_transaction: bool,
+        narrow: Callable[[SearchRequest], SearchRequest],
+    ) -> str:
         parsed = parse_reference(value, self._types)
         if parsed is None or parsed.kind != "conditional" or parsed.resource_type is None:
             raise _unknown_urn(value, at, in_transaction)
-        condition = self._conditions.parse(parsed.resource_type, value)
+        condition = narrow(self._conditions.parse(parsed.resource_type, value))
         ids = uow.search_ids(condition, limit=2)
         if len(ids) == 1:
             return f"{parsed.resource_type}/{ids[0]}"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
+from auth.scopes import Interaction
 from fhir_server.definitions.registry import ElementFlags, SearchParamRegistry
 from fhir_server.model.bundle import BundleEntry, bundle
 from fhir_server.model.elements import (
@@ -27,6 +28,7 @@ from fhir_server.model.outcome import FhirError
 from fhir_server.search.extract import Extractor
 from fhir_server.search.parse import is_empty, parse_search
 from fhir_server.search.request import SearchRequest
+from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.includes import Includer, parse_includes
 from fhir_server.services.system_search import SystemSearchLimits, system_search
@@ -90,10 +92,14 @@ class SearchService:
         *,
         strict: bool,
         explain: bool = False,
+        access: Access = OPEN_ACCESS,
     ) -> JsonResource:
         """`link(params)` renders a URL for this search with the given query parameters; `explain`
-        asks the store to log how it answers (the api layer decides, from settings and a header)."""
-        return self._search(resource_type, params, base_url, link, strict=strict, explain=explain)
+        asks the store to log how it answers (the api layer decides, from settings and a header).
+        `access` narrows the matches and filters the included resources (services.access)."""
+        return self._search(
+            resource_type, params, base_url, link, strict=strict, explain=explain, access=access
+        )
 
     def compartment_search(
         self,
@@ -105,6 +111,7 @@ class SearchService:
         *,
         strict: bool,
         explain: bool = False,
+        access: Access = OPEN_ACCESS,
     ) -> JsonResource:
         """`GET [base]/Patient/123/Immunization?...`: a type search narrowed to the compartment
         `compartment` = (type, id)."""
@@ -119,7 +126,14 @@ class SearchService:
             return compartments.narrow(request, *compartment)
 
         return self._search(
-            resource_type, params, base_url, link, strict=strict, narrow=narrow, explain=explain
+            resource_type,
+            params,
+            base_url,
+            link,
+            strict=strict,
+            narrow=narrow,
+            explain=explain,
+            access=access,
         )
 
     def system_search(
@@ -129,10 +143,17 @@ class SearchService:
         link: Callable[[Sequence[tuple[str, str]]], str],
         *,
         strict: bool,
+        access: Access = OPEN_ACCESS,
     ) -> JsonResource:
-        """`GET [base]?_type=A,B&...` (services.system_search)."""
+        """`GET [base]?_type=A,B&...` (services.system_search), each type narrowed by `access`."""
         return system_search(
-            self._store, self._registry, params, base_url=base_url, link=link, limits=self._limits(strict)
+            self._store,
+            self._registry,
+            params,
+            base_url=base_url,
+            link=link,
+            limits=self._limits(strict),
+            narrow=access.narrow,
         )
 
     def subset(
@@ -158,7 +179,9 @@ class SearchService:
         strict: bool,
         narrow: Callable[[SearchRequest], SearchRequest] | None = None,
         explain: bool = False,
+        access: Access = OPEN_ACCESS,
     ) -> JsonResource:
+        access.rule(resource_type, Interaction.SEARCH)  # 403 before any parsing work
         parsed = parse_search(
             resource_type, params, self._registry, strict=strict, default_tz=self._default_tz
         )
@@ -175,6 +198,7 @@ class SearchService:
         fetched = 0 if results.summary == "count" else request.count
         if narrow is not None:
             request = narrow(request)
+        request = access.narrow(request)  # chains and _has only ever filter this confined set
         page = self._store.search(replace(request, count=fetched), with_total=results.total, explain=explain)
         matches = page.resources[: request.count]
         # Links repeat what was applied: not ignored or empty parameters, and `_sort` as parsed.
@@ -194,7 +218,7 @@ class SearchService:
         if request.offset > 0 and request.count > 0 and request.cursor is None:
             previous = max(request.offset - request.count, 0)
             links.append(("previous", link([*page_params, ("_offset", str(previous))])))
-        included = self._includer.included(matches, specs, base_url) if specs else []
+        included = access.visible(self._includer.included(matches, specs, base_url)) if specs else []
         entries = [
             *(self._entry(r, base_url, "match", results) for r in matches),
             *(self._entry(r, base_url, "include", replace(results, elements=frozenset())) for r in included),

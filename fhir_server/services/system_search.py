@@ -102,7 +102,10 @@ def system_search(
     base_url: str,
     link: Callable[[Sequence[tuple[str, str]]], str],
     limits: SystemSearchLimits,
+    narrow: Callable[[SearchRequest], SearchRequest] = lambda request: request,
 ) -> JsonResource:
+    """`narrow` confines each type's search to what the caller may see (services.access); a type the
+    caller may not search is refused (403) as a whole."""
     types = _types(params, registry)
     search_params, kept = _split(params, limits.strict)
     with_total = _with_total(params)
@@ -111,7 +114,7 @@ def system_search(
         parsed = parse_search(
             resource_type, search_params, registry, strict=limits.strict, default_tz=limits.default_tz
         )
-        requests.append(parsed.request)
+        requests.append(narrow(parsed.request))
     first = requests[0]
     count = first.count if any(n == "_count" for n, _ in params) else limits.default_count
     count, offset = min(count, limits.max_count), first.offset

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from auth.scopes import Interaction
 from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
 from fhir_server.model.json import dumps
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
+from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
 from fhir_server.services.crud import ResourceService, WriteResult, version_conflict
 from fhir_server.services.search import SearchService
@@ -35,6 +37,12 @@ from fhir_server.types import JsonResource
 
 Link = Callable[[Sequence[tuple[str, str]]], str]
 _WRITE_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2}
+_INTERACTION = {
+    "DELETE": Interaction.DELETE,
+    "POST": Interaction.CREATE,
+    "PUT": Interaction.UPDATE,
+    "PATCH": Interaction.UPDATE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,7 @@ class BundleRequest:
     prefer_return: str  # representation | minimal | OperationOutcome
     search_link: Callable[[str], Link]  # url -> link builder for a search entry's paging links
     strict: bool = False
+    access: Access = OPEN_ACCESS  # each entry is checked as the single interaction it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,9 @@ class TransactionService:
     # -- transaction ---------------------------------------------------------------------------------
 
     def _transaction(self, entries: list[Entry], request: BundleRequest) -> list[_Result]:
+        for entry in entries:  # a refused entry refuses the whole transaction, before any work
+            with _naming(entry):
+                request.access.rule(entry.resource_type, _entry_interaction(entry))
         resources = self._validate_all(entries)
         writes = sorted(
             (e for e in entries if e.method in _WRITE_ORDER), key=lambda e: _WRITE_ORDER[e.method]
@@ -107,7 +119,7 @@ class TransactionService:
             targets: dict[int, _Target] = {}
             for entry in writes:
                 with _naming(entry):
-                    targets[entry.index] = self._target(uow, entry, resources)
+                    targets[entry.index] = self._target(uow, entry, resources, request.access)
             plan = _Plan(resources, _local_references(writes, targets), request)
             for entry in writes:
                 with _naming(entry):
@@ -131,11 +143,14 @@ class TransactionService:
             raise _combined(errors)
         return valid
 
-    def _target(self, uow: UnitOfWork, entry: Entry, resources: dict[int, JsonResource]) -> _Target:
+    def _target(
+        self, uow: UnitOfWork, entry: Entry, resources: dict[int, JsonResource], access: Access
+    ) -> _Target:
         what = f"{entry.path}.request"
         if entry.method == "POST":
             if entry.if_none_exist is not None:
                 condition = self._resources.condition(entry.resource_type, entry.if_none_exist)
+                condition = access.narrow(condition, Interaction.CREATE)
                 existing = self._resources.single_match(uow, condition, f"{what}.ifNoneExist")
                 if existing is not None:
                     return _Target(existing.id, existing)
@@ -143,6 +158,7 @@ class TransactionService:
         if not entry.conditional:
             return _Target(entry.id)
         condition = self._resources.condition_params(entry.resource_type, entry.query)
+        condition = access.narrow(condition, _INTERACTION[entry.method])
         if entry.method == "PUT":
             return _Target(self._resources.conditional_target(uow, condition, resources[entry.index]))
         match = self._resources.single_match(uow, condition, f"{what}.url")
@@ -155,18 +171,28 @@ class TransactionService:
         if entry.method == "DELETE":
             if target.id is None:
                 return _Result(204)
-            deleted = self._resources.delete_in(uow, entry.resource_type, target.id, if_match=entry.if_match)
+            deleted = self._resources.delete_in(
+                uow, entry.resource_type, target.id, if_match=entry.if_match, access=request.access
+            )
             return _Result(204, deleted)
         if entry.method == "PATCH":
             assert target.id is not None  # a PATCH url always names the resource
             patched = self._resources.patch_in(
-                uow, entry.resource_type, target.id, entry.patch, if_match=entry.if_match, local=local
+                uow,
+                entry.resource_type,
+                target.id,
+                entry.patch,
+                if_match=entry.if_match,
+                local=local,
+                access=request.access,
             )
             return _written(patched, request)
         resource = {**plan.resources[entry.index], "id": target.id}
         method: Method = "POST" if entry.method == "POST" else "PUT"
         return _written(
-            self._resources.store_version(uow, resource, method, if_match=entry.if_match, local=local),
+            self._resources.store_version(
+                uow, resource, method, if_match=entry.if_match, local=local, access=request.access
+            ),
             request,
         )
 
@@ -193,34 +219,45 @@ class TransactionService:
 
     def _batch_write(self, entry: Entry, request: BundleRequest) -> _Result:
         service = self._resources
+        access = request.access
         match entry.method:
             case "POST":
                 created = service.create(
-                    entry.resource_type, entry.resource, if_none_exist=entry.if_none_exist
+                    entry.resource_type, entry.resource, if_none_exist=entry.if_none_exist, access=access
                 )
                 return _written(created, request)
             case "PUT" if entry.conditional:
                 return _written(
                     service.conditional_update(
-                        entry.resource_type, entry.query, entry.resource, if_match=entry.if_match
+                        entry.resource_type,
+                        entry.query,
+                        entry.resource,
+                        if_match=entry.if_match,
+                        access=access,
                     ),
                     request,
                 )
             case "PUT":
                 assert entry.id is not None
                 updated = service.update(
-                    entry.resource_type, entry.id, entry.resource, if_match=entry.if_match
+                    entry.resource_type, entry.id, entry.resource, if_match=entry.if_match, access=access
                 )
                 return _written(updated, request)
             case "PATCH":
                 assert entry.id is not None
-                patched = service.patch(entry.resource_type, entry.id, entry.patch, if_match=entry.if_match)
+                patched = service.patch(
+                    entry.resource_type, entry.id, entry.patch, if_match=entry.if_match, access=access
+                )
                 return _written(patched, request)
             case "DELETE" if entry.conditional:
-                return _Result(204, service.conditional_delete(entry.resource_type, entry.query))
+                return _Result(
+                    204, service.conditional_delete(entry.resource_type, entry.query, access=access)
+                )
             case "DELETE":
                 assert entry.id is not None
-                return _Result(204, service.delete(entry.resource_type, entry.id, if_match=entry.if_match))
+                return _Result(
+                    204, service.delete(entry.resource_type, entry.id, if_match=entry.if_match, access=access)
+                )
         return self._read(entry, request)
 
     # -- reads (GET/HEAD entries of both kinds) ---------------------------------------------------
@@ -242,12 +279,15 @@ class TransactionService:
                 request.base_url,
                 request.search_link(url),
                 strict=request.strict,
+                access=request.access,
             )
             return _Result(200, body=None if head else dumps(searchset))
         if entry.version is not None:
-            stored = self._resources.vread(entry.resource_type, entry.id, entry.version)
+            stored = self._resources.vread(
+                entry.resource_type, entry.id, entry.version, access=request.access
+            )
         else:
-            stored = self._resources.read(entry.resource_type, entry.id)
+            stored = self._resources.read(entry.resource_type, entry.id, access=request.access)
         return _Result(200, stored, None if head else stored.body)
 
     # -- response --------------------------------------------------------------------------------
@@ -278,6 +318,12 @@ class TransactionService:
                 body = stored.body or None
             items.append(BundleEntry(full_url, body, response=response))
         return bundle(kind, items)
+
+
+def _entry_interaction(entry: Entry) -> Interaction:
+    if entry.method in _INTERACTION:
+        return _INTERACTION[entry.method]
+    return Interaction.READ if entry.id is not None else Interaction.SEARCH
 
 
 def _understood(entries: list[Entry | FhirError]) -> list[Entry]:

@@ -1,0 +1,117 @@
+"""What enforcement costs on reads, measured in one run (DESIGN.md §10: ratios in one run, not absolute
+times across runs): the same in-process app and SQLite file, requests without a token (development mode:
+unrestricted) interleaved with the same requests carrying a system/ token (verification + scope check) and a
+patient/ token (verification + compartment narrowing), then the same with the audit trail on.
+
+    .venv/bin/python -m bench.auth_enforce [--requests 2000]
+
+Prints microseconds per request (median of rounds) through the ASGI app (no network)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from auth.component import build_auth
+from auth.settings import AuthSettings
+from fhir_server.app import create_app
+from fhir_server.settings import Settings
+
+BASE = "http://bench"
+
+
+def _token(auth: Any, scope: str, **claims: Any) -> dict[str, str]:
+    now = int(time.time())
+    body = {
+        "iss": BASE,
+        "aud": f"{BASE}/fhir",
+        "sub": "bench",
+        "client_id": "bench",
+        "scope": scope,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "jti": secrets.token_urlsafe(8),
+        **claims,
+    }
+    return {"Authorization": f"Bearer {auth.issuer.sign(body)}"}
+
+
+def _patient(i: int) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": f"p{i}", "gender": "female", "birthDate": "2025-01-01"}
+
+
+def _immunization(i: int) -> dict[str, Any]:
+    return {
+        "resourceType": "Immunization",
+        "id": f"i{i}",
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "08"}]},
+        "patient": {"reference": f"Patient/p{i % 200}"},
+        "occurrenceDateTime": "2025-03-02",
+    }
+
+
+async def _time(client: httpx.AsyncClient, url: str, headers: dict[str, str], n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        response = await client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+    return (time.perf_counter() - started) / n * 1e6
+
+
+async def _run(requests: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        auth = build_auth(AuthSettings(database_url="memory://", issuer=BASE, audience=f"{BASE}/fhir"))
+        results: dict[str, list[float]] = {}
+        for audit in (False, True):
+            settings = Settings(database_url=database, auth_required=False, audit=audit)
+            app = create_app(settings, auth=auth)
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+                    if not audit:
+                        for i in range(200):
+                            await client.put(f"/fhir/Patient/p{i}", json=_patient(i))
+                        for i in range(1000):
+                            await client.put(f"/fhir/Immunization/i{i}", json=_immunization(i))
+                    system = _token(auth, "system/*.rs", role="system")
+                    patient = _token(auth, "patient/*.rs", role="parent", patient="p7")
+                    cases = {
+                        "read, no token": ("/fhir/Immunization/i7", {}),
+                        "read, system/ token": ("/fhir/Immunization/i7", system),
+                        "read, patient/ token": ("/fhir/Immunization/i7", patient),
+                        "search, no token": ("/fhir/Immunization?patient=p7", {}),
+                        "search, patient/ token": ("/fhir/Immunization?patient=p7", patient),
+                    }
+                    for _ in range(rounds):
+                        for name, (url, headers) in cases.items():
+                            key = f"{name}{', audit on' if audit else ''}"
+                            results.setdefault(key, []).append(
+                                await _time(client, url, headers, requests // rounds)
+                            )
+                    if audit:
+                        app.state.audit.flush()
+        for name, values in results.items():
+            print(f"{name:34s} {statistics.median(values):8.1f} µs/request")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(_run(args.requests, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
