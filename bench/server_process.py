@@ -46,7 +46,13 @@ def start(workdir: Path, workers: int) -> ServerProcess:
     """`fhir-server serve` on a free loopback port with a fresh SQLite file in `workdir`."""
     port = free_port()
     database = workdir / "bench.sqlite3"
-    env = {**os.environ, "FHIR_DATABASE_URL": f"sqlite:///{database}"}
+    # The FHIR path without tokens or audit: bench.auth_enforce measures what those add, in one run.
+    env = {
+        **os.environ,
+        "FHIR_DATABASE_URL": f"sqlite:///{database}",
+        "FHIR_AUTH_REQUIRED": "false",
+        "FHIR_AUDIT": "false",
+    }
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # its own session, so stopping it never touches anything else
