@@ -16,19 +16,29 @@ from auth.settings import AuthSettings
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
+from fhir_server.api.operations import forecast_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
-from fhir_server.definitions.loader import load_definitions
+from fhir_server.definitions.loader import (
+    load_definitions,
+    load_operation,
+    load_programmes,
+    load_schedule,
+    load_vaccine_systems,
+)
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
 from fhir_server.model.validator import Validator
+from fhir_server.operations.immds_forecast import ImmdsForecast
 from fhir_server.search.extract import Extractor
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
+from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
@@ -69,6 +79,17 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         compartments=Compartments(definitions.compartments, registry),
         element_flags=definitions.element_flags,
     )
+    forecasts = ForecastService(
+        store,
+        conditions,
+        load_schedule(settings.forecast_schedule),
+        load_programmes(settings.forecast_schedule),
+        load_vaccine_systems(),
+    )
+    recommendations = RecommendationRefresher(
+        store, forecasts, extractor, lambda: clock.now().astimezone(default_tz).date()
+    )
+    resources.on_commit(recommendations.after_commit)
     return Services(
         store=store,
         resources=resources,
@@ -79,6 +100,8 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,
+        forecasts=forecasts,
+        recommendations=recommendations,
     )
 
 
@@ -115,6 +138,10 @@ def create_app(
     app.include_router(health_router(services))
     app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
+    operation = ImmdsForecast(
+        load_operation("immds-forecast"), services.forecasts, services.resources.validate
+    )
+    app.include_router(forecast_router(operation, settings), prefix=settings.base_path)  # before `/{type}`
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.crud import ResourceService
+from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.search import SearchService
 from fhir_server.services.transaction import TransactionService
 from fhir_server.storage.base import Store
@@ -21,3 +23,5 @@ class Services:
     transactions: TransactionService
     capabilities: CapabilityService
     resource_types: frozenset[str]
+    forecasts: ForecastService
+    recommendations: RecommendationRefresher

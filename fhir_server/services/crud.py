@@ -58,6 +58,27 @@ class ResourceService:
         self._conditions = conditions
         self._references = references
         self._new_id = id_factory
+        self._listeners: list[Callable[[Sequence[StoredResource]], None]] = []
+
+    # -- after-commit listeners (e.g. services/recommendations.py) ---------------------------------
+
+    def on_commit(self, listener: Callable[[Sequence[StoredResource]], None]) -> None:
+        """Call `listener` with the versions each write (or transaction) stored, after it committed."""
+        self._listeners.append(listener)
+
+    def committed(self, written: Sequence[StoredResource]) -> None:
+        """Tell the listeners; a listener must not fail the write that already committed."""
+        if written:
+            for listener in self._listeners:
+                listener(written)
+
+    def _done(self, result: WriteResult) -> WriteResult:
+        self.committed([result.stored])
+        return result
+
+    def _deleted(self, stored: StoredResource | None) -> StoredResource | None:
+        self.committed([stored] if stored is not None else [])
+        return stored
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -106,7 +127,8 @@ class ResourceService:
                 existing = self.single_match(uow, condition, "If-None-Exist")
                 if existing is not None:
                     return WriteResult(existing, created=False)
-            return self.store_version(uow, resource, "POST", index=index)
+            result = self.store_version(uow, resource, "POST", index=index)
+        return self._done(result)
 
     def update(self, resource_type: str, id: str, body: Any, *, if_match: int | None = None) -> WriteResult:
         resource = self._validator.validate(body, expected_type=resource_type)
@@ -120,7 +142,8 @@ class ResourceService:
             )
         index = self._extractor.extract(resource)
         with self._store.unit_of_work() as uow:
-            return self.store_version(uow, resource, "PUT", index=index, if_match=if_match)
+            result = self.store_version(uow, resource, "PUT", index=index, if_match=if_match)
+        return self._done(result)
 
     def conditional_update(
         self, resource_type: str, query: Sequence[tuple[str, str]], body: Any, *, if_match: int | None = None
@@ -130,17 +153,20 @@ class ResourceService:
         with self._store.unit_of_work() as uow:
             resource = {**resource, "id": self.conditional_target(uow, condition, resource)}
             # Extraction inside the lock here: the id is only known once the condition has matched.
-            return self.store_version(uow, resource, "PUT", if_match=if_match)
+            result = self.store_version(uow, resource, "PUT", if_match=if_match)
+        return self._done(result)
 
     def patch(
         self, resource_type: str, id: str, operations: Any, *, if_match: int | None = None
     ) -> WriteResult:
         with self._store.unit_of_work() as uow:
-            return self.patch_in(uow, resource_type, id, operations, if_match=if_match)
+            result = self.patch_in(uow, resource_type, id, operations, if_match=if_match)
+        return self._done(result)
 
     def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
         with self._store.unit_of_work() as uow:
-            return self.delete_in(uow, resource_type, id, if_match=if_match)
+            deleted = self.delete_in(uow, resource_type, id, if_match=if_match)
+        return self._deleted(deleted)
 
     def conditional_delete(
         self, resource_type: str, query: Sequence[tuple[str, str]]
@@ -148,7 +174,8 @@ class ResourceService:
         condition = self._conditions.from_params(resource_type, query)
         with self._store.unit_of_work() as uow:
             match = self.single_match(uow, condition, "conditional delete")
-            return None if match is None else uow.delete(resource_type, match.id)
+            deleted = None if match is None else uow.delete(resource_type, match.id)
+        return self._deleted(deleted)
 
     # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
 
