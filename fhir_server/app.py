@@ -79,6 +79,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         compartments=Compartments(definitions.compartments, registry),
         element_flags=definitions.element_flags,
     )
+    forecast_op = load_operation("immds-forecast")
     forecasts = ForecastService(
         store,
         conditions,
@@ -98,7 +99,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         transactions=TransactionService(
             store, resources, search, definitions.resource_types, settings.max_bundle_entries
         ),
-        capabilities=CapabilityService(definitions, clock.now()),
+        capabilities=CapabilityService(definitions, clock.now(), [(forecast_op.code, forecast_op.url)]),
         resource_types=definitions.resource_types,
         forecasts=forecasts,
         recommendations=recommendations,

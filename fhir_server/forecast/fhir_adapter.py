@@ -12,7 +12,7 @@ Codes (docs/forecast.md "FHIR face"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -72,9 +72,11 @@ def patient_of(resource: Mapping[str, Any]) -> Patient | None:
     return Patient(birth, "female" if gender == "female" else "male" if gender == "male" else "unknown")
 
 
-def doses_of(immunizations: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator[DoseInput]:
+def doses_of(
+    immunizations: Iterable[tuple[str, Mapping[str, Any]]], known: Collection[str] = ()
+) -> Iterator[DoseInput]:
     """(reference, Immunization) -> engine doses. Only `completed` doses count; a dose without a full
-    occurrence date or a vaccine code is left out with its reason."""
+    occurrence date or a vaccine code is left out with its reason. `known`: the schedule's codes."""
     for key, resource in immunizations:
         if resource.get("status", "completed") != "completed":
             continue  # entered-in-error and not-done never count
@@ -82,7 +84,7 @@ def doses_of(immunizations: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator
         if day is None:
             yield DoseInput(key, None, _NO_DATE)
             continue
-        code = _vaccine_code(resource.get("vaccineCode") or {})
+        code = _vaccine_code(resource.get("vaccineCode") or {}, known)
         if code is None:
             yield DoseInput(key, None, _NO_CODE)
             continue
@@ -90,13 +92,14 @@ def doses_of(immunizations: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator
         yield DoseInput(key, AdministeredDose(key, day, code, substandard=subpotent))
 
 
-def _vaccine_code(concept: Mapping[str, Any]) -> str | None:
-    """CVX first, then any coded product (a national code is mapped by the schedule's CVX map)."""
+def _vaccine_code(concept: Mapping[str, Any], known: Collection[str]) -> str | None:
+    """A national product code the schedule knows (its ages are the product's), else CVX, else any code
+    (the engine then warns that it is unknown)."""
     codings = [c for c in concept.get("coding", ()) if c.get("code")]
+    national = [c["code"] for c in codings if c.get("system") != CVX and c["code"] in known]
     cvx = [c["code"] for c in codings if c.get("system") == CVX]
-    if cvx:
-        return str(cvx[0])
-    return str(codings[0]["code"]) if codings else None
+    chosen = national or cvx or [c["code"] for c in codings]
+    return str(chosen[0]) if chosen else None
 
 
 def _day(value: Any) -> date | None:

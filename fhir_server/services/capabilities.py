@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from fhir_server.definitions.registry import Definitions
@@ -27,9 +28,12 @@ _INDEXED_TYPES = frozenset({"string", "token", "date", "reference", "number", "q
 
 
 class CapabilityService:
-    def __init__(self, definitions: Definitions, started: datetime) -> None:
+    def __init__(
+        self, definitions: Definitions, started: datetime, operations: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self._definitions = definitions
         self._date = instant(started)
+        self._operations = operations  # (code, OperationDefinition url) of the operations wired
 
     def statement(self, base_url: str) -> JsonResource:
         return {
@@ -48,6 +52,7 @@ class CapabilityService:
                     "mode": "server",
                     "resource": [self._resource(rt) for rt in sorted(self._definitions.resource_types)],
                     "interaction": [{"code": "history-system"}, {"code": "search-system"}],
+                    "operation": [{"name": code, "definition": url} for code, url in self._operations],
                     "compartment": [
                         f"http://hl7.org/fhir/CompartmentDefinition/{name.lower()}"
                         for name in sorted(self._definitions.compartments.by_compartment)

@@ -92,7 +92,8 @@ class ForecastService:
             )
         warnings = list(_age_warnings(person.birth_date, assessment_date))
         doses = []
-        for item in fhir_adapter.doses_of((source.expression, source.resource) for source in immunizations):
+        sources = ((source.expression, source.resource) for source in immunizations)
+        for item in fhir_adapter.doses_of(sources, self._schedule.vaccines):
             if item.dose is None:
                 assert item.problem is not None
                 warnings.append(_warning(item.problem, item.key))
@@ -141,9 +142,8 @@ class ForecastService:
         return History(loads(stored.body), list(self._immunizations(patient_id)))
 
     def _immunizations(self, patient_id: str) -> Iterator[DoseSource]:
-        request = self._conditions.from_params(
-            "Immunization", [("patient", f"Patient/{patient_id}"), ("status", "completed")]
-        )
+        # status is filtered by the adapter (only `completed` counts): a status criterion doubles the read
+        request = self._conditions.from_params("Immunization", [("patient", f"Patient/{patient_id}")])
         request = replace(request, count=_PAGE)
         while True:
             page = self._store.search(request, with_total=False)

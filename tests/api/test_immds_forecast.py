@@ -233,3 +233,10 @@ def test_produced_resources_pass_the_validator(client: TestClient) -> None:
         validator.validate(part["resource"], expected_type=part["resource"]["resourceType"])
     stored = client.get("/fhir/Patient/child-1/$immds-forecast?assessmentDate=2026-09-01").json()
     validator.validate(stored, expected_type="Parameters")
+
+
+def test_capability_statement_names_the_operation(client: TestClient) -> None:
+    statement = client.get("/fhir/metadata").json()
+    assert statement["rest"][0]["operation"] == [
+        {"name": "immds-forecast", "definition": "https://fhir.vn/OperationDefinition/immds-forecast"}
+    ]
