@@ -4,6 +4,8 @@ Listens to ResourceService commits: when an Immunization is written or deleted (
 Bundle), the children it names (now and in its previous version) get their recommendation recomputed at
 today's date and stored at `rec-<patient id>` as a new version, so `ImmunizationRecommendation?patient=...`
 is always current and due lists can be searched (`date`, `status`, `vaccine-type`, `target-disease`).
+A Patient write refreshes that child too (a newborn registered without doses is due for the birth doses; a
+corrected birth date moves every date); deleting a Patient deletes their recommendation.
 A failed forecast never fails the write: it is logged (no personal data) and the old recommendation stays.
 """
 
@@ -16,7 +18,7 @@ from datetime import date
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.extract import Extractor
-from fhir_server.services.forecasts import ForecastService
+from fhir_server.services.forecasts import ForecastService, recommendation_id
 from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
@@ -37,6 +39,14 @@ class RecommendationRefresher:
         patients = sorted(self._patients_of(written))
         for patient_id in patients:
             self.refresh_quietly(patient_id)
+        gone = [s.id for s in written if s.resource_type == "Patient" and s.deleted]
+        if gone:
+            try:
+                with self._store.unit_of_work() as uow:
+                    for patient_id in gone:
+                        uow.delete("ImmunizationRecommendation", recommendation_id(patient_id))
+            except Exception as exc:
+                log.warning("recommendation delete failed: %s", type(exc).__name__)
 
     def refresh_quietly(self, patient_id: str) -> bool:
         try:
@@ -77,6 +87,8 @@ class RecommendationRefresher:
     def _patients_of(self, written: Iterable[StoredResource]) -> set[str]:
         patients: set[str] = set()
         for stored in written:
+            if stored.resource_type == "Patient" and not stored.deleted:
+                patients.add(stored.id)
             if stored.resource_type != "Immunization":
                 continue
             bodies = [stored.body] if stored.body else []

@@ -1,6 +1,6 @@
-"""Writing or deleting an Immunization refreshes the child's stored ImmunizationRecommendation (`rec-<id>`),
-alone or through a transaction Bundle (one new version per child), and a failing forecast never fails the
-write."""
+"""Writing or deleting an Immunization (or the Patient) refreshes the child's stored
+ImmunizationRecommendation (`rec-<id>`), alone or through a transaction Bundle (one new version per child),
+and a failing forecast never fails the write."""
 
 from __future__ import annotations
 
@@ -24,26 +24,29 @@ def supporting(recommendation: dict[str, Any]) -> set[str]:
 
 
 def test_create_update_delete_refresh(client: TestClient) -> None:
-    client.put("/fhir/Patient/child-1", json=patient())
     assert client.get("/fhir/ImmunizationRecommendation/rec-child-1").status_code == 404
+    client.put("/fhir/Patient/child-1", json=patient())
+    registered = rec(client)  # a newborn without doses has a recommendation at once
+    assert registered["meta"]["versionId"] == "1"
+    assert supporting(registered) == set()
     created = client.post("/fhir/Immunization", json=dose("VN-GENE-HBVAX", "2026-03-10"))
     assert created.status_code == 201
     imm_id = created.json()["id"]
     first = rec(client)
-    assert first["meta"]["versionId"] == "1"
+    assert first["meta"]["versionId"] == "2"
     assert first["patient"] == {"reference": "Patient/child-1"}
     assert supporting(first) == {f"Immunization/{imm_id}"}
 
     updated = client.put(f"/fhir/Immunization/{imm_id}", json=dose("VN-BCG", "2026-03-10", id=imm_id))
     assert updated.status_code == 200
     second = rec(client)
-    assert second["meta"]["versionId"] == "2"
+    assert second["meta"]["versionId"] == "3"
     bcg = next(r for r in second["recommendation"] if r["targetDisease"]["text"] == "BCG")
     assert bcg["supportingImmunization"] == [{"reference": f"Immunization/{imm_id}"}]
 
     assert client.delete(f"/fhir/Immunization/{imm_id}").status_code in (200, 204)
     third = rec(client)
-    assert third["meta"]["versionId"] == "3"
+    assert third["meta"]["versionId"] == "4"
     assert supporting(third) == set()
 
     found = client.get("/fhir/ImmunizationRecommendation?patient=Patient/child-1").json()
@@ -52,6 +55,9 @@ def test_create_update_delete_refresh(client: TestClient) -> None:
     overdue = client.get("/fhir/ImmunizationRecommendation?status=overdue&target-disease:text=HepB").json()
     assert [e["resource"]["id"] for e in overdue["entry"]] == ["rec-child-1"]
     assert "entry" not in client.get("/fhir/ImmunizationRecommendation?status=immune").json()
+
+    assert client.delete("/fhir/Patient/child-1").status_code in (200, 204)
+    assert client.get("/fhir/ImmunizationRecommendation/rec-child-1").status_code == 410
 
 
 def test_moving_a_dose_to_another_child_refreshes_both(client: TestClient) -> None:
@@ -81,10 +87,10 @@ def test_transaction_refreshes_once_per_child(client: TestClient) -> None:
     response = client.post("/fhir", json=bundle)
     assert response.status_code == 200, response.text
     stored = rec(client)
-    assert stored["meta"]["versionId"] == "1"  # one refresh for three doses
+    assert stored["meta"]["versionId"] == "2"  # the Patient's, then one refresh for three doses
     assert len(supporting(stored)) == 2  # HepB + the first BCG (the second is extraneous)
     history = client.get("/fhir/ImmunizationRecommendation/rec-child-1/_history").json()
-    assert history["total"] == 1
+    assert history["total"] == 2
 
 
 def test_a_failing_forecast_never_fails_the_write(client: TestClient) -> None:

