@@ -296,7 +296,15 @@ def _series_name(group: VaccineGroupResult) -> str:
 
 
 def _vaccine_codes(codes: Sequence[str], national_systems: Mapping[str, str]) -> list[JsonResource]:
-    return [{"coding": [{"system": national_systems.get(code, CVX), "code": code}]} for code in codes]
+    return [
+        {"coding": [{"system": national_systems.get(code, CVX), "code": cvx_code(code)}]} for code in codes
+    ]
+
+
+def cvx_code(code: str) -> str:
+    """The engine compares CVX codes without leading zeros (`08` = `8`); CVX writes them with two digits
+    at least (`03` MMR, `08` HepB), as clients send them."""
+    return code.zfill(2) if code.isdigit() else code
 
 
 def _empty() -> JsonResource:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fhir_server.forecast.fhir_adapter import CVX, doses_of, patient_of, status_code
+from fhir_server.forecast.fhir_adapter import CVX, cvx_code, doses_of, patient_of, status_code
 from fhir_server.forecast.model import Forecast, VaccineGroupResult
 
 NATIONAL = "https://fhir.vn/CodeSystem/vn-vaccine"
@@ -59,3 +59,7 @@ def test_due_overdue_and_not_yet() -> None:
     assert status_code(group(forecast), date(2026, 5, 10)) == "due"
     assert status_code(group(forecast), date(2026, 6, 9)) == "overdue"
     assert status_code(group(Forecast("aged-out")), date(2026, 6, 9)) == "aged-out"
+
+
+def test_cvx_codes_are_written_with_two_digits() -> None:
+    assert [cvx_code(c) for c in ("3", "08", "110", "VN-BCG")] == ["03", "08", "110", "VN-BCG"]
