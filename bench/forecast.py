@@ -2,9 +2,13 @@
 
     python -m bench.forecast                  # CDC 4.64 schedule, 2,000 assessments of one infant history
     python -m bench.forecast --runs 500 --schedule cdc
+    python -m bench.forecast --schedule vn    # Vietnam's schedule, an EPI 22-month-old
 
-The history is a typical 22-month-old's (HepB birth dose, DTaP-HepB-IPV + Hib + PCV + rotavirus at 2/4/6
-months, MMR and varicella at 12 months); every vaccine group of the schedule is evaluated and forecast.
+CDC: a typical 22-month-old's history (HepB birth dose, DTaP-HepB-IPV + Hib + PCV + rotavirus at 2/4/6
+months, MMR and varicella at 12 months). VN: HepB birth dose, BCG, 5-in-1 + bOPV + Rotavin at 2/3/4 months
+(no Rotavin at 4), IPV at 5 months, measles at 9 months, Jevax at 12 months twice. Every vaccine group of the
+schedule is evaluated and forecast. `forecast refresh --all` (stored children/s) is measured with the CLI,
+see docs/performance.md.
 """
 
 from __future__ import annotations
@@ -29,6 +33,20 @@ HISTORY = [
     (date(2025, 1, 20), "21"),
 ]
 
+VN_HISTORY = [
+    (date(2024, 1, 15), "VN-GENE-HBVAX"),
+    (date(2024, 1, 16), "VN-BCG"),
+    *[
+        (day, code)
+        for day, rota in ((date(2024, 3, 15), True), (date(2024, 4, 15), True), (date(2024, 5, 15), False))
+        for code in ("VN-COMBE-FIVE", "VN-BOPV", *(["VN-ROTAVIN-M1"] if rota else []))
+    ],
+    (date(2024, 6, 15), "VN-IPV"),
+    (date(2024, 10, 15), "VN-MVVAC"),
+    (date(2025, 1, 20), "VN-JEVAX"),
+    (date(2025, 1, 30), "VN-JEVAX"),
+]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -37,7 +55,8 @@ def main() -> None:
     args = parser.parse_args()
     schedule = load_schedule(args.schedule)
     patient = Patient(date(2024, 1, 15), "female")
-    doses = [AdministeredDose(str(i), day, cvx) for i, (day, cvx) in enumerate(HISTORY)]
+    history = VN_HISTORY if args.schedule == "vn" else HISTORY
+    doses = [AdministeredDose(str(i), day, cvx) for i, (day, cvx) in enumerate(history)]
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()

@@ -19,6 +19,7 @@ from fhir_server.api.bulk_export import export_router
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
+from fhir_server.api.operations import forecast_router
 from fhir_server.api.reports import reports_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.security import Guard
@@ -26,9 +27,13 @@ from fhir_server.api.system import health_router, metadata_router
 from fhir_server.bulk.export_service import ExportService, ExportSettings
 from fhir_server.definitions.loader import (
     load_definitions,
+    load_operation,
     load_operation_definitions,
+    load_programmes,
+    load_schedule,
     load_unit_successions,
     load_vaccine_catalog,
+    load_vaccine_systems,
 )
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
@@ -36,6 +41,7 @@ from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.operations.defaulters import Defaulters
+from fhir_server.operations.immds_forecast import ImmdsForecast
 from fhir_server.search.extract import Extractor
 from fhir_server.services.access import AccessPolicy
 from fhir_server.services.aefi import AefiFlags
@@ -45,7 +51,9 @@ from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
+from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
@@ -90,6 +98,18 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         compartments=compartments,
         element_flags=definitions.element_flags,
     )
+    forecast_op = load_operation("immds-forecast")
+    forecasts = ForecastService(
+        store,
+        conditions,
+        load_schedule(settings.forecast_schedule),
+        load_programmes(settings.forecast_schedule),
+        load_vaccine_systems(),
+    )
+    recommendations = RecommendationRefresher(
+        store, forecasts, extractor, lambda: clock.now().astimezone(default_tz).date()
+    )
+    resources.on_commit(recommendations.after_commit)
     return Services(
         store=store,
         resources=resources,
@@ -98,11 +118,13 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         transactions=TransactionService(
             store, resources, search, definitions.resource_types, settings.max_bundle_entries
         ),
-        capabilities=CapabilityService(definitions, clock.now()),
+        capabilities=CapabilityService(definitions, clock.now(), [(forecast_op.code, forecast_op.url)]),
         resource_types=definitions.resource_types,
         access=AccessPolicy(compartments, registry, default_tz, store),
         extractor=extractor,
         clock=clock,
+        forecasts=forecasts,
+        recommendations=recommendations,
     )
 
 
@@ -192,6 +214,10 @@ def create_app(
     }
     app.include_router(metadata_router(services, settings, oauth), prefix=settings.base_path)
     app.include_router(export_router(export, settings), prefix=settings.base_path)
+    operation = ImmdsForecast(
+        load_operation("immds-forecast"), services.forecasts, services.resources.validate
+    )
+    app.include_router(forecast_router(operation, settings), prefix=settings.base_path)  # before `/{type}`
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
     reports = reports_router(*build_reports(services, settings), load_operation_definitions(), settings)

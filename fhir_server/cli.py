@@ -1,5 +1,5 @@
 """Command line: `fhir-server serve`, `import`, `seed-demo`, `demo-token`, `create-client`, `create-user`,
-`rotate-keys`."""
+`rotate-keys`, `forecast refresh` (cli_forecast.py)."""
 
 from __future__ import annotations
 
@@ -328,6 +328,9 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--json", action="store_true", help="the whole token response, not just the token")
     token.set_defaults(run=_demo_token)
     _add_auth_commands(commands)
+    from fhir_server.cli_forecast import add_forecast_commands
+
+    add_forecast_commands(commands)
     return root
 
 

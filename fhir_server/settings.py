@@ -65,3 +65,6 @@ class Settings(BaseSettings):
     max_count: int = 1000
     history_count: int = 50
     log_level: str = "info"
+    forecast_schedule: str = "vn"
+    """The immunization schedule of `$immds-forecast` and the stored recommendations: a folder of
+    schedules/ (`vn`: Vietnam's EPI and service vaccines; `cdc`: CDC's, used to test the engine)."""

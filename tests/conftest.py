@@ -32,7 +32,7 @@ _TABLES: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    _TABLES.extend(str(value) for name, value in report.user_properties if name == "cdsi_table")
+    _TABLES.extend(str(value) for name, value in report.user_properties if name in ("cdsi_table", "vn_table"))
 
 
 def pytest_report_header() -> str:
@@ -43,8 +43,9 @@ def pytest_report_header() -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for text in _TABLES[:1]:
-        terminalreporter.section("CDC CDSi test cases per vaccine group")
+    if _TABLES:
+        terminalreporter.section("CDSi test cases per vaccine group (CDC's, then the Vietnamese ones)")
+    for text in sorted(set(_TABLES), key=lambda t: "vn " in t):
         terminalreporter.write_line(text)
     # Repeated after the results, where `-q` runs show it too.
     from tests.contract.mongo_backend import describe

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +16,7 @@ from starlette.responses import Response
 from fhir_server.api import context
 from fhir_server.api.negotiation import pretty
 from fhir_server.api.responses import json_response
+from fhir_server.api.security import access_of
 from fhir_server.model.outcome import FhirError
 from fhir_server.operations import aefi, charts, coverage, defaulters, low_coverage, report_page
 from fhir_server.operations.coverage_data import CoverageData
@@ -52,6 +53,10 @@ def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k not in ("_format", "_pretty", "chart")}
 
 
+def _population_only(request: Request) -> None:
+    access_of(request).check_population()
+
+
 def reports_router(
     data: CoverageData,
     aefi_reports: aefi.AefiReports,
@@ -59,7 +64,7 @@ def reports_router(
     definitions: Mapping[str, Any],
     settings: Settings,
 ) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(dependencies=[Depends(_population_only)])
     check = _checker(definitions)
     tz = ZoneInfo(settings.default_timezone)
 

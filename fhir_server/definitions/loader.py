@@ -12,6 +12,7 @@ Files under conformance/ (see conformance/README.md for their origin):
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from fhir_server.definitions.operations import OperationDefinition, OperationParameter
+from fhir_server.definitions.programmes import NO_PROGRAMMES, Coverage, Instrument, Programmes
 from fhir_server.definitions.registry import (
     CompartmentRegistry,
     Definitions,
@@ -177,3 +180,63 @@ def load_operation_definitions(conformance_dir: Path = CONFORMANCE) -> MappingPr
         if definition.get("resourceType") == "OperationDefinition":
             found[definition["code"]] = definition
     return MappingProxyType(found)
+
+
+@cache
+def load_programmes(name: str, schedules_dir: Path = SCHEDULES) -> Programmes:
+    """`schedules/<name>/programmes.json` (instruments in force, EPI coverage per vaccine group), frozen;
+    a schedule without the file (CDC's) has no programmes."""
+    path = schedules_dir / name / "programmes.json"
+    if not path.exists():
+        return NO_PROGRAMMES
+    raw = _read_json(path)
+    instruments = tuple(
+        sorted(
+            (
+                Instrument(
+                    i["id"],
+                    i["title"],
+                    date.fromisoformat(i["valid_from"]),
+                    date.fromisoformat(i["valid_to"]) if i.get("valid_to") else None,
+                )
+                for i in raw["instruments"]
+            ),
+            key=lambda i: i.valid_from,
+        )
+    )
+    epi = {
+        c["vaccine_group"]: Coverage(
+            c["vaccine_group"], date.fromisoformat(c["since"]), c["instrument"], c.get("rollout", "")
+        )
+        for c in raw["epi"]
+    }
+    return Programmes(instruments, MappingProxyType(epi))
+
+
+@cache
+def load_vaccine_systems(terminology_dir: Path = TERMINOLOGY) -> MappingProxyType[str, str]:
+    """National vaccine codes -> their code system URL (terminology/CodeSystem-*vaccine*.json), so a
+    recommendation names a national product with its own system rather than CVX's."""
+    systems: dict[str, str] = {}
+    for path in sorted(terminology_dir.glob("CodeSystem-*vaccine*.json")):
+        code_system = _read_json(path)
+        for concept in code_system.get("concept", ()):
+            systems[concept["code"]] = code_system["url"]
+    return MappingProxyType(systems)
+
+
+@cache
+def load_operation(code: str, conformance_dir: Path = CONFORMANCE) -> OperationDefinition:
+    """`conformance/OperationDefinition-<code>.json`, frozen: the parameters an operation checks against."""
+    raw = _read_json(conformance_dir / f"OperationDefinition-{code}.json")
+    return OperationDefinition(
+        code=raw["code"],
+        url=raw["url"],
+        system=bool(raw.get("system")),
+        instance=bool(raw.get("instance")),
+        resource=tuple(raw.get("resource", ())),
+        parameters=tuple(
+            OperationParameter(p["name"], p["use"], int(p["min"]), p["max"], p.get("type", ""))
+            for p in raw["parameter"]
+        ),
+    )

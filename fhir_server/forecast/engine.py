@@ -56,4 +56,4 @@ def assess(
             best.extend(best_series(relevant, patient.birth_date))
         results.extend(group_results(group, best, history, patient.birth_date, assessment_date))
     warnings: tuple[Reason, ...] = tuple(dict.fromkeys(r for _, r in history.warnings))
-    return Assessment(assessment_date, schedule.name, tuple(results), warnings)
+    return Assessment(assessment_date, schedule.name, tuple(results), warnings, history.warnings)

@@ -65,6 +65,7 @@ def forecast_series(ps: PatientSeries, antigen: Antigen, ctx: Context) -> Foreca
             series=ps,
             prior=ps.doses,
             completed_groups=ctx.completed_groups,
+            relevant_on=today,  # RELEVANT-2: the schedule in force at the assessment date
         ):  # 7.6
             ps.targets[position].status = "skipped"
             position = _skip_ahead(ps, position + 1, today, ctx)

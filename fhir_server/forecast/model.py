@@ -111,6 +111,7 @@ class Assessment:
     schedule: str
     vaccine_groups: tuple[VaccineGroupResult, ...]
     warnings: tuple[Reason, ...] = field(default=())
+    dose_warnings: tuple[tuple[str, Reason], ...] = field(default=())  # (dose key, why it was left out)
 
     def groups(self, name: str) -> list[VaccineGroupResult]:
         """Every forecast of a vaccine group (one per series group, e.g. standard and risk)."""

@@ -27,13 +27,18 @@ def can_skip(
     series: PatientSeries,
     prior: Sequence[AntigenDose],
     completed_groups: Collection[str],
+    relevant_on: date | None = None,
 ) -> bool:
     """Table 6-11. `reference` is the date administered, the assessment date or the forecast earliest date
-    (CONDSKIP-2); `prior` are the doses given before the one being evaluated (all doses when forecasting)."""
+    (CONDSKIP-2); `prior` are the doses given before the one being evaluated (all doses when forecasting).
+    Sets are chosen by their effective/cessation dates on `relevant_on` (RELEVANT-1/2: the date administered
+    in evaluation, the assessment date in forecasting, also when validating at the earliest date); it
+    defaults to `reference`."""
+    relevant = relevant_on or reference
     for skip in dose.skips:
         if skip.context not in (context, "both"):
             continue
-        sets = [s for s in skip.sets if s.period.covers(reference)]
+        sets = [s for s in skip.sets if s.period.covers(relevant)]
         met = [
             _set_met(
                 s, reference, patient=patient, series=series, prior=prior, completed_groups=completed_groups

@@ -172,6 +172,19 @@ class Access:
         if not rule.unrestricted and not self._visible_ids(stored.resource_type, [stored.id], rule):
             raise hidden(stored.resource_type, stored.id)
 
+    def check_population(self) -> None:
+        """Reports over many children (coverage, defaulters, AEFI lists): `user/` or `system/` scopes that
+        reach Patient; `patient/` scopes never do. (A manager's area does not narrow reports yet.)"""
+        if self.principal is None:
+            return
+        contexts = {g.context for g in self.principal.scopes.grants("Patient", Interaction.SEARCH)}
+        if not contexts & {Context.USER, Context.SYSTEM}:
+            raise forbidden(
+                "Population reports need user/ or system/ scopes that reach Patient",
+                "Báo cáo theo quần thể cần phạm vi user/ hoặc system/ đối với Patient",
+                "user/Patient.rs",
+            )
+
     # -- many resources at once (includes, history) --------------------------------------------------
 
     def visible(self, resources: Sequence[StoredResource]) -> list[StoredResource]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from fhir_server.definitions.registry import Definitions
@@ -34,9 +34,12 @@ _INDEXED_TYPES = frozenset({"string", "token", "date", "reference", "number", "q
 
 
 class CapabilityService:
-    def __init__(self, definitions: Definitions, started: datetime) -> None:
+    def __init__(
+        self, definitions: Definitions, started: datetime, operations: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self._definitions = definitions
         self._date = instant(started)
+        self._operations = operations  # (code, OperationDefinition url) of the operations wired
 
     def statement(self, base_url: str, oauth: Mapping[str, str] | None = None) -> JsonResource:
         """`oauth`: the authorization server's endpoints (authorize, token, ...) for `rest.security`."""
@@ -44,7 +47,10 @@ class CapabilityService:
             "mode": "server",
             "resource": [self._resource(rt) for rt in sorted(self._definitions.resource_types)],
             "interaction": [{"code": "history-system"}, {"code": "search-system"}],
-            "operation": [{"name": "export", "definition": f"{_BULK}/export"}],
+            "operation": [
+                {"name": "export", "definition": f"{_BULK}/export"},
+                *({"name": code, "definition": url} for code, url in self._operations),
+            ],
             "compartment": [
                 f"http://hl7.org/fhir/CompartmentDefinition/{name.lower()}"
                 for name in sorted(self._definitions.compartments.by_compartment)

@@ -8,7 +8,9 @@ from fhir_server.search.extract import Extractor
 from fhir_server.services.access import AccessPolicy
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.crud import ResourceService
+from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.search import SearchService
 from fhir_server.services.transaction import TransactionService
 from fhir_server.storage.base import Store
@@ -27,3 +29,5 @@ class Services:
     access: AccessPolicy
     extractor: Extractor
     clock: Clock
+    forecasts: ForecastService
+    recommendations: RecommendationRefresher

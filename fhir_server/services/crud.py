@@ -73,6 +73,27 @@ class ResourceService:
         self._references = references
         self._new_id = id_factory
         self._hooks = tuple(hooks)
+        self._listeners: list[Callable[[Sequence[StoredResource]], None]] = []
+
+    # -- after-commit listeners (e.g. services/recommendations.py) ---------------------------------
+
+    def on_commit(self, listener: Callable[[Sequence[StoredResource]], None]) -> None:
+        """Call `listener` with the versions each write (or transaction) stored, after it committed."""
+        self._listeners.append(listener)
+
+    def committed(self, written: Sequence[StoredResource]) -> None:
+        """Tell the listeners; a listener must not fail the write that already committed."""
+        if written:
+            for listener in self._listeners:
+                listener(written)
+
+    def _done(self, result: WriteResult) -> WriteResult:
+        self.committed([result.stored])
+        return result
+
+    def _deleted(self, stored: StoredResource | None) -> StoredResource | None:
+        self.committed([stored] if stored is not None else [])
+        return stored
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -138,7 +159,8 @@ class ResourceService:
                 )
                 if existing is not None:
                     return WriteResult(existing, created=False)
-            return self.store_version(uow, resource, "POST", index=index, access=access)
+            result = self.store_version(uow, resource, "POST", index=index, access=access)
+        return self._done(result)
 
     def update(
         self,
@@ -161,7 +183,8 @@ class ResourceService:
             )
         index = self._extractor.extract(resource)
         with self._store.unit_of_work() as uow:
-            return self.store_version(uow, resource, "PUT", index=index, if_match=if_match, access=access)
+            result = self.store_version(uow, resource, "PUT", index=index, if_match=if_match, access=access)
+        return self._done(result)
 
     def conditional_update(
         self,
@@ -178,7 +201,8 @@ class ResourceService:
         with self._store.unit_of_work() as uow:
             resource = {**resource, "id": self.conditional_target(uow, condition, resource)}
             # Extraction inside the lock here: the id is only known once the condition has matched.
-            return self.store_version(uow, resource, "PUT", if_match=if_match, access=access)
+            result = self.store_version(uow, resource, "PUT", if_match=if_match, access=access)
+        return self._done(result)
 
     def patch(
         self,
@@ -191,14 +215,16 @@ class ResourceService:
     ) -> WriteResult:
         access.rule(resource_type, Interaction.UPDATE)
         with self._store.unit_of_work() as uow:
-            return self.patch_in(uow, resource_type, id, operations, if_match=if_match, access=access)
+            result = self.patch_in(uow, resource_type, id, operations, if_match=if_match, access=access)
+        return self._done(result)
 
     def delete(
         self, resource_type: str, id: str, *, if_match: int | None = None, access: Access = OPEN_ACCESS
     ) -> StoredResource | None:
         access.rule(resource_type, Interaction.DELETE)
         with self._store.unit_of_work() as uow:
-            return self.delete_in(uow, resource_type, id, if_match=if_match, access=access)
+            deleted = self.delete_in(uow, resource_type, id, if_match=if_match, access=access)
+        return self._deleted(deleted)
 
     def conditional_delete(
         self, resource_type: str, query: Sequence[tuple[str, str]], *, access: Access = OPEN_ACCESS
@@ -212,7 +238,7 @@ class ResourceService:
             access.check_change(uow, match, Interaction.DELETE)
             deleted = uow.delete(resource_type, match.id)
             self._after(uow, resource_type, match.id, None)
-            return deleted
+        return self._deleted(deleted)
 
     # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
 

@@ -124,6 +124,8 @@ class TransactionService:
             for entry in writes:
                 with _naming(entry):
                     results[entry.index] = self._apply(uow, entry, targets[entry.index], plan)
+        # after the commit: one notification for the whole Bundle (one refresh per affected child)
+        self._resources.committed([r.stored for r in results.values() if r.stored is not None])
         for entry in entries:
             if entry.index not in results:
                 results[entry.index] = self._outcome_of(entry, request)

@@ -396,3 +396,24 @@ def test_conditional_references_are_narrowed(world: World) -> None:
     assert refused.status_code == 412  # "matches no resource": the same as for an identifier nobody has
     nurse = world.nurse("clinic-a")
     assert world.client.post("/fhir/Immunization", json=body, headers=nurse).status_code == 201
+
+
+# -- operations ------------------------------------------------------------------------------------------
+
+
+def test_a_parent_forecasts_only_their_own_child(world: World) -> None:
+    headers = world.parent("child-1")
+    query = "$immds-forecast?assessmentDate=2026-11-27"
+    own = world.client.get(f"/fhir/Patient/child-1/{query}", headers=headers)
+    assert own.status_code == 200, own.text
+    other = world.client.get(f"/fhir/Patient/child-2/{query}", headers=headers)
+    assert other.status_code == 404
+
+
+def test_population_reports_need_user_or_system_scopes(world: World) -> None:
+    for path in ("/fhir/$defaulters?area=area-vn", "/fhir/$coverage?area=area-vn&cohort=2025"):
+        refused = world.client.get(path, headers=world.parent("child-1"))
+        assert refused.status_code == 403, path
+        assert refused.json()["issue"][0]["code"] == "forbidden"
+    allowed = world.client.get("/fhir/$defaulters?area=area-vn", headers=world.nurse("org-a"))
+    assert allowed.status_code != 403

@@ -1,6 +1,8 @@
-"""CDC's CDSi test cases run through the engine: loading, running and comparing one case.
+"""CDSi test cases run through the engine: loading, running and comparing one case.
 
-Used by `test_cdc_cases.py` and by `python -m tests.forecast.report` (the pass table per vaccine group).
+CDC's cases run with schedules/cdc; the hand-written Vietnamese cases (`vn-cases.json`, same shape) with
+schedules/vn. Used by `test_cdc_cases.py`, `test_vn_cases.py` and by `python -m tests.forecast.report`
+(the pass table per vaccine group).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ FILES = {
     "healthy": "cdsi-healthy-childhood-and-adult-test-cases-v4.45.json",
     "underlying": "CDSi-underlying-conditions-test-cases-v4.6.json",
 }
+VN_FILE = "vn-cases.json"
 KNOWN = Path(__file__).parent / "known_disagreements.csv"
+VN_KNOWN = Path(__file__).parent / "vn_known_disagreements.csv"
 # test-case group name -> schedule vaccine group
 GROUPS = {
     "DTAP": "DTaP/Tdap/Td",
@@ -56,7 +60,7 @@ GROUPS = {
 @dataclass(frozen=True, slots=True)
 class Outcome:
     case_id: str
-    kind: str  # healthy | underlying
+    kind: str  # healthy | underlying | vn
     group: str  # schedule vaccine group
     problems: tuple[str, ...]
 
@@ -66,8 +70,8 @@ class Outcome:
 
 
 @cache
-def schedule() -> Schedule:
-    return load_schedule("cdc")
+def schedule(name: str = "cdc") -> Schedule:
+    return load_schedule(name)
 
 
 def cases() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -76,8 +80,13 @@ def cases() -> Iterator[tuple[str, dict[str, Any]]]:
             yield kind, case
 
 
-def known_disagreements() -> dict[str, str]:
-    with KNOWN.open(encoding="utf-8", newline="") as handle:
+def vn_cases() -> Iterator[tuple[str, dict[str, Any]]]:
+    for case in json.loads((DATA / VN_FILE).read_text(encoding="utf-8"))["cases"]:
+        yield "vn", case
+
+
+def known_disagreements(path: Path = KNOWN) -> dict[str, str]:
+    with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.reader(handle) if row and not row[0].startswith("#")]
     return {row[0]: row[1] if len(row) > 1 else "" for row in rows[1:]}
 
@@ -91,6 +100,7 @@ def _norm(text: str | None) -> str:
 
 
 def run_case(kind: str, case: dict[str, Any]) -> Outcome:
+    data = schedule("vn" if kind == "vn" else "cdc")
     group = GROUPS.get(case["vaccine_group"], case["vaccine_group"])
     patient = Patient(
         birth_date=date.fromisoformat(case["dob"]),
@@ -105,8 +115,8 @@ def run_case(kind: str, case: dict[str, Any]) -> Outcome:
         )
         for d in case["doses"]
     ]
-    touched = {group} | {g for d in doses for g in _groups_of(d.cvx)}
-    assessment = assess(patient, doses, date.fromisoformat(case["assessment_date"]), schedule(), touched)
+    touched = {group} | {g for d in doses for g in _groups_of(data, d.cvx)}
+    assessment = assess(patient, doses, date.fromisoformat(case["assessment_date"]), data, touched)
     results = assessment.groups(group)
     chosen = primary(results)
     # a case may list doses of other groups (e.g. a varicella dose before MMR): their own group judges them
@@ -116,7 +126,7 @@ def run_case(kind: str, case: dict[str, Any]) -> Outcome:
             evaluations[e.key] = [e]
     for e in chosen.evaluations if chosen else ():
         evaluations[e.key] = [e]
-    if kind == "underlying":
+    if kind == "underlying" or any(d.get("series_type") for d in case["doses"]):
         # these cases label each dose 'standard' or 'risk', not always the series that judged it (a fifth
         # polio dose labelled standard is extraneous there, valid in the risk series): any best series counts
         for result in results:
@@ -125,11 +135,11 @@ def run_case(kind: str, case: dict[str, Any]) -> Outcome:
     return Outcome(case["id"], kind, group, tuple(compare(case, chosen, evaluations)))
 
 
-def _groups_of(cvx: str) -> set[str]:
-    vaccine = schedule().vaccines.get(normalise_cvx(cvx))
+def _groups_of(data: Schedule, cvx: str) -> set[str]:
+    vaccine = data.vaccines.get(normalise_cvx(cvx))
     if vaccine is None:
         return set()
-    return {g for a in vaccine.associations if (g := schedule().group_of_antigen(a.antigen))}
+    return {g for a in vaccine.associations if (g := data.group_of_antigen(a.antigen))}
 
 
 def compare(
@@ -170,3 +180,7 @@ def compare(
 
 def run_all() -> list[Outcome]:
     return [run_case(kind, case) for kind, case in cases()]
+
+
+def run_vn() -> list[Outcome]:
+    return [run_case(kind, case) for kind, case in vn_cases()]

@@ -1,11 +1,12 @@
-"""Pass table of CDC's CDSi test cases per vaccine group: `python -m tests.forecast.report [-v]`."""
+"""Pass table of CDC's CDSi test cases and the Vietnamese cases per vaccine group:
+`python -m tests.forecast.report [-v]`."""
 
 from __future__ import annotations
 
 import sys
 from collections import defaultdict
 
-from tests.forecast.cdc_cases import Outcome, run_all
+from tests.forecast.cdc_cases import Outcome, run_all, run_vn
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -23,7 +24,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def main() -> None:
-    outcomes = run_all()
+    outcomes = run_all() + run_vn()
     if "-v" in sys.argv:
         for outcome in outcomes:
             if not outcome.passed:
