@@ -109,7 +109,8 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     recommendations = RecommendationRefresher(
         store, forecasts, extractor, lambda: clock.now().astimezone(default_tz).date()
     )
-    resources.on_commit(recommendations.after_commit)
+    if settings.forecast_upkeep:
+        resources.on_commit(recommendations.after_commit)
     return Services(
         store=store,
         resources=resources,

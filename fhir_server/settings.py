@@ -68,3 +68,7 @@ class Settings(BaseSettings):
     forecast_schedule: str = "vn"
     """The immunization schedule of `$immds-forecast` and the stored recommendations: a folder of
     schedules/ (`vn`: Vietnam's EPI and service vaccines; `cdc`: CDC's, used to test the engine)."""
+
+    forecast_upkeep: bool = True
+    """Refresh a child's stored ImmunizationRecommendation after every committed Patient or Immunization
+    write (~2-3 ms more per write). Off: run `fhir-server forecast refresh --all` on a schedule instead."""

@@ -76,7 +76,8 @@ def download(client: TestClient, manifest: dict[str, Any]) -> dict[str, list[dic
 
 
 def ids(found: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
-    return {t: sorted(r["id"] for r in rs) for t, rs in found.items()}
+    """By type, leaving out the recommendations the forecast upkeep stores for each child."""
+    return {t: sorted(r["id"] for r in rs) for t, rs in found.items() if t != "ImmunizationRecommendation"}
 
 
 def test_kickoff_needs_prefer_respond_async(client: TestClient) -> None:
@@ -211,9 +212,9 @@ def test_export_routes_do_not_shadow_reads(client: TestClient, path: str) -> Non
 
 def test_capability_statement_declares_the_export_operations(client: TestClient) -> None:
     rest = client.get("/fhir/metadata").json()["rest"][0]
-    assert rest["operation"] == [
-        {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}
-    ]
+    assert {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"} in (
+        rest["operation"]
+    )
     by_type = {r["type"]: r for r in rest["resource"]}
     assert by_type["Group"]["operation"][0]["definition"].endswith("/group-export")
     assert by_type["Patient"]["operation"][0]["definition"].endswith("/patient-export")

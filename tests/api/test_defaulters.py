@@ -9,10 +9,17 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from fhir_server.settings import Settings
 from tests.api.coverage_world import JSON, child, load
 
 STATUS = "http://terminology.hl7.org/CodeSystem/immunization-recommendation-status"
 LOINC = "http://loinc.org"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without the forecast upkeep, which would add a stored ImmunizationRecommendation per child."""
+    return settings.model_copy(update={"forecast_upkeep": False})
 
 
 def recommendation(id: str, patient: str, made: str, *items: tuple[str, str, int, str]) -> dict[str, Any]:

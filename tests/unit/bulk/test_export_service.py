@@ -28,7 +28,9 @@ class Clock:
 
 @pytest.fixture
 def services(tmp_path: Path) -> Services:
-    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+    built = build_services(
+        Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", forecast_upkeep=False)
+    )
     for n in range(1, 8):
         built.resources.update("Patient", f"p{n}", patient(n))
     return built
