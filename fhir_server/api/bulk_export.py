@@ -5,13 +5,14 @@ Registered before the resource routes, so that `Patient/$export` is never read a
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from fhir_server.api import context
 from fhir_server.api.negotiation import read_body, response_format
 from fhir_server.api.responses import prefer_strict
+from fhir_server.api.security import population_only
 from fhir_server.bulk.export_request import Level, parameters_to_params
 from fhir_server.bulk.export_service import ExportService
 from fhir_server.model.bundle import http_date
@@ -28,7 +29,8 @@ def _respond_async(request: Request) -> bool:
 
 
 def export_router(export: ExportService, settings: Settings) -> APIRouter:
-    router = APIRouter()
+    """Every export route, status and file downloads included, spans many children: population access."""
+    router = APIRouter(dependencies=[Depends(population_only)])
 
     def kickoff(
         request: Request,

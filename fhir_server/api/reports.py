@@ -16,7 +16,7 @@ from starlette.responses import Response
 from fhir_server.api import context
 from fhir_server.api.negotiation import pretty
 from fhir_server.api.responses import json_response
-from fhir_server.api.security import access_of
+from fhir_server.api.security import population_only
 from fhir_server.model.outcome import FhirError
 from fhir_server.operations import aefi, charts, coverage, defaulters, low_coverage, report_page
 from fhir_server.operations.coverage_data import CoverageData
@@ -53,10 +53,6 @@ def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k not in ("_format", "_pretty", "chart")}
 
 
-def _population_only(request: Request) -> None:
-    access_of(request).check_population()
-
-
 def reports_router(
     data: CoverageData,
     aefi_reports: aefi.AefiReports,
@@ -64,7 +60,7 @@ def reports_router(
     definitions: Mapping[str, Any],
     settings: Settings,
 ) -> APIRouter:
-    router = APIRouter(dependencies=[Depends(_population_only)])
+    router = APIRouter(dependencies=[Depends(population_only)])
     check = _checker(definitions)
     tz = ZoneInfo(settings.default_timezone)
 

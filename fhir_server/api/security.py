@@ -40,6 +40,11 @@ def access_of(request: Request) -> Access:
     return access
 
 
+def population_only(request: Request) -> None:
+    """Router dependency for what spans many children (reports, bulk export): user/ or system/ scopes."""
+    access_of(request).check_population()
+
+
 class Guard:
     def __init__(
         self,

@@ -417,3 +417,13 @@ def test_population_reports_need_user_or_system_scopes(world: World) -> None:
         assert refused.json()["issue"][0]["code"] == "forbidden"
     allowed = world.client.get("/fhir/$defaulters?area=area-vn", headers=world.nurse("org-a"))
     assert allowed.status_code != 403
+
+
+def test_bulk_export_needs_population_access(world: World) -> None:
+    prefer = {"Prefer": "respond-async"}
+    refused = world.client.get("/fhir/$export", headers={**world.parent("child-1"), **prefer})
+    assert refused.status_code == 403
+    accepted = world.client.get("/fhir/$export", headers={**world.nurse("org-a"), **prefer})
+    assert accepted.status_code == 202
+    status_url = accepted.headers["Content-Location"].split("/fhir", 1)[1]
+    assert world.client.get(f"/fhir{status_url}", headers=world.parent("child-1")).status_code == 403
