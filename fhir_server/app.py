@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from auth.component import AuthComponents, build_auth
 from auth.router import auth_router
 from auth.settings import AuthSettings
+from fhir_server.api.appointments import appointment_router
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
@@ -30,6 +31,7 @@ from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.history import HistoryService
 from fhir_server.services.references import ReferenceResolver
+from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
 from fhir_server.services.transaction import TransactionService
@@ -82,6 +84,13 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     )
 
 
+def scheduling_for(settings: Settings, services: Services) -> Scheduling:
+    """Appointments, check-in and reminders over the same store and resource service."""
+    return build_scheduling(
+        services.store, services.resources, SystemClock(), ZoneInfo(settings.default_timezone)
+    )
+
+
 def auth_settings_for(settings: Settings) -> AuthSettings:
     """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
     auth = AuthSettings()
@@ -116,6 +125,9 @@ def create_app(
     app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
+    # before the generic routes: it takes over POST /Appointment and PUT /Appointment/{id}
+    scheduling = scheduling_for(settings, services)
+    app.include_router(appointment_router(services, scheduling, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)
