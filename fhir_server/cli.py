@@ -1,4 +1,5 @@
-"""Command line: `fhir-server serve`, `seed-demo`, `create-client`, `create-user`, `rotate-keys`."""
+"""Command line: `fhir-server serve`, `seed-demo`, `create-client`, `create-user`, `rotate-keys`; the
+appointment commands (`slots`, `reminders`, `recall`) live in cli_scheduling."""
 
 from __future__ import annotations
 
@@ -208,6 +209,9 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the demo is already loaded")
     seed.set_defaults(run=_seed_demo)
     _add_auth_commands(commands)
+    from fhir_server.cli_scheduling import add_scheduling_commands
+
+    add_scheduling_commands(commands)
     return root
 
 

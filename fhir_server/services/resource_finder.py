@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from fhir_server.model.json import loads
+from fhir_server.search.request import SearchRequest
 from fhir_server.services.crud import ResourceService
 from fhir_server.storage.base import Store, UnitOfWork
 from fhir_server.types import JsonResource
@@ -20,7 +21,10 @@ class ResourceFinder:
         self, resource_type: str, params: Sequence[tuple[str, str]], page_size: int = 500
     ) -> Iterator[JsonResource]:
         """Every current match, page by page (keyset cursors: stable while writes go on)."""
-        request = replace(self._resources.condition_params(resource_type, params), count=page_size)
+        if params:
+            request = replace(self._resources.condition_params(resource_type, params), count=page_size)
+        else:  # every resource of the type
+            request = SearchRequest(resource_type, count=page_size)
         while True:
             page = self._store.search(request, with_total=False)
             for stored in page.resources:
