@@ -14,7 +14,11 @@ Figures go to docs/performance.md by hand, with the machine and this command.
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -96,8 +100,43 @@ def contention(workdir: Path, requests: int, capacity: int) -> None:
             f"max {latencies[-1]:.1f}; "
             f"wall {wall:.2f} s"
         )
+        if shutil.which("hey"):
+            _hey(server.base, requests, capacity)
     finally:
         stop(server)
+
+
+def _hey(base: str, requests: int, capacity: int) -> None:
+    """The same contention from `hey` (Go, far cheaper on the shared CPU than Python threads): one
+    request per connection, all at once, for a second slot of the same capacity."""
+    slot = {
+        "resourceType": "Slot",
+        "id": "bench-slot-2",
+        "extension": [{"url": CAPACITY, "valuePositiveInt": capacity}],
+        "schedule": {"reference": "Schedule/bench"},
+        "status": "free",
+        "start": "2026-12-01T08:00:00+07:00",
+        "end": "2026-12-01T08:15:00+07:00",
+    }
+    body = {**_appointment("child-hey"), "slot": [{"reference": "Slot/bench-slot-2"}]}
+    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json"}, timeout=60) as http:
+        http.put("/Slot/bench-slot-2", json=slot)
+    with tempfile.NamedTemporaryFile(suffix=".json") as file:
+        file.write(json.dumps(body).encode())
+        file.flush()
+        command = ["hey", "-n", str(requests), "-c", str(requests), "-t", "30", "-m", "POST"]
+        command += ["-T", "application/fhir+json", "-D", file.name, f"{base}/Appointment"]
+        output = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False).stdout
+    with httpx.Client(base_url=base, timeout=60) as http:
+        booked = http.get("/Appointment", params={"slot": "Slot/bench-slot-2", "_count": 1000}).json()
+    stored = len(booked.get("entry", ()))
+    percentiles = dict(re.findall(r"\s(50|95|99)%+ in ([\d.]+) secs", output))
+    statuses = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", output))
+    p50, p95 = (float(percentiles.get(k, "nan")) * 1000 for k in ("50", "95"))
+    print(
+        f"booking (hey, {requests} connections at once): statuses {statuses}; appointments stored {stored}; "
+        f"over-booking {max(0, stored - capacity)}; latency ms p50 {p50:.1f}, p95 {p95:.1f}"
+    )
 
 
 class _Clock:

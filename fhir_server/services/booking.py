@@ -88,6 +88,13 @@ class BookingService:
                 f"Không tìm thấy Slot/{slot_id}",
                 "Appointment.slot",
             )
+        if slot.get("status") == "busy":
+            # Full as of the last committed write: refuse without queueing for the writer lock. A place
+            # freed since is set free in the same unit of work as the cancellation, so this is at most
+            # as stale as any read; the authoritative count below still guards the free case.
+            schedule = (slot.get("schedule") or {}).get("reference", "")
+            free = self._finder.all("Slot", [("schedule", schedule), ("status", "free")])
+            raise _full(slot_id, slot, free)
         self.check_due(appointment, patient_id, date.fromisoformat(str(slot["start"])[:10]))
         with self._store.unit_of_work() as uow:
             return self._place(uow, appointment, slot_id, "POST")
@@ -257,30 +264,32 @@ class BookingService:
 
     def _full(self, uow: UnitOfWork, slot_id: str, slot: JsonResource) -> FhirError:
         schedule = (slot.get("schedule") or {}).get("reference", "")
-        start = str(slot["start"])
-        free = self._finder.in_unit(uow, "Slot", [("schedule", schedule), ("status", "free")], 500)
-        later = sorted(
-            (s for s in free if _instant(s["start"]) >= _instant(start) and s["id"] != slot_id),
-            key=lambda s: _instant(s["start"]),
+        return _full(
+            slot_id,
+            slot,
+            self._finder.in_unit(uow, "Slot", [("schedule", schedule), ("status", "free")], 500),
         )
-        issues = [
-            Issue(
-                "conflict",
-                f"Slot/{slot_id} is fully booked",
-                f"Slot/{slot_id} đã hết chỗ",
-                ("Appointment.slot",),
-            )
-        ]
-        issues += [
-            Issue(
-                "informational",
-                f"Slot/{s['id']} {s['start']}",
-                f"Còn chỗ: {s['start']}",
-                severity="information",
-            )
-            for s in later[:NEXT_FREE_SHOWN]
-        ]
-        return FhirError(409, issues)
+
+
+def _full(slot_id: str, slot: JsonResource, free: list[JsonResource]) -> FhirError:
+    """409 naming the next free slots of the same Schedule (`information` issues "Slot/<id> <start>")."""
+    start = _instant(str(slot["start"]))
+    later = sorted(
+        (s for s in free if _instant(s["start"]) >= start and s["id"] != slot_id),
+        key=lambda s: _instant(s["start"]),
+    )
+    issues = [
+        Issue(
+            "conflict", f"Slot/{slot_id} is fully booked", f"Slot/{slot_id} đã hết chỗ", ("Appointment.slot",)
+        )
+    ]
+    issues += [
+        Issue(
+            "informational", f"Slot/{s['id']} {s['start']}", f"Còn chỗ: {s['start']}", severity="information"
+        )
+        for s in later[:NEXT_FREE_SHOWN]
+    ]
+    return FhirError(409, issues)
 
 
 def _instant(value: str) -> datetime:

@@ -177,8 +177,9 @@ class ReminderJob:
         about = f"ImmunizationRecommendation/{recommendation['id']}"
         for dose in read_recommendation(recommendation):
             dose_key = ",".join(sorted(f"{s}|{c}" for s, c in dose.codes))
-            label, place = dose.label, self._home_place(patient_id)
+            label = dose.label
             if dose.overdue_on(day):
+                place = self._home_place(patient_id)
                 since = dose.overdue or day
                 period = (day - since).days // self._repeat
                 key = f"overdue|{patient_id}|{dose_key}|{since.isoformat()}|{period}"
@@ -191,6 +192,7 @@ class ReminderJob:
                     kind="overdue",
                 )
             elif dose.due_within(day, self._due_within) and dose.due is not None:
+                place = self._home_place(patient_id)
                 key = f"due|{patient_id}|{dose_key}|{dose.due.isoformat()}"
                 yield from self._addressed(
                     key,

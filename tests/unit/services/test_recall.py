@@ -43,3 +43,27 @@ def test_overdue_children_of_a_commune_as_csv(world: tuple[Services, Scheduling]
     assert rows[1][3] == "Sởi - Rubella" and rows[1][4] == "2026-10-01"
     assert rows[1][6] == "0911000001"
     assert rows[1][7] == ""  # never contacted
+
+
+def test_last_contact_is_the_latest_sms_sent(world: tuple[Services, Scheduling]) -> None:
+    services, scheduling = world
+    put = services.resources.update
+    put("Patient", "c1", child("c1", commune="Xã Tân Lập"))
+    put("RelatedPerson", "m1", mother("m1", "c1"))
+    rec = recommendation("c1", status="overdue", overdue=date(2026, 10, 1))
+    put("ImmunizationRecommendation", rec["id"], rec)
+    for n, sent in enumerate(("2026-10-02T01:00:00Z", "2026-11-01T01:00:00Z")):
+        put(
+            "Communication",
+            f"sms-{n}",
+            {
+                "resourceType": "Communication",
+                "id": f"sms-{n}",
+                "status": "completed",
+                "subject": {"reference": "Patient/c1"},
+                "sent": sent,
+            },
+        )
+    (row,) = scheduling.recall.overdue("Xã Tân Lập", date(2026, 11, 30))
+    assert row.last_contact == "2026-11-01T01:00:00Z"
+    assert row.mother == "Trần Thị Hoa"
