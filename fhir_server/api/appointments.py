@@ -1,6 +1,7 @@
 """Appointment writes go through the booking service (capacity, forecast check); `$find-slots`,
 `$check-in` and `$queue`. Mounted before the generic resource routes, which it overrides for
-POST /Appointment and PUT /Appointment/{id}."""
+POST /Appointment and PUT, PATCH, DELETE /Appointment/{id}. (Transaction Bundles still write
+Appointments through the generic path: see docs/appointments.md.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from fhir_server.api import context
 from fhir_server.api.negotiation import pretty, read_body
 from fhir_server.api.resources import run_inline
 from fhir_server.api.responses import json_response, write_response
-from fhir_server.model.bundle import BundleEntry, bundle
+from fhir_server.model.bundle import BundleEntry, bundle, etag
 from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.check_in import Vaccination
@@ -94,6 +95,19 @@ def appointment_router(services: Services, scheduling: Scheduling, settings: Set
         body = await read_body(request, limit)
         result = await run(scheduling.booking.update, id, body, if_match=context.if_match(request))
         return write_response(request, result.stored, 201 if result.created else 200, url)
+
+    @router.patch("/Appointment/{id}")
+    async def patch(request: Request, id: str) -> Response:
+        url = context.begin(request, settings, "Appointment", types)
+        operations = await read_body(request, limit, patch=True)
+        result = await run(scheduling.booking.patch, id, operations, if_match=context.if_match(request))
+        return write_response(request, result.stored, 200, url)
+
+    @router.delete("/Appointment/{id}")
+    async def delete(request: Request, id: str) -> Response:
+        context.begin(request, settings, "Appointment", types)
+        deleted = await run(scheduling.booking.delete, id, if_match=context.if_match(request))
+        return Response(status_code=204, headers={"ETag": etag(deleted.version)} if deleted else {})
 
     @router.post("/Appointment/{id}/$check-in")
     async def check_in(request: Request, id: str) -> Response:

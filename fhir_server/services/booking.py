@@ -6,8 +6,8 @@ Fifty parallel bookings for the last five places make exactly five appointments;
 with the next free slots of the same Schedule as `information` issues ("Slot/<id> <start>").
 
 Entry points (one method each, so an access policy can wrap them): `book` (POST Appointment; scopes
-patient/Appointment.c or user/Appointment.c), `update` (PUT Appointment/<id>: cancel, reschedule,
-status changes; patient|user/Appointment.u).
+patient/Appointment.c or user/Appointment.c), `update` and `patch` (PUT / PATCH Appointment/<id>: cancel,
+reschedule, status changes; patient|user/Appointment.u), `delete` (patient|user/Appointment.d).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fhir_server.services.scheduling_codes import (
     extension_value,
     reference_id,
 )
-from fhir_server.storage.base import Store, UnitOfWork
+from fhir_server.storage.base import Store, StoredResource, UnitOfWork
 from fhir_server.types import JsonResource
 
 NEXT_FREE_SHOWN = 3
@@ -131,6 +131,37 @@ class BookingService:
                 assert slot_id is not None
                 self.refresh_slot(uow, slot_id)
             return result
+
+    def patch(self, id: str, operations: Any, *, if_match: int | None = None) -> WriteResult:
+        """JSON Patch of an Appointment: a patch that moves it into a slot (or re-activates it) is
+        checked against that slot's capacity like a booking; both slots' statuses follow."""
+        with self._store.unit_of_work() as uow:
+            stored = uow.read("Appointment", id)
+            before = None if stored is None or stored.deleted else loads(stored.body)
+            result = self._resources.patch_in(uow, "Appointment", id, operations, if_match=if_match)
+            after = loads(result.stored.body)
+            old_slot, new_slot = (None if before is None else _slot_of(before)), _slot_of(after)
+            if _active(after) and new_slot and (new_slot != old_slot or not _active(before)):
+                slot_stored = uow.read("Slot", new_slot)
+                if slot_stored is None or slot_stored.deleted:
+                    raise not_found("Slot", new_slot)
+                slot = loads(slot_stored.body)
+                if len(self._holders(uow, new_slot, slot_capacity(slot))) > slot_capacity(slot):
+                    raise self._full(uow, new_slot, slot)  # the unit of work rolls the patch back
+            for slot_id in {old_slot, new_slot} - {None}:
+                assert slot_id is not None
+                self.refresh_slot(uow, slot_id)
+            return result
+
+    def delete(self, id: str, *, if_match: int | None = None) -> StoredResource | None:
+        """Deleting an Appointment frees its place."""
+        with self._store.unit_of_work() as uow:
+            stored = uow.read("Appointment", id)
+            slot_id = None if stored is None or stored.deleted else _slot_of(loads(stored.body))
+            deleted = self._resources.delete_in(uow, "Appointment", id, if_match=if_match)
+            if slot_id is not None:
+                self.refresh_slot(uow, slot_id)
+            return deleted
 
     # -- steps inside a unit of work (check-in uses them too) --------------------------------------
 

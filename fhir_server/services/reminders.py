@@ -251,16 +251,22 @@ class ReminderJob:
             return
         now = self._clock.now()
         send_after = self._quiet.next_allowed(now).astimezone(UTC)
+        # Validated before the writer lock is taken: bookings must not wait for that.
+        prepared = []
+        for reminder in batch:
+            request_id = message_id("rem", reminder.key)
+            resources = [
+                self._resources.validate(r["resourceType"], r)
+                for r in self._resources_of(reminder, request_id, now, send_after)
+            ]
+            prepared.append((request_id, resources))
         with self._store.unit_of_work() as uow:
-            for reminder in batch:
-                request_id = message_id("rem", reminder.key)
+            for request_id, resources in prepared:
                 if uow.read("CommunicationRequest", request_id) is not None:
                     report.already_sent += 1
                     continue
-                for resource in self._resources_of(reminder, request_id, now, send_after):
-                    self._resources.store_version(
-                        uow, self._resources.validate(resource["resourceType"], resource), "PUT"
-                    )
+                for resource in resources:
+                    self._resources.store_version(uow, resource, "PUT")
                 report.created += 1
 
     def _resources_of(

@@ -116,6 +116,7 @@ class SlotGenerator:
             else:
                 slots.extend(self._slots_of_day(day, location_id, schedule_id, template))
             day += timedelta(days=1)
+        slots = [self._resources.validate("Slot", slot) for slot in slots]  # before the writer lock
         created = existing = 0
         with self._store.unit_of_work() as uow:
             current = uow.read("Schedule", schedule_id)
@@ -128,7 +129,7 @@ class SlotGenerator:
                 if found is not None and not found.deleted:
                     existing += 1
                     continue
-                self._resources.store_version(uow, self._resources.validate("Slot", slot), "PUT")
+                self._resources.store_version(uow, slot, "PUT")
                 created += 1
         return GenerationResult(schedule_id, created, existing, tuple(skipped))
 

@@ -124,3 +124,27 @@ def test_an_appointment_without_a_slot_is_refused(client: TestClient) -> None:
     refused = client.post("/fhir/Appointment", json=body, headers=HEADERS)
     assert refused.status_code == 422
     assert refused.json()["issue"][0]["expression"] == ["Appointment.slot"]
+
+
+def test_patch_and_delete_keep_the_slot_right(client: TestClient) -> None:
+    session(client)
+    ids = [
+        client.post("/fhir/Appointment", json=appointment(f"c{n}", s), headers=HEADERS).json()["id"]
+        for n, s in ((1, "a"), (2, "a"), (3, "b"))
+    ]
+    assert client.get("/fhir/Slot/a").json()["status"] == "busy"
+    patch_headers = {"Content-Type": "application/json-patch+json"}
+    move = [{"op": "replace", "path": "/slot/0/reference", "value": "Slot/a"}]
+    refused = client.patch(f"/fhir/Appointment/{ids[2]}", json=move, headers=patch_headers)
+    assert refused.status_code == 409
+    assert client.get(f"/fhir/Appointment/{ids[2]}").json()["slot"] == [
+        {"reference": "Slot/b"}
+    ]  # rolled back
+    assert client.delete(f"/fhir/Appointment/{ids[0]}").status_code == 204
+    assert client.get("/fhir/Slot/a").json()["status"] == "free"
+    moved = client.patch(f"/fhir/Appointment/{ids[2]}", json=move, headers=patch_headers)
+    assert moved.status_code == 200
+    assert client.get("/fhir/Slot/a").json()["status"] == "busy"
+    cancel = [{"op": "replace", "path": "/status", "value": "cancelled"}]
+    assert client.patch(f"/fhir/Appointment/{ids[1]}", json=cancel, headers=patch_headers).status_code == 200
+    assert client.get("/fhir/Slot/a").json()["status"] == "free"
