@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from auth.component import AuthComponents, build_auth, build_verifier
 from auth.router import auth_router
 from auth.settings import AuthSettings
+from fhir_server.api.appointments import appointment_router
 from fhir_server.api.bulk_export import export_router
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
@@ -55,6 +56,7 @@ from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
 from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
+from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
 from fhir_server.services.transaction import TransactionService
@@ -159,6 +161,13 @@ def build_reports(services: Services, settings: Settings) -> tuple[CoverageData,
     return data, AefiReports(services.store, conditions, data), Defaulters(services.store, conditions, data)
 
 
+def scheduling_for(settings: Settings, services: Services) -> Scheduling:
+    """Appointments, check-in and reminders over the same store and resource service."""
+    return build_scheduling(
+        services.store, services.resources, SystemClock(), ZoneInfo(settings.default_timezone)
+    )
+
+
 def auth_settings_for(settings: Settings) -> AuthSettings:
     """AUTH_ settings; unless AUTH_AUDIENCE says otherwise, tokens are for this server's FHIR base."""
     auth = AuthSettings()
@@ -223,6 +232,9 @@ def create_app(
     # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
     reports = reports_router(*build_reports(services, settings), load_operation_definitions(), settings)
     app.include_router(reports, prefix=settings.base_path)
+    # before the generic routes: it takes over POST /Appointment and PUT /Appointment/{id}
+    scheduling = scheduling_for(settings, services)
+    app.include_router(appointment_router(services, scheduling, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)

@@ -1,5 +1,6 @@
 """Command line: `fhir-server serve`, `import`, `seed-demo`, `demo-token`, `create-client`, `create-user`,
-`rotate-keys`, `forecast refresh` (cli_forecast.py)."""
+`rotate-keys`, `forecast refresh` (cli_forecast.py); the appointment commands (`slots`, `reminders`,
+`recall`) live in cli_scheduling."""
 
 from __future__ import annotations
 
@@ -331,6 +332,10 @@ def parser() -> argparse.ArgumentParser:
     from fhir_server.cli_forecast import add_forecast_commands
 
     add_forecast_commands(commands)
+
+    from fhir_server.cli_scheduling import add_scheduling_commands
+
+    add_scheduling_commands(commands)
     return root
 
 

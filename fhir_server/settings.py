@@ -72,3 +72,32 @@ class Settings(BaseSettings):
     forecast_upkeep: bool = True
     """Refresh a child's stored ImmunizationRecommendation after every committed Patient or Immunization
     write (~2-3 ms more per write). Off: run `fhir-server forecast refresh --all` on a schedule instead."""
+
+
+class MessagingSettings(BaseSettings):
+    """Reminders and SMS delivery (prefix FHIR_SMS_; docs/appointments.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="FHIR_SMS_", frozen=True)
+
+    gateway: str = "file"
+    """`file` (development: one JSON line per message in `file_path`) or `http` (a generic SMS gateway)."""
+    file_path: str = "var/sms-sent.jsonl"
+    url: str | None = None
+    """http gateway: where messages are POSTed."""
+    auth_header: str | None = None
+    """http gateway: `Name: value`, e.g. `Authorization: Bearer abc` (never logged)."""
+    template: str = '{"to": "{phone}", "text": "{text}", "id": "{key}"}'
+    """http gateway: the JSON body; {phone}, {text}, {key} are replaced by JSON-escaped values."""
+    timeout_seconds: float = 10.0
+    max_attempts: int = 5
+    """after this many failed attempts a message is dead-lettered (Communication.status = stopped)."""
+    backoff_seconds: float = 60.0
+    """wait before retry n: backoff_seconds * 2**(n-1)."""
+    lease_seconds: float = 300.0
+    """a message claimed for sending and not recorded within this time (crash) is sent again, same key."""
+    quiet_start: str = "21:00"
+    quiet_end: str = "07:00"
+    """no SMS between quiet_start and quiet_end, local time (FHIR_DEFAULT_TIMEZONE)."""
+    due_within_days: int = 7
+    overdue_repeat_days: int = 30
+    """an overdue dose is reminded again after this many days while it stays overdue."""

@@ -427,3 +427,14 @@ def test_bulk_export_needs_population_access(world: World) -> None:
     assert accepted.status_code == 202
     status_url = accepted.headers["Content-Location"].split("/fhir", 1)[1]
     assert world.client.get(f"/fhir{status_url}", headers=world.parent("child-1")).status_code == 403
+
+
+def test_booking_routes_are_for_health_workers_until_parents_get_their_own_checks(world: World) -> None:
+    appointment = {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "participant": [{"actor": {"reference": "Patient/child-2"}, "status": "accepted"}],
+    }
+    refused = world.client.post("/fhir/Appointment", json=appointment, headers=world.parent("child-1"))
+    assert refused.status_code == 403
+    assert world.client.get("/fhir/Location/x/$queue", headers=world.parent("child-1")).status_code == 403
