@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from fhir_server.services.scheduling_codes import CAPACITY_URL, VACCINE_SYSTEM
+from fhir_server.settings import Settings
 from tests.api.conftest import FHIR_JSON
 from tests.scheduling_world import MR, appointment, child, location
 
 HEADERS = {"Content-Type": FHIR_JSON}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without the forecast upkeep: these children are bare and carry hand-made recommendations."""
+    return settings.model_copy(update={"forecast_upkeep": False})
 
 
 def put(client: TestClient, resource: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +15,15 @@ from tests.e2e.server import ServerProcess
 from tests.scheduling_world import appointment, child, location
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Without the forecast upkeep: the children here are bare, and the test is about capacity."""
+    env = {"FHIR_FORECAST_UPKEEP": "false"}
+    running = ServerProcess(tmp_path_factory.mktemp("booking") / "booking.sqlite3", env=env).start()
+    yield running
+    running.stop()
 
 
 def test_fifty_parallel_http_bookings_for_five_places(server: ServerProcess) -> None:

@@ -25,7 +25,9 @@ TUESDAY = date(2026, 12, 1)
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling]]:
-    services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'booking.sqlite3'}"))
+    services = build_services(
+        Settings(database_url=f"sqlite:///{tmp_path / 'booking.sqlite3'}", forecast_upkeep=False)
+    )
     scheduling = scheduling_for(Settings(), services)
     services.resources.update("Location", "loc-1", location("loc-1", "Phường Ba Đình"))
     for n in range(60):

@@ -33,7 +33,9 @@ class StepClock:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling, list[str]]]:
-    services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}"))
+    services = build_services(
+        Settings(database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}", forecast_upkeep=False)
+    )
     scheduling = build_scheduling(
         services.store, services.resources, StepClock(), ZoneInfo("Asia/Ho_Chi_Minh")
     )

@@ -38,7 +38,7 @@ class MovableClock:
 def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling, MovableClock, Path]]:
     database = tmp_path / "outbox.sqlite3"
     clock = MovableClock()
-    services = build_services(Settings(database_url=f"sqlite:///{database}"))
+    services = build_services(Settings(database_url=f"sqlite:///{database}", forecast_upkeep=False))
     scheduling = build_scheduling(services.store, services.resources, clock, ZONE)
     populate(services, scheduling)
     scheduling.reminder_job(MessagingSettings(**NO_QUIET)).run(RUN_DAY)  # three messages

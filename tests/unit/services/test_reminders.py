@@ -54,7 +54,9 @@ def populate(services: Services, scheduling: Scheduling) -> None:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling, FixedClock]]:
     clock = FixedClock(datetime(2026, 11, 30, 9, 0, tzinfo=ZONE))
-    services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'rem.sqlite3'}"))
+    services = build_services(
+        Settings(database_url=f"sqlite:///{tmp_path / 'rem.sqlite3'}", forecast_upkeep=False)
+    )
     scheduling = build_scheduling(services.store, services.resources, clock, ZONE)
     populate(services, scheduling)
     yield services, scheduling, clock
