@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,13 +17,20 @@ from auth.settings import AuthSettings
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
 from fhir_server.api.history import history_router
+from fhir_server.api.operations import operations_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
-from fhir_server.definitions.loader import load_definitions
+from fhir_server.definitions.artifacts import Artifacts
+from fhir_server.definitions.loader import load_artifacts, load_definitions
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
+from fhir_server.model.profile_checker import ProfileChecker
 from fhir_server.model.validator import Validator
+from fhir_server.operations.container import Operations
+from fhir_server.operations.terminology import TerminologyOperations
+from fhir_server.operations.validate import ValidateOperation
 from fhir_server.search.extract import Extractor
+from fhir_server.services.artifacts import ArtifactService
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
@@ -43,18 +51,44 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-def build_services(settings: Settings, store: Store | None = None) -> Services:
+def enforced_profiles(setting: str, artifacts: Artifacts) -> frozenset[str]:
+    """FHIR_PROFILES_ENFORCED -> the resource types; an unknown type stops start-up."""
+    typed = frozenset(p.type for p in artifacts.profiles.values() if p.type != "Extension")
+    value = setting.strip()
+    if value.lower() == "all":
+        return typed
+    if value.lower() in ("", "none"):
+        return frozenset()
+    chosen = frozenset(part.strip() for part in value.split(",") if part.strip())
+    if not chosen <= typed:
+        unknown = ", ".join(sorted(chosen - typed))
+        raise ValueError(f"FHIR_PROFILES_ENFORCED names types without a national profile: {unknown}")
+    return chosen
+
+
+def build_services(
+    settings: Settings, store: Store | None = None, artifacts: Artifacts | None = None
+) -> Services:
     definitions = load_definitions()
+    artifacts = artifacts or load_artifacts()
+    profiles = ProfileChecker(artifacts)
     clock = SystemClock()
     store = store or open_store(settings.database_url, clock)
     default_tz = ZoneInfo(settings.default_timezone)
-    registry = definitions.search_params
+    # The token modifiers :in / :not-in expand the national ValueSets at parse time.
+    registry = replace(definitions.search_params, value_sets=artifacts.terminology.expansions())
     log_unsupported(registry)
     extractor = Extractor(registry, default_tz)
     conditions = Conditions(registry, default_tz)
+    validator = Validator(
+        definitions.validation,
+        definitions.resource_types,
+        profiles,
+        enforced_profiles(settings.profiles_enforced, artifacts),
+    )
     resources = ResourceService(
         store,
-        Validator(definitions.validation, definitions.resource_types),
+        validator,
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
@@ -79,6 +113,16 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         ),
         capabilities=CapabilityService(definitions, clock.now()),
         resource_types=definitions.resource_types,
+        artifacts=artifacts,
+        validator=validator,
+    )
+
+
+def build_operations(services: Services) -> Operations:
+    return Operations(
+        validate=ValidateOperation(services.validator, services.resources),
+        terminology=TerminologyOperations(services.artifacts.terminology, SystemClock()),
+        artifacts=ArtifactService(services.artifacts),
     )
 
 
@@ -116,6 +160,10 @@ def create_app(
     app.include_router(auth_router(auth))  # the SMART authorization server, same process (DESIGN.md §8)
     app.include_router(metadata_router(services, settings), prefix=settings.base_path)
     app.include_router(history_router(services, settings), prefix=settings.base_path)
+    # Before the resource router: `/ValueSet/$expand`, `/Patient/$validate` and the read-only artifacts.
+    app.include_router(
+        operations_router(services, build_operations(services), settings), prefix=settings.base_path
+    )
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)
     app.include_router(system_search_router(services, settings), prefix=settings.base_path)

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     "fhir_server.explain") the compiled SQL and its query plan, never the searched values. Off in
     production unless a slow query is being diagnosed."""
 
+    profiles_enforced: str = "all"
+    """Resource types whose national profile (profiles/) every write must meet, comma-separated
+    (`Patient,Immunization`), `all` (every type with a national profile) or `none`. `$validate` checks any
+    profile whatever this says."""
+
     max_body_bytes: int = 10 * 1024 * 1024
     max_bundle_bytes: int = 64 * 1024 * 1024
     """A batch or transaction Bundle may be larger than one resource; bulk loads use `fhir-server import`."""

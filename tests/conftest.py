@@ -12,6 +12,10 @@ from fhir_server.definitions.registry import Definitions
 
 # The authorization server mounted by create_app keeps its state in memory during tests, never in var/.
 os.environ.setdefault("AUTH_DATABASE_URL", "memory://")
+# The server enforces the national profiles by default; the suites that test FHIR mechanics (CRUD, search,
+# history, bundles) write minimal resources, so they run without. tests/api/test_profiles.py and
+# tests/unit/model/test_profile_checker.py enforce them explicitly.
+os.environ.setdefault("FHIR_PROFILES_ENFORCED", "none")
 
 DATA = Path(__file__).parent / "data"
 

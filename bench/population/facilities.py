@@ -131,7 +131,9 @@ class _Builder:
         )
         name = f"Bệnh viện Sản Nhi {p.name}"
         address = _address(rng, centre, p)
-        hospital = self.organization(f"{p.code}002", name, "prov", address)
+        # Under the provincial CDC, which stands in for the Department of Health in this synthetic network, so
+        # that every organization rolls up to its province (profile vn-organization, invariant vn-org-1).
+        hospital = self.organization(f"{p.code}002", name, "prov", address, part_of=cdc)
         building = self.location(f"{p.code}002", name, hospital, address)
         room = self.location(
             f"{p.code}002-TC", f"Phòng tiêm chủng sơ sinh - {name}", hospital, address, part_of=building

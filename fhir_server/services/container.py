@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fhir_server.definitions.artifacts import Artifacts
+from fhir_server.model.validator import Validator
 from fhir_server.services.capabilities import CapabilityService
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.history import HistoryService
@@ -21,3 +23,5 @@ class Services:
     transactions: TransactionService
     capabilities: CapabilityService
     resource_types: frozenset[str]
+    artifacts: Artifacts
+    validator: Validator
