@@ -31,7 +31,7 @@ from fhir_server.operations.terminology import TerminologyOperations
 from fhir_server.operations.validate import ValidateOperation
 from fhir_server.search.extract import Extractor
 from fhir_server.services.artifacts import ArtifactService
-from fhir_server.services.capabilities import CapabilityService
+from fhir_server.services.capabilities import CapabilityService, OperationEntry
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
@@ -64,6 +64,14 @@ def enforced_profiles(setting: str, artifacts: Artifacts) -> frozenset[str]:
         unknown = ", ".join(sorted(chosen - typed))
         raise ValueError(f"FHIR_PROFILES_ENFORCED names types without a national profile: {unknown}")
     return chosen
+
+
+def operation_entries(artifacts: Artifacts) -> list[OperationEntry]:
+    """The routed $operations (api/operations.py) with their OperationDefinitions (conformance/operations)."""
+    return [
+        OperationEntry(code, () if od.get("system") else tuple(od["resource"]), od["url"])
+        for code, od in sorted(artifacts.operation_definitions.items())
+    ]
 
 
 def build_services(
@@ -111,7 +119,13 @@ def build_services(
         transactions=TransactionService(
             store, resources, search, definitions.resource_types, settings.max_bundle_entries
         ),
-        capabilities=CapabilityService(definitions, clock.now()),
+        capabilities=CapabilityService(
+            definitions,
+            clock.now(),
+            artifacts,
+            operation_entries(artifacts),
+            validator.enforced,
+        ),
         resource_types=definitions.resource_types,
         artifacts=artifacts,
         validator=validator,
