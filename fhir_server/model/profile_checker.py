@@ -19,6 +19,7 @@ from fhirpathpy.models import models
 from fhir_server.definitions.artifacts import Artifacts
 from fhir_server.definitions.profiles import ElementRule, Invariant, Profile
 from fhir_server.definitions.terminology import Terminology, ValueSetDef
+from fhir_server.model.native_invariants import IMMUNIZATION, Native, native_invariants
 from fhir_server.model.outcome import Issue
 from fhir_server.types import JsonResource
 
@@ -33,12 +34,17 @@ class ProfileError(Exception):
 
 
 class ProfileChecker:
-    def __init__(self, artifacts: Artifacts) -> None:
+    def __init__(self, artifacts: Artifacts, *, native: bool = True) -> None:
+        """`native=False` evaluates every invariant with fhirpathpy (the parity test compares both)."""
         self._terminology: Terminology = artifacts.terminology
         self._by_url: Mapping[str, Profile] = artifacts.profiles
         self._extensions = artifacts.extensions()
         self._for_type = {p.type: p for p in self._by_url.values() if p.type != "Extension"}
         self._compiled: dict[tuple[str, str], Callable[..., list[Any]]] = {}
+        any_province = artifacts.terminology.value_sets.get("https://fhir.vn/ValueSet/vn-province-any")
+        natives = native_invariants({m.code for m in any_province.members} if any_province else ())
+        # Identifier invariants evaluated natively (FHIRPath is the definition; a test checks they agree).
+        self._native: dict[tuple[str, str], Native] = {}
         for profile in self._by_url.values():
             empty = {"resourceType": profile.type}
             for inv in profile.invariants:
@@ -51,6 +57,11 @@ class ProfileChecker:
                         f"{profile.source}: invariant {inv.key} does not compile: {exc}"
                     ) from exc
                 self._compiled[(profile.url, inv.key)] = compiled
+                suffix = "-".join(inv.key.split("-")[-2:])
+                if native and inv.key.startswith(("vn-pat-", "vn-rp-")) and suffix in natives:
+                    self._native[(profile.url, inv.key)] = natives[suffix]
+                elif native and inv.key in IMMUNIZATION:
+                    self._native[(profile.url, inv.key)] = IMMUNIZATION[inv.key]
 
     def profile(self, url: str) -> Profile | None:
         return self._by_url.get(url.split("|", maxsplit=1)[0])
@@ -119,15 +130,19 @@ class ProfileChecker:
     # -- invariants and extensions -----------------------------------------------------------------
 
     def _invariant(self, resource: JsonResource, profile: Profile, inv: Invariant) -> Iterator[Issue]:
+        native = self._native.get((profile.url, inv.key))
+        if native is not None:
+            if native(resource):
+                return
+            yield _invariant_issue(inv)
+            return
         try:
             result = self._compiled[(profile.url, inv.key)](resource, {"resource": resource})
         except Exception:  # an expression that fails on this input is reported, never a 500
             result = [False]
         if result in ([True], []):
             return
-        yield Issue(
-            "invariant", f"{inv.en} ({inv.key})", f"{inv.vi} ({inv.key})" if inv.vi else None, (inv.location,)
-        )
+        yield _invariant_issue(inv)
 
     def _extension_issues(self, resource: JsonResource, rt: str) -> Iterator[Issue]:
         if not self._extensions:
@@ -226,3 +241,8 @@ def _binding(path: str, value: Any, value_set: ValueSetDef) -> Iterator[Issue]:
 def _target_type(reference: str) -> str | None:
     match = _TARGET.match(reference)
     return match.group(1) if match else None
+
+
+def _invariant_issue(inv: Invariant) -> Issue:
+    vi = f"{inv.vi} ({inv.key})" if inv.vi else None
+    return Issue("invariant", f"{inv.en} ({inv.key})", vi, (inv.location,))

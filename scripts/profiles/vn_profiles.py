@@ -24,7 +24,8 @@ LOCATION = f"{BASE}/StructureDefinition/constraint-location"
 CCCD = f"{BASE}/sid/cccd"
 BHYT = f"{BASE}/sid/bhyt"
 VN_VACCINE_CS = f"{BASE}/CodeSystem/vn-vaccine"
-PROVINCE_DIGITS = "|".join(f"'0{code}'" for code, _ in OLD_PROVINCES)
+# One regular expression rather than `in ('001' | ... )`: fhirpathpy evaluates the 63-way union ~25x slower.
+PROVINCE_DIGITS = "|".join(code for code, _ in OLD_PROVINCES)
 
 
 def _vs(id: str) -> str:
@@ -54,7 +55,7 @@ def cccd_constraints(prefix: str, rt: str) -> list[dict[str, Any]]:
         constraint(f"{prefix}-cccd-3", loc,
                    "The first 3 digits of the CCCD must be a province code (current or pre-2025)",
                    "3 chữ số đầu của CCCD phải là mã tỉnh (hiện hành hoặc trước 2025)",
-                   f"{ids}.all(value.matches('^[0-9]{{12}}$') implies value.substring(0, 3) in ({PROVINCE_DIGITS}))"),
+                   f"{ids}.all(value.matches('^[0-9]{{12}}$') implies value.matches('^0({PROVINCE_DIGITS})'))"),
         constraint(f"{prefix}-cccd-4", loc,
                    "The 4th CCCD digit must match the century of birthDate and the gender "
                    "(0/1 male/female born 1900-1999, 2/3 born 2000-2099)",
@@ -63,7 +64,7 @@ def cccd_constraints(prefix: str, rt: str) -> list[dict[str, Any]]:
                    f"({ids}.exists() and birthDate.exists()) implies {ids}.all(value.matches('^[0-9]{{12}}$') "
                    "implies ((value.substring(3, 1).toInteger() div 2) = "
                    "(%resource.birthDate.toString().substring(0, 2).toInteger() - 19) and "
-                   "((%resource.gender = 'male' or %resource.gender = 'female') implies "
+                   "((%resource.gender.exists() and (%resource.gender = 'male' or %resource.gender = 'female')) implies "
                    "(value.substring(3, 1).toInteger() mod 2) = iif(%resource.gender = 'female', 1, 0))))"),
         constraint(f"{prefix}-cccd-5", loc, "CCCD digits 5-6 must be the last two digits of the birth year",
                    "Chữ số thứ 5-6 của CCCD phải là hai số cuối của năm sinh",

@@ -4,6 +4,7 @@ A test checks the committed files are what this writes."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -120,7 +121,26 @@ def _value_set(id: str, name: str, title: str, description: str, include: list[d
     return vs
 
 
-def files() -> dict[str, dict[str, Any]]:
+COMMUNES_CSV = ROOT / "terminology" / "communes.csv"
+
+
+def communes(path: Path) -> list[dict[str, Any]]:
+    """The official commune list as CSV (UTF-8, header `code,name,province_code`): 5-digit commune codes of
+    Decision 19/2025/QĐ-TTg, their names, and the 2-digit code of their (current) province."""
+    provinces = {code for code, _, _ in NEW_PROVINCES}
+    concepts: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            code, name, province = row["code"].strip(), row["name"].strip(), row["province_code"].strip().zfill(2)
+            if not (code.isdigit() and len(code) == 5) or not name or province not in provinces:
+                raise ValueError(f"{path}:{line}: bad row {row} (5-digit code, a name, a current province code)")
+            if code in concepts:
+                raise ValueError(f"{path}:{line}: commune code {code} twice")
+            concepts[code] = _concept(code, name, name, province={"valueCode": province})
+    return list(concepts.values())
+
+
+def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     new_of_old = {old: new for new, _, olds in NEW_PROVINCES for old in olds}
     status = [{"code": "status", "type": "code", "description": "active | retired"}]
@@ -136,12 +156,16 @@ def files() -> dict[str, dict[str, Any]]:
         "numbers, which never change. Map to today's provinces with ConceptMap vn-province-2004-to-2025.",
         [_concept(c, n, n, status={"valueCode": "retired"}) for c, n in OLD_PROVINCES], status,
     )  # fmt: skip
+    listed = communes(communes_csv) if communes_csv.exists() else []
     out["CodeSystem-vn-commune"] = _code_system(
         "vn-commune", "VietnamCommune", "Communes, wards and special zones of Vietnam since 1 July 2025",
-        "The 3,321 commune-level units since 1 July 2025. The official list (Decision 19/2025/QĐ-TTg) is not "
-        "shipped: load it with scripts/terminology/communes_from_csv.py (see docs/implementation-guide.md). "
-        "Each code's `province` property names its province in vn-province.",
-        [], [{"code": "province", "type": "code", "description": "code in vn-province"}], content="not-present",
+        "The 3,321 commune-level units since 1 July 2025 (Decision 19/2025/QĐ-TTg). "
+        + ("Generated from terminology/communes.csv. " if listed else
+           "The official list is not shipped (no offline source): put it in terminology/communes.csv and run "
+           "scripts/terminology/vn_terminology.py (see terminology/README.md). ")
+        + "Each code's `province` property names its province in vn-province.",
+        listed, [{"code": "province", "type": "code", "description": "code in vn-province"}],
+        content="complete" if listed else "not-present",
     )  # fmt: skip
     group = []
     for old, name in OLD_PROVINCES:
@@ -219,9 +243,9 @@ def dump(resource: dict[str, Any]) -> str:
     return json.dumps(resource, ensure_ascii=False, indent=1) + "\n"
 
 
-def main(target: Path = ROOT / "terminology") -> None:
+def main(target: Path = ROOT / "terminology", communes_csv: Path = COMMUNES_CSV) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    for name, resource in files().items():
+    for name, resource in files(communes_csv).items():
         (target / f"{name}.json").write_text(dump(resource), encoding="utf-8")
 
 

@@ -135,3 +135,19 @@ def test_an_invariant_that_does_not_compile_names_the_file(tmp_path: Path) -> No
     path.write_text(json.dumps(sd), "utf-8")
     with pytest.raises(ProfileError, match=r"StructureDefinition-vn-location\.json.*vn-loc-1"):
         ProfileChecker(load_artifacts(profiles, terminology, operations))
+
+
+def test_the_commune_list_loads_from_csv(tmp_path: Path) -> None:
+    """The documented import path: terminology/communes.csv -> the generator -> a complete vn-commune."""
+    profiles, terminology, operations = _copy(tmp_path)
+    csv_file = tmp_path / "communes.csv"
+    csv_file.write_text("code,name,province_code\n26734,Phường Sài Gòn,79\n00004,Phường Ba Đình,1\n", "utf-8")
+    generator = _generator("terminology", "vn_terminology")
+    generator.main(terminology, csv_file)  # type: ignore[attr-defined]
+    loaded = load_artifacts(profiles, terminology, operations).terminology
+    communes = loaded.value_sets["https://fhir.vn/ValueSet/vn-commune"]
+    assert communes.complete and communes.contains(None, "26734") and not communes.contains(None, "99999")
+    assert loaded.lookup("https://fhir.vn/CodeSystem/vn-commune", "00004").properties["province"] == ("01",)  # type: ignore[union-attr]
+    csv_file.write_text("code,name,province_code\n26734,Phường Sài Gòn,77\n", "utf-8")  # 77: merged in 2025
+    with pytest.raises(ValueError, match=r"communes\.csv:2"):
+        generator.main(terminology, csv_file)  # type: ignore[attr-defined]
