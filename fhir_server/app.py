@@ -20,7 +20,7 @@ from fhir_server.api.history import history_router
 from fhir_server.api.operations import operations_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.system import health_router, metadata_router
-from fhir_server.definitions.artifacts import Artifacts
+from fhir_server.definitions.artifacts import ARTIFACT_TYPES, Artifacts
 from fhir_server.definitions.loader import load_artifacts, load_definitions
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
@@ -100,6 +100,7 @@ def build_services(
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
+        read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
         store,

@@ -15,7 +15,7 @@ from typing import Any
 import jsonpatch
 
 from fhir_server.model.json import loads
-from fhir_server.model.outcome import FhirError
+from fhir_server.model.outcome import FhirError, Issue
 from fhir_server.model.validator import Validator
 from fhir_server.search.extract import Extractor
 from fhir_server.search.index import IndexValues
@@ -51,6 +51,7 @@ class ResourceService:
         *,
         references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
+        read_only: frozenset[str] = frozenset(),
     ) -> None:
         self._store = store
         self._validator = validator
@@ -58,6 +59,7 @@ class ResourceService:
         self._conditions = conditions
         self._references = references
         self._new_id = id_factory
+        self._read_only = read_only  # types served from files (services/artifacts.py), never stored
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -145,12 +147,28 @@ class ResourceService:
     def conditional_delete(
         self, resource_type: str, query: Sequence[tuple[str, str]]
     ) -> StoredResource | None:
+        self.writable(resource_type)
         condition = self._conditions.from_params(resource_type, query)
         with self._store.unit_of_work() as uow:
             match = self.single_match(uow, condition, "conditional delete")
             return None if match is None else uow.delete(resource_type, match.id)
 
     # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
+
+    def writable(self, resource_type: str) -> None:
+        """405 for the read-only artifact types, on every path (single writes, batch and transaction)."""
+        if resource_type in self._read_only:
+            raise FhirError(
+                405,
+                [
+                    Issue(
+                        "not-supported",
+                        f"{resource_type} resources are the server's national artifacts and are read-only",
+                        f"Tài nguyên {resource_type} là tài liệu quốc gia của máy chủ, chỉ được đọc",
+                    )
+                ],
+                headers={"Allow": "GET"},
+            )
 
     def validate(self, resource_type: str, body: Any) -> JsonResource:
         return self._validator.validate(body, expected_type=resource_type)
@@ -176,6 +194,7 @@ class ResourceService:
     ) -> WriteResult:
         """Resolve the resource's pending references (conditional ones; `local` maps a transaction's
         fullUrls), index it unless `index` is still valid, and write it as a new version."""
+        self.writable(resource["resourceType"])
         resolved = self._references.resolve(resource, uow, local, in_transaction=local is not _NO_ENTRIES)
         if resolved is not None:
             self._validator.recheck_references(resolved)  # target types were unknown before
@@ -246,10 +265,10 @@ class ResourceService:
             )
         return self.store_version(uow, resource, "PATCH", if_match=current.version, local=local)
 
-    @staticmethod
     def delete_in(
-        uow: UnitOfWork, resource_type: str, id: str, *, if_match: int | None = None
+        self, uow: UnitOfWork, resource_type: str, id: str, *, if_match: int | None = None
     ) -> StoredResource | None:
+        self.writable(resource_type)
         if if_match is not None:
             current = uow.read(resource_type, id)
             if current is None or current.deleted:  # If-Match names a version that is not there

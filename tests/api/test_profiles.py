@@ -182,3 +182,32 @@ def test_artifacts_are_served_read_only(client: TestClient) -> None:
         response = client.request(method, path, json={"resourceType": "ValueSet"}, headers=FHIR)
         assert response.status_code == 405, (method, path)
         assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_bundles_cannot_write_artifact_types_either(client: TestClient) -> None:
+    vs = {"resourceType": "ValueSet", "status": "draft", "url": "https://fhir.vn/ValueSet/mine"}
+    transaction = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:8c3f1e2a-0000-4000-8000-000000000001",
+                "resource": vs,
+                "request": {"method": "POST", "url": "ValueSet"},
+            }
+        ],
+    }
+    response = client.post("/fhir", json=transaction, headers=FHIR)
+    assert response.status_code == 405, response.text
+    batch = {
+        **transaction,
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "DELETE", "url": "CodeSystem/vn-province"}},
+            {"resource": {**vs, "id": "x"}, "request": {"method": "PUT", "url": "ValueSet/x"}},
+        ],
+    }
+    answer = client.post("/fhir", json=batch, headers=FHIR)
+    assert answer.status_code == 200
+    assert [e["response"]["status"][:3] for e in answer.json()["entry"]] == ["405", "405"]
+    assert client.get("/fhir/ValueSet", params={"url": "https://fhir.vn/ValueSet/mine"}).json()["total"] == 0
