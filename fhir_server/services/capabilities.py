@@ -123,7 +123,8 @@ class CapabilityService:
             return {
                 "type": resource_type,
                 "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": [{"name": n, "type": t} for n, t in _ARTIFACT_PARAMS],
+                "searchParam": [{"name": n, "type": t} for n, t in _ARTIFACT_PARAMS]
+                + ([{"name": "code", "type": "token"}] if resource_type == "OperationDefinition" else []),
                 **self._operations_of(resource_type),
             }
         params = self._definitions.search_params.for_type(resource_type)

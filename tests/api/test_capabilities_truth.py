@@ -150,3 +150,24 @@ def test_system_interactions_and_profiles_are_real(client: TestClient) -> None:
             assert sd["url"] == url and sd["type"] == entry["type"]
     typed = {e["type"] for e in rest["resource"] if e.get("supportedProfile")}
     assert set(TYPES) | {"RelatedPerson"} == typed
+
+
+def test_artifact_types_answer_the_parameters_listed_for_them(client: TestClient) -> None:
+    resources = statement(client)
+    samples = {
+        "_id": "vn-vaccine",
+        "url": "https://fhir.vn/ValueSet/vn-vaccine",
+        "name": "Vietnam",
+        "status": "draft",
+        "version": "0.1.0",
+        "code": "expand",
+    }
+    for rt in ("ValueSet", "CodeSystem", "StructureDefinition", "OperationDefinition"):
+        assert {i["code"] for i in resources[rt]["interaction"]} == {"read", "search-type"}
+        for param in resources[rt]["searchParam"]:
+            response = client.get(
+                f"/fhir/{rt}", params={param["name"]: samples[param["name"]]}, headers=STRICT
+            )
+            assert response.status_code == 200, (rt, param)
+    found = client.get("/fhir/OperationDefinition", params={"code": "expand"}, headers=STRICT).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == ["ValueSet-expand"]

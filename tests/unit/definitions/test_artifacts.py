@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from fhir_server.app import build_services
 from fhir_server.definitions.artifacts import ArtifactError
 from fhir_server.definitions.loader import OPERATIONS, PROFILES, TERMINOLOGY, load_artifacts
 from fhir_server.model.profile_checker import ProfileChecker, ProfileError
+from fhir_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -135,6 +137,11 @@ def test_an_invariant_that_does_not_compile_names_the_file(tmp_path: Path) -> No
     path.write_text(json.dumps(sd), "utf-8")
     with pytest.raises(ProfileError, match=r"StructureDefinition-vn-location\.json.*vn-loc-1"):
         ProfileChecker(load_artifacts(profiles, terminology, operations))
+    # the same at start-up: the composition root builds the checker before anything is served
+    with pytest.raises(ProfileError, match=r"StructureDefinition-vn-location\.json"):
+        build_services(
+            Settings(database_url="memory://"), artifacts=load_artifacts(profiles, terminology, operations)
+        )
 
 
 def test_the_commune_list_loads_from_csv(tmp_path: Path) -> None:
