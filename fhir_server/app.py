@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,14 +20,17 @@ from fhir_server.api.appointments import appointment_router
 from fhir_server.api.bulk_export import export_router
 from fhir_server.api.bundles import bundle_router
 from fhir_server.api.errors import InternalErrorGuard, install_error_handlers
+from fhir_server.api.forecast import forecast_router
 from fhir_server.api.history import history_router
-from fhir_server.api.operations import forecast_router
+from fhir_server.api.operations import operations_router
 from fhir_server.api.reports import reports_router
 from fhir_server.api.resources import compartment_router, resource_router, system_search_router
 from fhir_server.api.security import Guard
 from fhir_server.api.system import health_router, metadata_router
 from fhir_server.bulk.export_service import ExportService, ExportSettings
+from fhir_server.definitions.artifacts import ARTIFACT_TYPES, Artifacts
 from fhir_server.definitions.loader import (
+    load_artifacts,
     load_definitions,
     load_operation,
     load_operation_definitions,
@@ -38,16 +42,21 @@ from fhir_server.definitions.loader import (
 )
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
+from fhir_server.model.profile_checker import ProfileChecker
 from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
+from fhir_server.operations.container import Operations
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.operations.defaulters import Defaulters
 from fhir_server.operations.immds_forecast import ImmdsForecast
+from fhir_server.operations.terminology import TerminologyOperations
+from fhir_server.operations.validate import ValidateOperation
 from fhir_server.search.extract import Extractor
 from fhir_server.services.access import AccessPolicy
 from fhir_server.services.aefi import AefiFlags
+from fhir_server.services.artifacts import ArtifactService
 from fhir_server.services.audit import AuditTrail
-from fhir_server.services.capabilities import CapabilityService
+from fhir_server.services.capabilities import BULK_EXPORT, CapabilityService, OperationEntry
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
@@ -72,23 +81,67 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-def build_services(settings: Settings, store: Store | None = None) -> Services:
+def enforced_profiles(setting: str, artifacts: Artifacts) -> frozenset[str]:
+    """FHIR_PROFILES_ENFORCED -> the resource types; an unknown type stops start-up."""
+    typed = frozenset(p.type for p in artifacts.profiles.values() if p.type != "Extension")
+    value = setting.strip()
+    if value.lower() == "all":
+        return typed
+    if value.lower() in ("", "none"):
+        return frozenset()
+    chosen = frozenset(part.strip() for part in value.split(",") if part.strip())
+    if not chosen <= typed:
+        unknown = ", ".join(sorted(chosen - typed))
+        raise ValueError(f"FHIR_PROFILES_ENFORCED names types without a national profile: {unknown}")
+    return chosen
+
+
+def operation_entries(artifacts: Artifacts) -> list[OperationEntry]:
+    """The routed $operations (api/operations.py) with their OperationDefinitions (conformance/operations)."""
+    return [
+        OperationEntry(code, () if od.get("system") else tuple(od["resource"]), od["url"])
+        for code, od in sorted(artifacts.operation_definitions.items())
+    ]
+
+
+def routed_operations(forecast_url: str) -> list[OperationEntry]:
+    """The system-level $operations routed besides the national artifacts' ones: the forecast
+    (api/forecast.py) and the population reports (api/reports.py, conformance/operation-*.json)."""
+    reports = [
+        OperationEntry(code, (), od["url"]) for code, od in sorted(load_operation_definitions().items())
+    ]
+    return [OperationEntry("immds-forecast", (), forecast_url), *reports]
+
+
+def build_services(
+    settings: Settings, store: Store | None = None, artifacts: Artifacts | None = None
+) -> Services:
     definitions = load_definitions()
+    artifacts = artifacts or load_artifacts()
+    profiles = ProfileChecker(artifacts)
     clock = SystemClock()
     store = store or open_store(settings.database_url, clock, mongodb_timeout_ms=settings.mongodb_timeout_ms)
     default_tz = ZoneInfo(settings.default_timezone)
-    registry = definitions.search_params
+    # The token modifiers :in / :not-in expand the national ValueSets at parse time.
+    registry = replace(definitions.search_params, value_sets=artifacts.terminology.expansions())
     log_unsupported(registry)
     extractor = Extractor(registry, default_tz)
     conditions = Conditions(registry, default_tz)
     compartments = Compartments(definitions.compartments, registry)
+    validator = Validator(
+        definitions.validation,
+        definitions.resource_types,
+        profiles,
+        enforced_profiles(settings.profiles_enforced, artifacts),
+    )
     resources = ResourceService(
         store,
-        Validator(definitions.validation, definitions.resource_types),
+        validator,
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
         hooks=(AefiFlags(extractor),),
+        read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
         store,
@@ -121,13 +174,29 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         transactions=TransactionService(
             store, resources, search, definitions.resource_types, settings.max_bundle_entries
         ),
-        capabilities=CapabilityService(definitions, clock.now(), [(forecast_op.code, forecast_op.url)]),
+        capabilities=CapabilityService(
+            definitions,
+            clock.now(),
+            artifacts,
+            [*operation_entries(artifacts), *BULK_EXPORT, *routed_operations(forecast_op.url)],
+            validator.enforced,
+        ),
         resource_types=definitions.resource_types,
         access=AccessPolicy(compartments, registry, default_tz, store),
         extractor=extractor,
         clock=clock,
         forecasts=forecasts,
         recommendations=recommendations,
+        artifacts=artifacts,
+        validator=validator,
+    )
+
+
+def build_operations(services: Services) -> Operations:
+    return Operations(
+        validate=ValidateOperation(services.validator, services.resources),
+        terminology=TerminologyOperations(services.artifacts.terminology, SystemClock()),
+        artifacts=ArtifactService(services.artifacts),
     )
 
 
@@ -232,6 +301,10 @@ def create_app(
     # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
     reports = reports_router(*build_reports(services, settings), load_operation_definitions(), settings)
     app.include_router(reports, prefix=settings.base_path)
+    # Before the resource router: `/ValueSet/$expand`, `/Patient/$validate` and the read-only artifacts.
+    app.include_router(
+        operations_router(services, build_operations(services), settings), prefix=settings.base_path
+    )
     # before the generic routes: it takes over POST /Appointment and PUT /Appointment/{id}
     scheduling = scheduling_for(settings, services)
     app.include_router(appointment_router(services, scheduling, settings), prefix=settings.base_path)

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     audit: bool = True
     """Record an AuditEvent for every FHIR request (docs/auth.md). Off only for tests and benchmarks."""
 
+    profiles_enforced: str = "all"
+    """Resource types whose national profile (profiles/) every write must meet, comma-separated
+    (`Patient,Immunization`), `all` (every type with a national profile) or `none`. `$validate` checks any
+    profile whatever this says."""
+
     max_body_bytes: int = 10 * 1024 * 1024
     max_bundle_bytes: int = 64 * 1024 * 1024
     """A batch or transaction Bundle may be larger than one resource; bulk loads use `fhir-server import`."""

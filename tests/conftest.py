@@ -17,6 +17,10 @@ os.environ.setdefault("AUTH_DATABASE_URL", "memory://")
 # tests/e2e/test_enforcement.py) switch both on explicitly.
 os.environ.setdefault("FHIR_AUTH_REQUIRED", "false")
 os.environ.setdefault("FHIR_AUDIT", "false")
+# The server enforces the national profiles by default; the suites that test FHIR mechanics (CRUD, search,
+# history, bundles) write minimal resources, so they run without. tests/api/test_profiles.py and
+# tests/unit/model/test_profile_checker.py enforce them explicitly.
+os.environ.setdefault("FHIR_PROFILES_ENFORCED", "none")
 
 DATA = Path(__file__).parent / "data"
 

@@ -88,8 +88,10 @@ class _Builder:
         self.out.resources.append(resource)
         return rid
 
-    def area(self, code: str, name: str, part_of: str | None = None) -> str:
-        """A jurisdiction (country, province, commune): the Location hierarchy reports count by."""
+    def area(self, code: str, name: str, authority: str, state: str, part_of: str | None = None) -> str:
+        """A jurisdiction (country, province, commune): the Location hierarchy reports count by. Managed by
+        its health authority and addressed by its province (the capital's for the country), as the
+        national Location profile asks (managingOrganization, vn-loc-1)."""
         rid = f"area-{code.lower()}"
         resource: JsonResource = {
             "resourceType": "Location",
@@ -103,7 +105,8 @@ class _Builder:
                     {"system": systems.LOCATION_PHYSICAL_TYPE, "code": "jdn", "display": "Jurisdiction"}
                 ]
             },
-            "address": {"text": name, "country": "VN"},
+            "address": {"text": name, "state": state, "country": "VN"},
+            "managingOrganization": _ref("Organization", authority),
         }
         if part_of:
             resource["partOf"] = _ref("Location", part_of)
@@ -151,7 +154,6 @@ class _Builder:
     def province(self, province: Province, weight: float) -> None:
         rng, p = self.rng, province
         taken: set[str] = set()
-        province_area = self.area(p.code, p.name, part_of="area-vn")
         centre = make_commune_name(rng, True, taken)
         cdc = self.organization(
             f"{p.code}001",
@@ -160,9 +162,12 @@ class _Builder:
             _address(rng, centre, p),
             part_of=self.out.authority_id,
         )
+        province_area = self.area(p.code, p.name, cdc, p.name, part_of="area-vn")
         name = f"Bệnh viện Sản Nhi {p.name}"
         address = _address(rng, centre, p)
-        hospital = self.organization(f"{p.code}002", name, "prov", address)
+        # Under the provincial CDC, which stands in for the Department of Health in this synthetic network, so
+        # that every organization rolls up to its province (profile vn-organization, invariant vn-org-1).
+        hospital = self.organization(f"{p.code}002", name, "prov", address, part_of=cdc)
         building = self.location(f"{p.code}002", name, hospital, address)
         room = self.location(
             f"{p.code}002-TC", f"Phòng tiêm chủng sơ sinh - {name}", hospital, address, part_of=building
@@ -172,8 +177,8 @@ class _Builder:
             commune = make_commune_name(rng, n % 2 == 0, taken)
             address = _address(rng, commune, p)
             code = f"{p.code}{101 + n:03d}"
-            commune_area = self.area(f"{p.code}{n + 1:03d}", commune, part_of=province_area)
             org = self.organization(code, f"Trạm Y tế {commune}", "prov", address, part_of=cdc)
+            commune_area = self.area(f"{p.code}{n + 1:03d}", commune, org, p.name, part_of=province_area)
             loc = self.location(code, f"Điểm tiêm chủng Trạm Y tế {commune}", org, address, area=commune_area)
             days = tuple(sorted(rng.sample(range(2, 27), rng.choice((1, 2)))))
             self.out.stations.append(Station(org, loc, p, commune, f"{p.code}{n + 1:03d}", days))
@@ -183,7 +188,6 @@ class _Builder:
 def build_facilities(rng: random.Random) -> Facilities:
     """The facility network; `org-0001` is the national EPI authority (NIHE)."""
     builder = _Builder(rng)
-    builder.area("VN", "Việt Nam")
     hanoi = BY_CODE["01"]
     builder.out.authority_id = builder.organization(
         "00001",
@@ -199,6 +203,7 @@ def build_facilities(rng: random.Random) -> Facilities:
             "country": "VN",
         },
     )
+    builder.area("VN", "Việt Nam", builder.out.authority_id, hanoi.name)
     for code, weight in FACILITY_PROVINCES:
         builder.province(BY_CODE[code], weight)
     return builder.out

@@ -24,6 +24,19 @@ _MOTHER = {
     "coding": [{"system": systems.ROLE_CODE, "code": "MTH", "display": "mother"}],
     "text": "Mẹ",
 }
+# The national product code (terminology/CodeSystem-vn-vaccine.json) of the EPI product each vaccine stands
+# for; it also names the manufacturer (profile vn-immunization, invariant vn-imm-5).
+_PRODUCT = {
+    "hepb": "VN-GENE-HBVAX", "bcg": "VN-BCG", "penta": "VN-COMBE-FIVE", "bopv": "VN-BOPV", "ipv": "VN-IPV",
+    "rota": "VN-ROTAVIN-M1", "pcv": "VN-SYNFLORIX", "measles": "VN-MVVAC", "mr": "VN-MRVAC", "dtp": "VN-DTP",
+    "je": "VN-JEVAX", "td": "VN-TD",
+}  # fmt: skip
+_EPI_FUNDING = {
+    "coding": [
+        {"system": systems.FUNDING_SOURCE, "code": "EPI", "display": "Expanded Programme on Immunization"}
+    ],
+    "text": "Tiêm chủng mở rộng",
+}
 _ADMINISTERING = {
     "coding": [{"system": systems.PERFORMER_FUNCTION, "code": "AP", "display": "Administering Provider"}]
 }
@@ -137,7 +150,10 @@ def immunization(
         "identifier": [{"system": systems.IMMUNIZATION_RECORD, "value": rid.removeprefix("imm-")}],
         "status": "completed",
         "vaccineCode": {
-            "coding": [{"system": systems.CVX, "code": v.cvx, "display": v.cvx_display}],
+            "coding": [
+                {"system": systems.CVX, "code": v.cvx, "display": v.cvx_display},
+                {"system": systems.VN_VACCINE, "code": _PRODUCT[v.key]},
+            ],
             "text": v.text_vi,
         },
         "patient": ref("Patient", patient_id),
@@ -148,6 +164,7 @@ def immunization(
         "expirationDate": expiry,
         "route": {"coding": [{"system": systems.ROUTE, "code": v.route[0], "display": v.route[1]}]},
         "doseQuantity": {"value": v.dose_ml, "unit": "mL", "system": systems.UCUM, "code": "mL"},
+        "fundingSource": _EPI_FUNDING,
         "performer": [{"function": _ADMINISTERING, "actor": ref("Organization", performer)}],
         "protocolApplied": [
             {

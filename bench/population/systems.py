@@ -24,6 +24,15 @@ ADMIN_UNIT = "https://fhir.vn/sid/ma-don-vi-hanh-chinh"
 IMMUNIZATION_RECORD = "https://fhir.vn/sid/ma-mui-tiem"
 """Business identifier of one recorded dose."""
 
+BHYT = "https://fhir.vn/sid/bhyt"
+"""Health insurance card number (thẻ BHYT)."""
+
+VN_VACCINE = "https://fhir.vn/CodeSystem/vn-vaccine"
+"""National vaccine product codes (terminology/CodeSystem-vn-vaccine.json)."""
+
+FUNDING_SOURCE = "https://fhir.vn/CodeSystem/vn-funding-source"
+"""EPI (free) | service (paid) | campaign (terminology/CodeSystem-vn-funding-source.json)."""
+
 CVX = "http://hl7.org/fhir/sid/cvx"
 IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"

@@ -7,7 +7,11 @@ Files under conformance/ (see conformance/README.md for their origin):
 - search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
 - compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
 - summary-elements.json     {type: {"summary": [...], "mandatory": [...]}} top-level element flags
-- operation-*.json          OperationDefinitions of this server's operations (written here)
+- operation-*.json          OperationDefinitions of this server's report operations (written here)
+- OperationDefinition-*.json the typed OperationDefinitions (load_operation)
+- operations/*.json         OperationDefinitions of the server's $operations
+
+`load_artifacts` reads profiles/, terminology/ and conformance/operations/ (the national artifacts).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from typing import Any
 
 import orjson
 
+from fhir_server.definitions.artifacts import ARTIFACT_TYPES, ArtifactError, Artifacts
+from fhir_server.definitions.guide import implementation_guide
 from fhir_server.definitions.operations import OperationDefinition, OperationParameter
+from fhir_server.definitions.profiles import build_profile
 from fhir_server.definitions.programmes import NO_PROGRAMMES, Coverage, Instrument, Programmes
 from fhir_server.definitions.registry import (
     CompartmentRegistry,
@@ -31,7 +38,9 @@ from fhir_server.definitions.registry import (
 from fhir_server.definitions.schedule import Schedule
 from fhir_server.definitions.schedule_xml import read_schedule
 from fhir_server.definitions.search_parameters import build_search_registry
+from fhir_server.definitions.terminology import build_terminology
 from fhir_server.definitions.vaccines import CVX, VN_VACCINE, VaccineCatalog, VaccineFacts
+from fhir_server.types import JsonResource
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT / "conformance"
@@ -239,4 +248,53 @@ def load_operation(code: str, conformance_dir: Path = CONFORMANCE) -> OperationD
             OperationParameter(p["name"], p["use"], int(p["min"]), p["max"], p.get("type", ""))
             for p in raw["parameter"]
         ),
+    )
+
+
+PROFILES = ROOT / "profiles"
+OPERATIONS = CONFORMANCE / "operations"
+
+
+def _artifact_files(folder: Path) -> list[tuple[Path, JsonResource]]:
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            resource = _read_json(path)
+        except orjson.JSONDecodeError as exc:
+            raise ArtifactError(f"{path}: not valid JSON ({exc})") from exc
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise ArtifactError(f"{path}: not a FHIR resource")
+        if resource["resourceType"] not in ARTIFACT_TYPES or not isinstance(resource.get("id"), str):
+            raise ArtifactError(f"{path}: expected a conformance resource with an id")
+        out.append((path, resource))
+    return out
+
+
+@cache
+def load_artifacts(
+    profiles_dir: Path = PROFILES, terminology_dir: Path = TERMINOLOGY, operations_dir: Path = OPERATIONS
+) -> Artifacts:
+    """Profiles, terminology and OperationDefinitions, checked and frozen. Raises ArtifactError naming the
+    file when one cannot be read or used: the server must not start half-configured."""
+    terminology_files = _artifact_files(terminology_dir)
+    try:
+        terminology = build_terminology(resource for _, resource in terminology_files)
+    except (KeyError, ValueError, StopIteration) as exc:
+        raise ArtifactError(f"{terminology_dir}: {exc!r} (see the ValueSet/CodeSystem named)") from exc
+    profiles = {}
+    for path, resource in _artifact_files(profiles_dir):
+        try:
+            profile = build_profile(resource, path.name)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ArtifactError(f"{path}: {exc}") from exc
+        for rule in profile.rules:
+            if rule.binding and rule.binding not in terminology.value_sets:
+                raise ArtifactError(f"{path}: {rule.path} is bound to an unknown ValueSet {rule.binding}")
+        profiles[profile.url] = profile
+    operations = {resource["code"]: resource for _, resource in _artifact_files(operations_dir)}
+    return Artifacts(
+        MappingProxyType(profiles),
+        terminology,
+        MappingProxyType(operations),
+        implementation_guide(profiles.values(), terminology, operations.values()),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -32,6 +32,11 @@ class SearchParamRegistry:
     """SearchParameters by resource type and code."""
 
     by_type: Mapping[str, Mapping[str, SearchParamDef]]
+    # ValueSet url -> its expansion as (system, code) pairs, for the token modifiers :in / :not-in. Only
+    # complete expansions (terminology/); filled by app.py from the loaded artifacts.
+    value_sets: Mapping[str, tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def for_type(self, resource_type: str) -> Mapping[str, SearchParamDef]:
         return self.by_type.get(resource_type, MappingProxyType({}))

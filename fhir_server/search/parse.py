@@ -6,8 +6,9 @@ Chains (`patient.identifier=`, `subject:Patient.name=`) and reverse chains
 (`_has:Immunization:patient:vaccine-code=`), nested at most MAX_NESTING levels together, parse into
 `ChainQuery` / `HasQuery` values whose
 inner criterion is parsed against the other resource type by the same rules.
-Unknown parameters and modifiers, and those not supported yet (composite,
-`:in`, `:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
+`:in` / `:not-in` on tokens expand the ValueSet at parse time (registry.value_sets) into an OR of
+codes (`:not-in` as `:not` of them). Unknown parameters and modifiers, and those not supported yet (composite,
+`:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
 in `ignored`, so that the self link can leave them out (FHIR search §3.1.1.1). A malformed value
 (`date=notadate`, `_count=-1`, an unknown prefix) is a 400 `invalid` in both modes; the value syntax of
 each parameter type lives in `search.query_values`.
@@ -60,11 +61,12 @@ RESULT_PARAMETERS = frozenset(
         "_pretty",
     }
 )
+_NOTHING = "urn:fhir-server:empty-value-set"  # a token value no resource carries
 NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_filter", "_type"})
 _SPECIAL_SORT: dict[str, ParamType] = {"_id": "token", "_lastUpdated": "date"}
 _MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"exact", "contains", "missing"}),
-    "token": frozenset({"not", "text", "missing", "of-type"}),
+    "token": frozenset({"not", "text", "missing", "of-type", "in", "not-in"}),
     "date": frozenset({"missing"}),
     "reference": frozenset({"identifier", "missing"}),  # plus `:[Type]`
     "number": frozenset({"missing"}),
@@ -165,12 +167,27 @@ class _Parser:
         if modifier == "of-type":  # plain tokens under a derived code (index.of_type_param)
             queries = tuple(of_type_query(name, v) for v in self._values(name, raw))
             return Criterion(of_type_param(stored), "token", None, queries)
+        if modifier in ("in", "not-in"):
+            return Criterion(stored, "token", "not" if modifier == "not-in" else None, self._in(name, raw))
         if modifier == "missing":
             if raw not in ("true", "false"):
                 raise invalid(name, "':missing' takes true or false", "':missing' chỉ nhận true hoặc false")
             return Criterion(stored, definition.type, "missing", (), missing=raw == "true")
         values = tuple(self._value(name, definition, modifier, v) for v in self._values(name, raw))
         return Criterion(stored, definition.type, modifier or None, values)
+
+    def _in(self, name: str, raw: str) -> tuple[QueryValue, ...]:
+        """`code:in=[ValueSet url]`: the expansion's codes, ORed (`:not-in`: none of them). An empty
+        value set keeps one token no resource can have, so `:in` finds nothing and `:not-in` everything."""
+        url = unescape(raw).split("|", maxsplit=1)[0]
+        codes = self.registry.value_sets.get(url)
+        if codes is None:
+            raise invalid(
+                name,
+                f"Unknown ValueSet {url}, or one this server cannot expand (see GET ValueSet?url=)",
+                f"Không có tập giá trị {url}, hoặc máy chủ không mở rộng được tập này",
+            )
+        return tuple(TokenQuery(system, code) for system, code in codes) or (TokenQuery(_NOTHING, _NOTHING),)
 
     def _inner(self, resource_type: str, name: str, raw: str) -> Criterion | None:
         """`name=raw` parsed for another resource type; its own lenient leftovers are not reported

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fhir_server.definitions.artifacts import Artifacts
+from fhir_server.model.validator import Validator
 from fhir_server.search.extract import Extractor
 from fhir_server.services.access import AccessPolicy
 from fhir_server.services.capabilities import CapabilityService
@@ -31,3 +33,5 @@ class Services:
     clock: Clock
     forecasts: ForecastService
     recommendations: RecommendationRefresher
+    artifacts: Artifacts
+    validator: Validator

@@ -16,7 +16,7 @@ import jsonpatch
 
 from auth.scopes import Interaction
 from fhir_server.model.json import loads
-from fhir_server.model.outcome import FhirError
+from fhir_server.model.outcome import FhirError, Issue
 from fhir_server.model.validator import Validator
 from fhir_server.search.extract import Extractor
 from fhir_server.search.index import IndexValues
@@ -65,6 +65,7 @@ class ResourceService:
         references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
         hooks: Sequence[WriteHook] = (),
+        read_only: frozenset[str] = frozenset(),
     ) -> None:
         self._store = store
         self._validator = validator
@@ -73,6 +74,7 @@ class ResourceService:
         self._references = references
         self._new_id = id_factory
         self._hooks = tuple(hooks)
+        self._read_only = read_only  # types served from files (services/artifacts.py), never stored
         self._listeners: list[Callable[[Sequence[StoredResource]], None]] = []
 
     # -- after-commit listeners (e.g. services/recommendations.py) ---------------------------------
@@ -229,6 +231,7 @@ class ResourceService:
     def conditional_delete(
         self, resource_type: str, query: Sequence[tuple[str, str]], *, access: Access = OPEN_ACCESS
     ) -> StoredResource | None:
+        self.writable(resource_type)
         access.rule(resource_type, Interaction.DELETE)
         condition = access.narrow(self._conditions.from_params(resource_type, query), Interaction.DELETE)
         with self._store.unit_of_work() as uow:
@@ -241,6 +244,21 @@ class ResourceService:
         return self._deleted(deleted)
 
     # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
+
+    def writable(self, resource_type: str) -> None:
+        """405 for the read-only artifact types, on every path (single writes, batch and transaction)."""
+        if resource_type in self._read_only:
+            raise FhirError(
+                405,
+                [
+                    Issue(
+                        "not-supported",
+                        f"{resource_type} resources are the server's national artifacts and are read-only",
+                        f"Tài nguyên {resource_type} là tài liệu quốc gia của máy chủ, chỉ được đọc",
+                    )
+                ],
+                headers={"Allow": "GET"},
+            )
 
     def validate(self, resource_type: str, body: Any) -> JsonResource:
         return self._validator.validate(body, expected_type=resource_type)
@@ -267,6 +285,7 @@ class ResourceService:
     ) -> WriteResult:
         """Resolve the resource's pending references (conditional ones; `local` maps a transaction's
         fullUrls), index it unless `index` is still valid, and write it as a new version."""
+        self.writable(resource["resourceType"])
         resolved = self._references.resolve(
             resource, uow, local, in_transaction=local is not _NO_ENTRIES, narrow=access.narrow
         )
@@ -369,6 +388,7 @@ class ResourceService:
         if_match: int | None = None,
         access: Access = OPEN_ACCESS,
     ) -> StoredResource | None:
+        self.writable(resource_type)
         if if_match is not None or access.enforced:
             current = uow.read(resource_type, id)
             if if_match is not None and (current is None or current.deleted):

@@ -216,9 +216,12 @@ def test_capability_statement_declares_the_export_operations(client: TestClient)
         rest["operation"]
     )
     by_type = {r["type"]: r for r in rest["resource"]}
-    assert by_type["Group"]["operation"][0]["definition"].endswith("/group-export")
-    assert by_type["Patient"]["operation"][0]["definition"].endswith("/patient-export")
-    assert "operation" not in by_type["Immunization"]
+    # Containment: the national $operations ($validate on every type) are listed beside $export.
+    ops = {rt: {(o["name"], o["definition"]) for o in r.get("operation", ())} for rt, r in by_type.items()}
+    bulk = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
+    assert ("export", f"{bulk}/group-export") in ops["Group"]
+    assert ("export", f"{bulk}/patient-export") in ops["Patient"]
+    assert "export" not in {name for name, _ in ops["Immunization"]}
 
 
 def test_post_kickoff_takes_a_parameters_body(client: TestClient) -> None:

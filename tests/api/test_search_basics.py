@@ -64,17 +64,18 @@ def test_phonetic_searches_the_rows_name_stored(client: TestClient) -> None:
 
 
 def test_uri_below_and_above(client: TestClient) -> None:
+    # Questionnaire, not ValueSet: ValueSets are the server's read-only national artifacts (issue 8).
     for id, url in (
-        ("vs-a", "https://fhir.vn/ValueSet/vaccines"),
-        ("vs-b", "https://example.org/ValueSet/x"),
+        ("q-a", "https://fhir.vn/Questionnaire/vaccines"),
+        ("q-b", "https://example.org/Questionnaire/x"),
     ):
-        body = {"resourceType": "ValueSet", "id": id, "status": "active", "url": url}
-        assert client.put(f"/fhir/ValueSet/{id}", json=body).status_code == 201
+        body = {"resourceType": "Questionnaire", "id": id, "status": "active", "url": url}
+        assert client.put(f"/fhir/Questionnaire/{id}", json=body).status_code == 201
 
     def ids(query: str) -> list[str]:
-        bundle = client.get(f"/fhir/ValueSet?{query}").json()
+        bundle = client.get(f"/fhir/Questionnaire?{query}").json()
         return sorted(e["resource"]["id"] for e in bundle.get("entry", []))
 
-    assert ids("url:below=https://fhir.vn/") == ["vs-a"]
-    assert ids("url:above=https://fhir.vn/ValueSet/vaccines/v2") == ["vs-a"]
+    assert ids("url:below=https://fhir.vn/") == ["q-a"]
+    assert ids("url:above=https://fhir.vn/Questionnaire/vaccines/v2") == ["q-a"]
     assert ids("url=https://fhir.vn/") == []

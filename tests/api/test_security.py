@@ -410,6 +410,26 @@ def test_a_parent_forecasts_only_their_own_child(world: World) -> None:
     assert other.status_code == 404
 
 
+def test_a_parent_validates_only_what_they_may_read(world: World) -> None:
+    """Instance-level $validate reads the stored resource with the caller's access: another child's record
+    is 404, as a read would be, and its content never appears in the OperationOutcome."""
+    headers = world.parent("child-1")
+    own = world.client.get("/fhir/Patient/child-1/$validate", headers=headers)
+    assert own.status_code == 200, own.text
+    assert own.json()["resourceType"] == "OperationOutcome"
+    for url in ("/fhir/Patient/child-2/$validate", "/fhir/Immunization/imm-2/$validate"):
+        other = world.client.get(url, headers=headers)
+        assert other.status_code == 404, url
+        assert "Trần" not in other.text and "LOT-imm-2" not in other.text
+    deleting = world.client.get("/fhir/Patient/child-2/$validate?mode=delete", headers=headers)
+    assert deleting.status_code == 404
+    # terminology needs no personal-data scope, only a login
+    lookup = world.client.get(
+        "/fhir/CodeSystem/$lookup?system=https://fhir.vn/CodeSystem/vn-province&code=79", headers=headers
+    )
+    assert lookup.status_code == 200, lookup.text
+
+
 def test_population_reports_need_user_or_system_scopes(world: World) -> None:
     for path in ("/fhir/$defaulters?area=area-vn", "/fhir/$coverage?area=area-vn&cohort=2025"):
         refused = world.client.get(path, headers=world.parent("child-1"))

@@ -1,0 +1,48 @@
+"""The national conformance artifacts, frozen: profiles, terminology, OperationDefinitions.
+
+Built once by `definitions.loader.load_artifacts`; served read-only (services/artifacts.py) and used by
+validation (model/profile_checker.py) and the terminology operations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from fhir_server.definitions.profiles import Profile
+from fhir_server.definitions.terminology import Terminology
+from fhir_server.types import JsonResource
+
+ARTIFACT_TYPES = (
+    "StructureDefinition",
+    "CodeSystem",
+    "ValueSet",
+    "ConceptMap",
+    "NamingSystem",
+    "OperationDefinition",
+    "ImplementationGuide",
+)
+
+
+class ArtifactError(Exception):
+    """A broken file under profiles/, terminology/ or conformance/: start-up stops with its name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Artifacts:
+    profiles: Mapping[str, Profile]  # by canonical url
+    terminology: Terminology
+    operation_definitions: Mapping[str, JsonResource]  # by operation code ("validate", "expand", ...)
+    implementation_guide: JsonResource
+
+    def profile_for_type(self, resource_type: str) -> Profile | None:
+        """The national profile of a resource type (one per type)."""
+        return next((p for p in self.profiles.values() if p.type == resource_type), None)
+
+    def extensions(self) -> Mapping[str, Profile]:
+        return {url: p for url, p in self.profiles.items() if p.type == "Extension"}
+
+    def resources(self) -> Iterator[JsonResource]:
+        yield from (p.resource for p in self.profiles.values())
+        yield from self.terminology.resources()
+        yield from self.operation_definitions.values()
+        yield self.implementation_guide

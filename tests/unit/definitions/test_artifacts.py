@@ -1,0 +1,160 @@
+"""profiles/ and terminology/: generated from scripts, loaded and checked at start-up; a broken file stops
+start-up with its name."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from fhir_server.app import build_services
+from fhir_server.definitions.artifacts import ArtifactError
+from fhir_server.definitions.loader import OPERATIONS, PROFILES, TERMINOLOGY, load_artifacts
+from fhir_server.model.profile_checker import ProfileChecker, ProfileError
+from fhir_server.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _generator(folder: str, module: str) -> object:
+    sys.path.insert(0, str(ROOT / "scripts" / folder))
+    try:
+        return __import__(module)
+    finally:
+        sys.path.remove(str(ROOT / "scripts" / folder))
+
+
+@pytest.mark.parametrize(
+    ("folder", "module", "target"),
+    [("terminology", "vn_terminology", TERMINOLOGY), ("profiles", "vn_profiles", PROFILES)],
+)
+def test_files_are_what_the_generators_write(folder: str, module: str, target: Path, tmp_path: Path) -> None:
+    generator = _generator(folder, module)
+    generator.main(tmp_path)  # type: ignore[attr-defined]
+    written = sorted(tmp_path.iterdir())
+    assert written
+    for path in written:
+        assert path.read_bytes() == (target / path.name).read_bytes(), path.name
+
+
+def test_every_artifact_loads() -> None:
+    artifacts = load_artifacts()
+    types = {p.type for p in artifacts.profiles.values()}
+    assert types == {
+        "Patient",
+        "RelatedPerson",
+        "Immunization",
+        "ImmunizationRecommendation",
+        "AdverseEvent",
+        "Organization",
+        "Location",
+        "Extension",
+    }
+    t = artifacts.terminology
+    assert len(t.code_systems["https://fhir.vn/CodeSystem/vn-province"].concepts) == 34
+    assert len(t.code_systems["https://fhir.vn/CodeSystem/vn-province-2004"].concepts) == 63
+    assert len(t.value_sets["https://fhir.vn/ValueSet/vn-province-any"].members) == 97
+    vaccines = t.value_sets["https://fhir.vn/ValueSet/vn-vaccine"]
+    assert vaccines.complete and vaccines.contains("https://fhir.vn/CodeSystem/vn-vaccine", "VN-BCG")
+    assert vaccines.contains("http://hl7.org/fhir/sid/cvx", "08") and not vaccines.contains(None, "999")
+    # the commune list is not shipped: membership cannot be decided, never falsely refused
+    assert t.value_sets["https://fhir.vn/ValueSet/vn-commune"].contains(None, "00001") is None
+    guide = artifacts.implementation_guide
+    listed = {r["reference"]["reference"] for r in guide["definition"]["resource"]}
+    assert "StructureDefinition/vn-patient" in listed and "ValueSet/vn-vaccine" in listed
+    assert len(listed) == sum(1 for r in artifacts.resources() if r["resourceType"] != "ImplementationGuide")
+
+
+def test_province_map_old_to_new_is_total_and_single_valued() -> None:
+    cm = load_artifacts().terminology.concept_maps["https://fhir.vn/ConceptMap/vn-province-2004-to-2025"]
+    elements = cm["group"][0]["element"]
+    assert len(elements) == 63
+    assert all(len(e["target"]) == 1 for e in elements)
+    targets = {e["target"][0]["code"] for e in elements}
+    assert len(targets) == 34
+    by_old = {e["code"]: e["target"][0]["code"] for e in elements}
+    # a few merges of Resolution 202/2025/QH15
+    assert by_old["02"] == "08"  # Hà Giang -> Tuyên Quang
+    assert by_old["74"] == by_old["77"] == "79"  # Bình Dương, Bà Rịa - Vũng Tàu -> Hồ Chí Minh City
+    assert by_old["10"] == "15"  # Lào Cai (old 10) -> Lào Cai (new 15, formerly Yên Bái's code)
+
+
+def _copy(tmp_path: Path) -> tuple[Path, Path, Path]:
+    dirs = []
+    for name, source in (("profiles", PROFILES), ("terminology", TERMINOLOGY), ("operations", OPERATIONS)):
+        shutil.copytree(source, tmp_path / name)
+        dirs.append(tmp_path / name)
+    return dirs[0], dirs[1], dirs[2]
+
+
+def test_a_file_that_is_not_json_is_named(tmp_path: Path) -> None:
+    profiles, terminology, operations = _copy(tmp_path)
+    (profiles / "StructureDefinition-vn-patient.json").write_text("{ broken", "utf-8")
+    with pytest.raises(ArtifactError, match=r"StructureDefinition-vn-patient\.json"):
+        load_artifacts(profiles, terminology, operations)
+
+
+def test_a_binding_to_an_unknown_value_set_is_named(tmp_path: Path) -> None:
+    profiles, terminology, operations = _copy(tmp_path)
+    path = profiles / "StructureDefinition-vn-immunization.json"
+    sd = json.loads(path.read_text("utf-8"))
+    for element in sd["differential"]["element"]:
+        if "binding" in element:
+            element["binding"]["valueSet"] = "https://fhir.vn/ValueSet/nothing"
+    path.write_text(json.dumps(sd), "utf-8")
+    with pytest.raises(ArtifactError, match=r"StructureDefinition-vn-immunization\.json.*unknown ValueSet"):
+        load_artifacts(profiles, terminology, operations)
+
+
+def test_an_element_rule_the_checker_cannot_enforce_is_refused(tmp_path: Path) -> None:
+    profiles, terminology, operations = _copy(tmp_path)
+    path = profiles / "StructureDefinition-vn-patient.json"
+    sd = json.loads(path.read_text("utf-8"))
+    sd["differential"]["element"].append({"id": "Patient.name", "path": "Patient.name", "slicing": {}})
+    path.write_text(json.dumps(sd), "utf-8")
+    with pytest.raises(ArtifactError, match=r"StructureDefinition-vn-patient\.json.*slicing"):
+        load_artifacts(profiles, terminology, operations)
+
+
+def test_a_value_set_that_cannot_expand_stops_loading(tmp_path: Path) -> None:
+    profiles, terminology, operations = _copy(tmp_path)
+    path = terminology / "ValueSet-vn-funding-source.json"
+    vs = json.loads(path.read_text("utf-8"))
+    vs["compose"]["include"] = [{"valueSet": ["https://fhir.vn/ValueSet/missing"]}]
+    path.write_text(json.dumps(vs), "utf-8")
+    with pytest.raises(ArtifactError, match="missing"):
+        load_artifacts(profiles, terminology, operations)
+
+
+def test_an_invariant_that_does_not_compile_names_the_file(tmp_path: Path) -> None:
+    profiles, terminology, operations = _copy(tmp_path)
+    path = profiles / "StructureDefinition-vn-location.json"
+    sd = json.loads(path.read_text("utf-8"))
+    sd["differential"]["element"][0]["constraint"][0]["expression"] = "address.state.exists( and"
+    path.write_text(json.dumps(sd), "utf-8")
+    with pytest.raises(ProfileError, match=r"StructureDefinition-vn-location\.json.*vn-loc-1"):
+        ProfileChecker(load_artifacts(profiles, terminology, operations))
+    # the same at start-up: the composition root builds the checker before anything is served
+    with pytest.raises(ProfileError, match=r"StructureDefinition-vn-location\.json"):
+        build_services(
+            Settings(database_url="memory://"), artifacts=load_artifacts(profiles, terminology, operations)
+        )
+
+
+def test_the_commune_list_loads_from_csv(tmp_path: Path) -> None:
+    """The documented import path: terminology/communes.csv -> the generator -> a complete vn-commune."""
+    profiles, terminology, operations = _copy(tmp_path)
+    csv_file = tmp_path / "communes.csv"
+    csv_file.write_text("code,name,province_code\n26734,Phường Sài Gòn,79\n00004,Phường Ba Đình,1\n", "utf-8")
+    generator = _generator("terminology", "vn_terminology")
+    generator.main(terminology, csv_file)  # type: ignore[attr-defined]
+    loaded = load_artifacts(profiles, terminology, operations).terminology
+    communes = loaded.value_sets["https://fhir.vn/ValueSet/vn-commune"]
+    assert communes.complete and communes.contains(None, "26734") and not communes.contains(None, "99999")
+    assert loaded.lookup("https://fhir.vn/CodeSystem/vn-commune", "00004").properties["province"] == ("01",)  # type: ignore[union-attr]
+    csv_file.write_text("code,name,province_code\n26734,Phường Sài Gòn,77\n", "utf-8")  # 77: merged in 2025
+    with pytest.raises(ValueError, match=r"communes\.csv:2"):
+        generator.main(terminology, csv_file)  # type: ignore[attr-defined]
