@@ -95,8 +95,10 @@ def test_paging_while_others_write_loses_and_repeats_nothing(store: Store) -> No
     stop = threading.Event()
 
     def writer() -> None:
+        # Bounded: on a slow backend (mongomock copies every document per query) an unbounded writer can
+        # outgrow the reader's paging forever.
         n = 0
-        while not stop.is_set():
+        while not stop.is_set() and n < 300:
             put(store, patient(f"new{n}"))
             put(store, patient(f"old{n % 30}"))  # new versions of paged resources too
             n += 1
