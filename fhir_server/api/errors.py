@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fhir_server.api.responses import json_response
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
-from fhir_server.services.crud import version_conflict
+from fhir_server.services.outcomes import version_conflict
 from fhir_server.storage.base import StoreUnavailable, VersionConflict
 
 log = logging.getLogger("fhir_server.errors")

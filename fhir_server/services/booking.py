@@ -18,8 +18,9 @@ from typing import Any
 
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue
-from fhir_server.services.crud import ResourceService, WriteResult, not_found
+from fhir_server.services.crud import ResourceService, WriteResult
 from fhir_server.services.due_doses import RecommendationReader
+from fhir_server.services.outcomes import not_found
 from fhir_server.services.resource_finder import ResourceFinder
 from fhir_server.services.scheduling_codes import (
     ACTIVE_APPOINTMENT,

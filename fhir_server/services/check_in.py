@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.booking import BookingService
-from fhir_server.services.crud import ResourceService, not_found
+from fhir_server.services.crud import ResourceService
+from fhir_server.services.outcomes import not_found
 from fhir_server.services.resource_finder import ResourceFinder
 from fhir_server.services.scheduling_codes import ARRIVAL_URL, extension_value, reference_id, with_extension
 from fhir_server.storage.base import Store, StoredResource

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
-import jsonpatch
-
 from auth.scopes import Interaction
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue
@@ -23,6 +21,8 @@ from fhir_server.search.index import IndexValues
 from fhir_server.search.request import SearchRequest
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.conditions import Conditions
+from fhir_server.services.json_patch import apply_patch
+from fhir_server.services.outcomes import not_found
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.storage.base import Method, Store, StoredResource, UnitOfWork, VersionConflict
 from fhir_server.types import JsonResource
@@ -369,7 +369,7 @@ class ResourceService:
         access.check_change(uow, current, Interaction.UPDATE)
         if if_match is not None and if_match != current.version:
             raise VersionConflict(resource_type, id, if_match, current.version)
-        patched = _apply_patch(loads(current.body), operations)
+        patched = apply_patch(loads(current.body), operations)
         resource = self._validator.validate(patched, expected_type=resource_type)
         if resource.get("id") != id:
             raise FhirError.of(
@@ -413,48 +413,3 @@ class ResourceService:
         if not ids:
             return None
         return uow.read(condition.resource_type, ids[0])
-
-
-def version_conflict(exc: VersionConflict) -> FhirError:
-    """412 for a failed If-Match (or an entry's ifMatch in a Bundle)."""
-    current = "none" if exc.current is None else str(exc.current)
-    return FhirError.of(
-        412,
-        "conflict",
-        f"Version conflict: If-Match asked for version {exc.expected}, the current version is {current}",
-        f"Xung đột phiên bản: If-Match yêu cầu phiên bản {exc.expected}, phiên bản hiện tại là {current}",
-    )
-
-
-def not_found(resource_type: str, id: str) -> FhirError:
-    """404 for a resource that was never created."""
-    return FhirError.of(
-        404, "not-found", f"{resource_type}/{id} is not known", f"Không tìm thấy {resource_type}/{id}"
-    )
-
-
-def _apply_patch(resource: JsonResource, operations: list[Any]) -> Any:
-    # The messages name the failed operation only: jsonpatch's own texts quote stored values, which a
-    # writer may not be allowed to read.
-    try:
-        return jsonpatch.apply_patch(resource, operations)
-    except jsonpatch.JsonPatchTestFailed as exc:
-        raise FhirError.of(
-            422,
-            "processing",
-            "A 'test' operation of the JSON Patch failed; nothing was changed",
-            "Một thao tác 'test' của JSON Patch không đạt; không có gì bị thay đổi",
-        ) from exc
-    except (
-        jsonpatch.JsonPatchException,
-        jsonpatch.JsonPointerException,
-        TypeError,
-        KeyError,
-        IndexError,
-    ) as exc:
-        raise FhirError.of(
-            400,
-            "invalid",
-            "The JSON Patch is malformed or names a path the resource does not have",
-            "JSON Patch không hợp lệ hoặc trỏ tới đường dẫn không có trong tài nguyên",
-        ) from exc

@@ -8,7 +8,7 @@ from datetime import datetime
 from auth.scopes import Interaction
 from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
 from fhir_server.services.access import OPEN_ACCESS, Access
-from fhir_server.services.crud import not_found
+from fhir_server.services.outcomes import not_found
 from fhir_server.storage.base import HistoryQuery, Store, StoredResource
 from fhir_server.types import JsonResource
 

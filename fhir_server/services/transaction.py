@@ -23,7 +23,8 @@ from fhir_server.model.json import dumps
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
-from fhir_server.services.crud import ResourceService, WriteResult, version_conflict
+from fhir_server.services.crud import ResourceService, WriteResult
+from fhir_server.services.outcomes import version_conflict
 from fhir_server.services.search import SearchService
 from fhir_server.storage.base import (
     Method,
