@@ -14,15 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from auth.scopes import Interaction
-from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
 from fhir_server.model.json import dumps
-from fhir_server.model.outcome import FhirError, Issue, operation_outcome
+from fhir_server.model.outcome import FhirError
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
+from fhir_server.services.bundle_response import EntryResult, failed, response_bundle, written
 from fhir_server.services.crud import ResourceService, WriteResult
 from fhir_server.services.outcomes import version_conflict
 from fhir_server.services.search import SearchService
@@ -55,14 +54,6 @@ class BundleRequest:
     search_link: Callable[[str], Link]  # url -> link builder for a search entry's paging links
     strict: bool = False
     access: Access = OPEN_ACCESS  # each entry is checked as the single interaction it is
-
-
-@dataclass(frozen=True, slots=True)
-class _Result:
-    status: int
-    stored: StoredResource | None = None  # the version written or read (location, etag)
-    body: bytes | None = None  # a read resource or a searchset, returned whatever Prefer says
-    outcome: JsonResource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +90,23 @@ class TransactionService:
         )
         if parsed.kind == "batch":
             results = [self._batch_entry(entry, request) for entry in parsed.entries]
-            return self._response("batch-response", parsed.entries, results, request)
+            return response_bundle(
+                "batch-response", parsed.entries, results, request.base_url, request.prefer_return
+            )
         if not self._store.supports_transactions:
             raise _no_transactions()
         entries = _understood(parsed.entries)
-        return self._response("transaction-response", entries, self._transaction(entries, request), request)
+        return response_bundle(
+            "transaction-response",
+            entries,
+            self._transaction(entries, request),
+            request.base_url,
+            request.prefer_return,
+        )
 
     # -- transaction ---------------------------------------------------------------------------------
 
-    def _transaction(self, entries: list[Entry], request: BundleRequest) -> list[_Result]:
+    def _transaction(self, entries: list[Entry], request: BundleRequest) -> list[EntryResult]:
         for entry in entries:  # a refused entry refuses the whole transaction, before any work
             with _naming(entry):
                 request.access.rule(entry.resource_type, _entry_interaction(entry))
@@ -115,7 +114,7 @@ class TransactionService:
         writes = sorted(
             (e for e in entries if e.method in _WRITE_ORDER), key=lambda e: _WRITE_ORDER[e.method]
         )
-        results: dict[int, _Result] = {}
+        results: dict[int, EntryResult] = {}
         with self._store.unit_of_work() as uow:
             targets: dict[int, _Target] = {}
             for entry in writes:
@@ -167,17 +166,17 @@ class TransactionService:
         match = self._resources.single_match(uow, condition, f"{what}.url")
         return _Target(None if match is None else match.id)
 
-    def _apply(self, uow: UnitOfWork, entry: Entry, target: _Target, plan: _Plan) -> _Result:
+    def _apply(self, uow: UnitOfWork, entry: Entry, target: _Target, plan: _Plan) -> EntryResult:
         request, local = plan.request, plan.local
         if target.existing is not None:
-            return _written(WriteResult(target.existing, created=False), request)
+            return written(WriteResult(target.existing, created=False), request.prefer_return)
         if entry.method == "DELETE":
             if target.id is None:
-                return _Result(204)
+                return EntryResult(204)
             deleted = self._resources.delete_in(
                 uow, entry.resource_type, target.id, if_match=entry.if_match, access=request.access
             )
-            return _Result(204, deleted)
+            return EntryResult(204, deleted)
         if entry.method == "PATCH":
             assert target.id is not None  # a PATCH url always names the resource
             patched = self._resources.patch_in(
@@ -189,28 +188,28 @@ class TransactionService:
                 local=local,
                 access=request.access,
             )
-            return _written(patched, request)
+            return written(patched, request.prefer_return)
         resource = {**plan.resources[entry.index], "id": target.id}
         method: Method = "POST" if entry.method == "POST" else "PUT"
-        return _written(
+        return written(
             self._resources.store_version(
                 uow, resource, method, if_match=entry.if_match, local=local, access=request.access
             ),
-            request,
+            request.prefer_return,
         )
 
     # -- batch ---------------------------------------------------------------------------------------
 
-    def _batch_entry(self, entry: Entry | FhirError, request: BundleRequest) -> _Result:
+    def _batch_entry(self, entry: Entry | FhirError, request: BundleRequest) -> EntryResult:
         if isinstance(entry, FhirError):
-            return _failed(entry)
+            return failed(entry)
         try:
             with _naming(entry):
                 return self._batch_write(entry, request)
         except FhirError as error:
-            return _failed(error)
+            return failed(error)
         except StoreUnavailable:
-            return _failed(
+            return failed(
                 FhirError.of(
                     503,
                     "transient",
@@ -220,7 +219,7 @@ class TransactionService:
                 )
             )
 
-    def _batch_write(self, entry: Entry, request: BundleRequest) -> _Result:
+    def _batch_write(self, entry: Entry, request: BundleRequest) -> EntryResult:
         service = self._resources
         access = request.access
         match entry.method:
@@ -228,9 +227,9 @@ class TransactionService:
                 created = service.create(
                     entry.resource_type, entry.resource, if_none_exist=entry.if_none_exist, access=access
                 )
-                return _written(created, request)
+                return written(created, request.prefer_return)
             case "PUT" if entry.conditional:
-                return _written(
+                return written(
                     service.conditional_update(
                         entry.resource_type,
                         entry.query,
@@ -238,41 +237,41 @@ class TransactionService:
                         if_match=entry.if_match,
                         access=access,
                     ),
-                    request,
+                    request.prefer_return,
                 )
             case "PUT":
                 assert entry.id is not None
                 updated = service.update(
                     entry.resource_type, entry.id, entry.resource, if_match=entry.if_match, access=access
                 )
-                return _written(updated, request)
+                return written(updated, request.prefer_return)
             case "PATCH":
                 assert entry.id is not None
                 patched = service.patch(
                     entry.resource_type, entry.id, entry.patch, if_match=entry.if_match, access=access
                 )
-                return _written(patched, request)
+                return written(patched, request.prefer_return)
             case "DELETE" if entry.conditional:
-                return _Result(
+                return EntryResult(
                     204, service.conditional_delete(entry.resource_type, entry.query, access=access)
                 )
             case "DELETE":
                 assert entry.id is not None
-                return _Result(
+                return EntryResult(
                     204, service.delete(entry.resource_type, entry.id, if_match=entry.if_match, access=access)
                 )
         return self._read(entry, request)
 
     # -- reads (GET/HEAD entries of both kinds) ---------------------------------------------------
 
-    def _outcome_of(self, entry: Entry, request: BundleRequest) -> _Result:
+    def _outcome_of(self, entry: Entry, request: BundleRequest) -> EntryResult:
         try:
             with _naming(entry):
                 return self._read(entry, request)
         except FhirError as error:
-            return _failed(error)
+            return failed(error)
 
-    def _read(self, entry: Entry, request: BundleRequest) -> _Result:
+    def _read(self, entry: Entry, request: BundleRequest) -> EntryResult:
         head = entry.method == "HEAD"
         if entry.id is None:
             url = f"{request.base_url}/{entry.resource_type}"
@@ -284,43 +283,14 @@ class TransactionService:
                 strict=request.strict,
                 access=request.access,
             )
-            return _Result(200, body=None if head else dumps(searchset))
+            return EntryResult(200, body=None if head else dumps(searchset))
         if entry.version is not None:
             stored = self._resources.vread(
                 entry.resource_type, entry.id, entry.version, access=request.access
             )
         else:
             stored = self._resources.read(entry.resource_type, entry.id, access=request.access)
-        return _Result(200, stored, None if head else stored.body)
-
-    # -- response --------------------------------------------------------------------------------
-
-    def _response(
-        self,
-        kind: str,
-        entries: Sequence[Entry | FhirError],
-        results: list[_Result],
-        request: BundleRequest,
-    ) -> JsonResource:
-        items = []
-        for entry, result in zip(entries, results, strict=True):
-            stored = result.stored
-            response: dict[str, Any] = {"status": f"{result.status} {HTTPStatus(result.status).phrase}"}
-            full_url = None
-            if stored is not None:
-                if not stored.deleted:
-                    full_url = f"{request.base_url}/{stored.resource_type}/{stored.id}"
-                    response["location"] = f"{stored.resource_type}/{stored.id}/_history/{stored.version}"
-                response["etag"] = etag(stored.version)
-                response["lastModified"] = instant(stored.last_updated)
-            if result.outcome is not None:
-                response["outcome"] = result.outcome
-            body = result.body
-            is_write = isinstance(entry, Entry) and entry.method in _WRITE_ORDER
-            if is_write and stored is not None and request.prefer_return == "representation":
-                body = stored.body or None
-            items.append(BundleEntry(full_url, body, response=response))
-        return bundle(kind, items)
+        return EntryResult(200, stored, None if head else stored.body)
 
 
 def _entry_interaction(entry: Entry) -> Interaction:
@@ -373,20 +343,6 @@ def _naming(entry: Entry) -> Iterator[None]:
         raise entry_error(error, entry.path, entry.resource_type) from None
 
 
-def _written(result: WriteResult, request: BundleRequest) -> _Result:
-    outcome = None
-    if request.prefer_return == "OperationOutcome":
-        stored = result.stored
-        issue = Issue(
-            "informational",
-            f"{stored.resource_type}/{stored.id} saved, version {stored.version}",
-            f"Đã lưu {stored.resource_type}/{stored.id}, phiên bản {stored.version}",
-            severity="information",
-        )
-        outcome = operation_outcome([issue])
-    return _Result(201 if result.created else 200, result.stored, outcome=outcome)
-
-
 def _no_transactions() -> FhirError:
     """The store cannot commit several writes atomically (MongoDB without a replica set): a transaction is
     refused as a whole rather than applied entry by entry, which a crash could leave half done. 422: the
@@ -400,10 +356,6 @@ def _no_transactions() -> FhirError:
         " mục dưới dạng Bundle batch, hoặc triển khai replica set",
         "Bundle.type",
     )
-
-
-def _failed(error: FhirError) -> _Result:
-    return _Result(error.status, outcome=operation_outcome(error.issues))
 
 
 def _combined(errors: list[FhirError]) -> FhirError:
