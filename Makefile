@@ -36,7 +36,7 @@ test: lint typecheck contracts
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.crud
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
