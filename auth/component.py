@@ -41,8 +41,13 @@ def build_auth(settings: AuthSettings, store: AuthStore | None = None) -> AuthCo
         issuer=issuer,
         server=SmartServer(settings, store, keys, issuer),
         tickets=LoginTickets(settings, keys, issuer),
-        token_limiter=RateLimiter(settings.token_rate_per_minute, settings.token_burst),
-        login_limiter=RateLimiter(settings.login_rate_per_minute, settings.login_burst),
+        # Buckets in the store: every worker process counts against the same limits.
+        token_limiter=RateLimiter(
+            settings.token_rate_per_minute, settings.token_burst, buckets=store, name="token"
+        ),
+        login_limiter=RateLimiter(
+            settings.login_rate_per_minute, settings.login_burst, buckets=store, name="login"
+        ),
     )
 
 
