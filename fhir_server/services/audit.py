@@ -23,6 +23,7 @@ from typing import Final
 from auth.verify import Principal
 from fhir_server.model.bundle import instant
 from fhir_server.search.extract import Extractor
+from fhir_server.services.audit_index import audit_index
 from fhir_server.services.disclosure import Disclosure
 from fhir_server.storage.base import Store
 from fhir_server.types import Clock, JsonResource
@@ -294,7 +295,7 @@ class AuditTrail:
     def _write(self, batch: list[tuple[AuditRecord, datetime]]) -> None:
         try:
             events = [audit_event(record, at, self._server, self._new_id()) for record, at in batch]
-            rows = [(event, self._extractor.extract(event)) for event in events]
+            rows = [(event, audit_index(event, self._extractor)) for event in events]  # no FHIRPath
             with self._store.unit_of_work() as uow:
                 for event, index in rows:
                     uow.write(event, index, method="POST")
