@@ -70,4 +70,5 @@ def build_verifier(settings: AuthSettings, auth: AuthComponents | None = None) -
         audience=settings.fhir_audience,
         jwks=LocalJwks(auth.keys.key_set, auth.keys.reload),
         leeway=settings.verify_leeway_seconds,
+        revoked=auth.store.access_revoked,  # one indexed lookup per request: revocation takes effect now
     )
