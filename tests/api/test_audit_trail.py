@@ -194,3 +194,15 @@ def test_post_search_bodies_are_audited_as_the_query(world: World) -> None:
     world.client.get("/fhir/Immunization?patient=child-1&vaccine-code=08", headers=headers)
     queries = [base64.b64decode(e["query"]).decode() for e in _one(world, who)["entity"] if "query" in e]
     assert queries == ["patient=child-1&vaccine-code=08"]
+
+
+def test_a_bulk_export_is_audited_with_its_query(world: World) -> None:
+    headers, who = _caller(world)
+    kick = world.client.get(
+        "/fhir/Patient/$export?_type=Immunization", headers={**headers, "Prefer": "respond-async"}
+    )
+    assert kick.status_code == 202, kick.text
+    event = _one(world, who)
+    assert event["subtype"][0]["code"] == "operation" and event["action"] == "E" and event["outcome"] == "0"
+    queries = [base64.b64decode(e["query"]).decode() for e in event["entity"] if "query" in e]
+    assert queries == ["_type=Immunization"]
