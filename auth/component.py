@@ -41,8 +41,13 @@ def build_auth(settings: AuthSettings, store: AuthStore | None = None) -> AuthCo
         issuer=issuer,
         server=SmartServer(settings, store, keys, issuer),
         tickets=LoginTickets(settings, keys, issuer),
-        token_limiter=RateLimiter(settings.token_rate_per_minute, settings.token_burst),
-        login_limiter=RateLimiter(settings.login_rate_per_minute, settings.login_burst),
+        # Buckets in the store: every worker process counts against the same limits.
+        token_limiter=RateLimiter(
+            settings.token_rate_per_minute, settings.token_burst, buckets=store, name="token"
+        ),
+        login_limiter=RateLimiter(
+            settings.login_rate_per_minute, settings.login_burst, buckets=store, name="login"
+        ),
     )
 
 
@@ -65,4 +70,5 @@ def build_verifier(settings: AuthSettings, auth: AuthComponents | None = None) -
         audience=settings.fhir_audience,
         jwks=LocalJwks(auth.keys.key_set, auth.keys.reload),
         leeway=settings.verify_leeway_seconds,
+        revoked=auth.store.access_revoked,  # one indexed lookup per request: revocation takes effect now
     )

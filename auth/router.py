@@ -67,7 +67,7 @@ def auth_router(auth: AuthComponents) -> APIRouter:
     @router.post("/auth/token", include_in_schema=False)
     async def token(request: Request) -> Response:
         oauth = await _oauth_request(request, auth)
-        limited = _limit(auth, request, oauth)
+        limited = await run_in_threadpool(_limit, auth, request, oauth)  # a write to the shared store
         if limited is not None:
             return limited
         response: Response = await run_in_threadpool(auth.server.create_token_response, oauth)

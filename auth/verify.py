@@ -122,7 +122,11 @@ class TokenVerifier:
         algorithms: Collection[str] = DEFAULT_ALGORITHMS,
         leeway: int = 30,
         clock: Callable[[], float] = time.time,
+        revoked: Callable[[str], bool] | None = None,
     ) -> None:
+        """`revoked(jti)`: the issuer's revocation list, consulted on every request (cached tokens too),
+        so a revoked token stops working at once rather than when it expires; None for an issuer whose
+        list we cannot read (a trusted external one)."""
         if not algorithms or any(a == "none" or a.startswith("HS") for a in algorithms):
             raise ValueError("only asymmetric signature algorithms may verify access tokens")
         self._issuer = issuer
@@ -132,18 +136,21 @@ class TokenVerifier:
         self._leeway = leeway
         self._clock = clock
         self._cache: dict[str, Principal] = {}
+        self._revoked = revoked
 
     def verify(self, token: str) -> Principal:
         now = self._clock()
         cached = self._cache.get(token)
-        if cached is not None:
-            if cached.expires_at + self._leeway > now:
-                return cached
+        if cached is not None and cached.expires_at + self._leeway <= now:
             self._cache.pop(token, None)
-        principal = self._verify(token, now)
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[token] = principal
+            cached = None
+        principal = cached or self._verify(token, now)
+        if self._revoked is not None and principal.token_id and self._revoked(principal.token_id):
+            raise TokenError("token revoked")
+        if cached is None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[token] = principal
         return principal
 
     def _verify(self, token: str, now: float) -> Principal:

@@ -26,7 +26,17 @@ CREATE TABLE IF NOT EXISTS seen_jti (key TEXT PRIMARY KEY, expires_at INTEGER NO
 CREATE TABLE IF NOT EXISTS revoked_access (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS signing_key (kid TEXT PRIMARY KEY, created_at INTEGER NOT NULL,
     body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_bucket (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL);
 """
+# One statement, so atomic across processes: a new key starts full (burst - 1 left); an existing one is
+# refilled for the time since its last take and loses one token, unless that leaves less than none (the
+# WHERE then refuses the update: rowcount 0, nothing taken).
+_TAKE_TOKEN = """
+INSERT INTO rate_bucket (key, tokens, at) VALUES (:key, :burst - 1, :now)
+ON CONFLICT (key) DO UPDATE SET tokens = min(:burst, tokens + max(0, :now - at) * :rate) - 1, at = :now
+WHERE min(:burst, tokens + max(0, :now - at) * :rate) >= 1
+"""
+_IDLE_BUCKET_SECONDS = 3600  # a bucket untouched this long has refilled (bursts refill within minutes)
 
 
 class SqliteAuthStore:
@@ -142,6 +152,14 @@ class SqliteAuthStore:
     def access_revoked(self, jti: str) -> bool:
         return self._one("SELECT 1 FROM revoked_access WHERE jti = ?", jti) is not None
 
+    # rate limits (shared by every process on this file)
+    def take_token(self, key: str, rate_per_second: float, burst: float, now: float) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                _TAKE_TOKEN, {"key": key, "burst": burst, "now": now, "rate": rate_per_second}
+            )
+            return cursor.rowcount == 1
+
     # signing keys
     def signing_keys(self) -> list[SigningKey]:
         with self._lock:
@@ -162,6 +180,7 @@ class SqliteAuthStore:
             self._db.execute("DELETE FROM refresh WHERE expires_at <= ?", (now,))
             self._db.execute("DELETE FROM seen_jti WHERE expires_at <= ?", (now,))
             self._db.execute("DELETE FROM revoked_access WHERE expires_at <= ?", (now,))
+            self._db.execute("DELETE FROM rate_bucket WHERE at <= ?", (now - _IDLE_BUCKET_SECONDS,))
             self._db.execute("DELETE FROM signing_key WHERE json_extract(body, '$.drop_at') <= ?", (now,))
 
     def close(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -81,6 +81,7 @@ def resource_router(services: Services, settings: Settings) -> APIRouter:
     async def search_by_post(request: Request, resource_type: str) -> Response:
         url = start(request, resource_type)
         form = await read_form(request, limit)
+        access_of(request).note_form(urlencode(form))  # audited with the URL's query, like a GET's
         return await search_response(
             request, url, resource_type, [*request.query_params.multi_items(), *form]
         )
@@ -202,6 +203,21 @@ def compartment_router(services: Services, settings: Settings) -> APIRouter:
     `/{type}/{id}/_history`, so that `_history` is never taken for a compartment's resource type."""
     router = APIRouter()
     types = services.resource_types
+
+    @router.get("/Patient/{id}/$everything")  # before the compartment route, which would take "$everything"
+    async def everything(request: Request, id: str) -> Response:
+        response_format(request)
+        url = context.base_url(request, settings)
+        result = await reader(settings)(
+            services.search.everything,
+            id,
+            list(request.query_params.multi_items()),
+            url,
+            context.search_link(f"{url}/Patient/{id}/$everything"),
+            strict=prefer_strict(request),
+            access=access_of(request),
+        )
+        return json_response(result, indent=pretty(request))
 
     @router.get("/{compartment_type}/{compartment_id}/{resource_type}")
     async def compartment_search(

@@ -24,6 +24,7 @@ from fhir_server.api.errors import outcome_response
 from fhir_server.model.outcome import FhirError, Issue
 from fhir_server.services.access import Access, AccessPolicy
 from fhir_server.services.audit import AuditRecord, AuditTrail
+from fhir_server.services.disclosure import Disclosure
 
 log = logging.getLogger("fhir_server.security")
 REALM: Final = "fhir"
@@ -83,7 +84,8 @@ class Guard:
         if failure is not None:
             await self._unauthorized(scope, receive, send, failure, relative)
             return
-        scope.setdefault("state", {})["access"] = self._policy.for_principal(principal)
+        disclosure = Disclosure() if self._audit is not None else None
+        scope.setdefault("state", {})["access"] = self._policy.for_principal(principal, disclosure)
         status, location = 500, None
 
         async def watching(message: Message) -> None:
@@ -96,7 +98,7 @@ class Guard:
         try:
             await self.app(scope, receive, watching)
         finally:
-            self._record(scope, relative, status, principal, location)
+            self._record(scope, relative, status, principal, location, disclosure=disclosure)
 
     async def _sign_in(self, scope: Scope, receive: Receive, send: Send) -> None:
         status = 500
@@ -153,6 +155,7 @@ class Guard:
         location: str | None = None,
         *,
         failure: str | None = None,
+        disclosure: Disclosure | None = None,
     ) -> None:
         if self._audit is None:
             return
@@ -168,5 +171,6 @@ class Guard:
                 address=client[0] if client else None,
                 location=location,
                 failure=failure or ("refused: insufficient scope" if status == 403 else None),
+                disclosure=disclosure,
             )
         )

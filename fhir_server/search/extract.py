@@ -69,6 +69,11 @@ class Extractor:
         self._plans = plans
         self._composites = composites
 
+    def new_rows(self) -> Rows:
+        """An empty row collector with this extractor's time zone and types, for a caller that converts
+        values it already knows (services.audit_index) rather than evaluating expressions."""
+        return Rows(self._tz, self._known_types)
+
     def slow_parameters(self) -> list[tuple[str, str]]:
         """(type, code) of the parameters evaluated by fhirpathpy rather than the fast path."""
         return [

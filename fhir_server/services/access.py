@@ -35,6 +35,7 @@ from fhir_server.search.matcher import matches
 from fhir_server.search.parse import parse_search
 from fhir_server.search.request import Criterion, SearchRequest, TokenQuery
 from fhir_server.services.compartments import Compartments
+from fhir_server.services.disclosure import Disclosure
 from fhir_server.storage.base import Store, StoredResource, UnitOfWork
 from fhir_server.types import JsonResource
 
@@ -112,9 +113,10 @@ class AccessPolicy:
         self._tz = default_tz
         self._store = store
 
-    def for_principal(self, principal: Principal | None) -> Access:
-        """None: authentication is off (development) — the Access then allows everything."""
-        return Access(self, principal)
+    def for_principal(self, principal: Principal | None, disclosure: Disclosure | None = None) -> Access:
+        """None: authentication is off (development) — the Access then allows everything. `disclosure`
+        (audit on) collects what the request touches, for its AuditEvent."""
+        return Access(self, principal, disclosure=disclosure)
 
     def in_patient_compartment(self, resource_type: str) -> bool:
         return bool(self._compartments_params(resource_type))
@@ -146,10 +148,26 @@ class Access:
     policy: AccessPolicy | None
     principal: Principal | None
     _rules: dict[tuple[str, Interaction], Rule] = field(default_factory=dict, compare=False, repr=False)
+    disclosure: Disclosure | None = field(default=None, compare=False, repr=False)
 
     @property
     def enforced(self) -> bool:
         return self.principal is not None
+
+    # -- what the request touched, for its AuditEvent (no-ops when the audit trail is off) ---------
+
+    def disclose(self, resources: Sequence[StoredResource]) -> None:
+        if self.disclosure is not None:
+            self.disclosure.note(resources)
+
+    def disclose_resource(self, resource: JsonResource) -> None:
+        if self.disclosure is not None:
+            self.disclosure.note_resource(resource)
+
+    def note_form(self, form: str) -> None:
+        """A POST _search body: audited as part of the query, like a GET's query string."""
+        if self.disclosure is not None:
+            self.disclosure.form = form
 
     # -- the three calls every entry point makes ------------------------------------------------------
 

@@ -23,12 +23,15 @@ from typing import Final
 from auth.verify import Principal
 from fhir_server.model.bundle import instant
 from fhir_server.search.extract import Extractor
+from fhir_server.services.audit_index import audit_index
+from fhir_server.services.disclosure import Disclosure
 from fhir_server.storage.base import Store
 from fhir_server.types import Clock, JsonResource
 
 log = logging.getLogger("fhir_server.audit")
 
 BATCH: Final = 200
+MAX_PATIENTS: Final = 50  # patients named one by one in an event; beyond, a count
 FLUSH_SECONDS: Final = 0.005
 _DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 _ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
@@ -56,6 +59,7 @@ class AuditRecord:
     location: str | None = None  # a create's Location: the new resource
     failure: str | None = None  # why it was refused (401/403), for outcomeDesc
     login: bool = False  # a refused sign-in or token request at the authorization server (path: its URL)
+    disclosure: Disclosure | None = None  # what the services touched (services.disclosure)
 
 
 def describe(method: str, path: str) -> tuple[str, str]:
@@ -175,29 +179,56 @@ def _entities(record: AuditRecord, code: str) -> list[JsonResource]:
         target = f"{parts[0]}/{parts[1]}"
     if target:
         entities.append({"what": {"reference": target}, "type": {"system": _ENTITY_TYPE, "code": "2"}})
-    if code.startswith("search") or record.query:
+    form = record.disclosure.form if record.disclosure else None
+    query = "&".join(q for q in (record.query, form) if q)  # POST _search: URL query, then the body
+    if code.startswith("search") or query:
         entity: JsonResource = {"type": {"system": _ENTITY_TYPE, "code": "2"}}
         if parts and not parts[0].startswith("_"):
             entity["description"] = parts[-1] if parts[-1] != "_search" else parts[0]
-        if record.query:
-            entity["query"] = base64.b64encode(record.query.encode()).decode()
+        if query:
+            entity["query"] = base64.b64encode(query.encode()).decode()
         entities.append(entity)
-    patient = record.principal.patient if record.principal else None
-    if patient is None and len(parts) >= 2 and parts[0] == "Patient" and not parts[1].startswith(("_", "$")):
-        patient = parts[1]
-    if patient:
+    entities += _patients(record, parts)
+    return entities
+
+
+def _patients(record: AuditRecord, parts: list[str]) -> list[JsonResource]:
+    """One entity per patient whose data the request touched (MAX_PATIENTS of them, then one entity
+    with the count): the token's launch patient, the URL's, and those of the resources read, returned
+    or written."""
+    named: dict[str, None] = {}
+    if record.principal is not None and record.principal.patient:
+        named[record.principal.patient] = None
+    if len(parts) >= 2 and parts[0] == "Patient" and not parts[1].startswith(("_", "$")):
+        named[parts[1]] = None
+    if record.disclosure is not None:
+        named.update(dict.fromkeys(record.disclosure.patients()))
+    patients = list(named)
+    entities: list[JsonResource] = [
+        {
+            "what": {"reference": f"Patient/{patient}"},
+            "type": {"system": _ENTITY_TYPE, "code": "1"},
+            "role": {"system": _ROLE, "code": "1", "display": "Patient"},
+        }
+        for patient in patients[:MAX_PATIENTS]
+    ]
+    incomplete = record.disclosure is not None and record.disclosure.incomplete
+    if len(patients) > MAX_PATIENTS or incomplete:
+        more = "at least " if incomplete else ""
         entities.append(
             {
-                "what": {"reference": f"Patient/{patient}"},
                 "type": {"system": _ENTITY_TYPE, "code": "1"},
                 "role": {"system": _ROLE, "code": "1", "display": "Patient"},
+                "description": f"{more}{len(patients)} patients; the first {MAX_PATIENTS} are named",
+                "detail": [{"type": "patient-count", "valueString": f"{more}{len(patients)}"}],
             }
         )
     return entities
 
 
 class AuditTrail:
-    """Queue + writer thread. `record()` costs a queue put on the request path."""
+    """Queue + writer thread. `record()` costs a queue put on the request path; the event is built, indexed
+    and stored in the writer thread."""
 
     def __init__(
         self,
@@ -212,7 +243,7 @@ class AuditTrail:
         self._clock = clock
         self._server = server
         self._new_id = id_factory
-        self._queue: queue.Queue[JsonResource | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[AuditRecord, datetime] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._idle = threading.Condition()
         self._pending = 0
@@ -221,9 +252,10 @@ class AuditTrail:
         self.written = 0
 
     def record(self, record: AuditRecord) -> None:
+        """Queues `record`; its AuditEvent is built and stored by the writer thread, off the request."""
         if self._closed:
             return
-        event = audit_event(record, self._clock.now(), self._server, self._new_id())
+        event = (record, self._clock.now())
         with self._idle:
             self._pending += 1
             if not self._started:
@@ -260,9 +292,10 @@ class AuditTrail:
                 pass
             self._write(batch)
 
-    def _write(self, batch: list[JsonResource]) -> None:
+    def _write(self, batch: list[tuple[AuditRecord, datetime]]) -> None:
         try:
-            rows = [(event, self._extractor.extract(event)) for event in batch]
+            events = [audit_event(record, at, self._server, self._new_id()) for record, at in batch]
+            rows = [(event, audit_index(event, self._extractor)) for event in events]  # no FHIRPath
             with self._store.unit_of_work() as uow:
                 for event, index in rows:
                     uow.write(event, index, method="POST")

@@ -104,6 +104,7 @@ class ResourceService:
         stored = self._store.read(resource_type, id)
         if stored is None or (stored.deleted and not rule.unrestricted):
             raise not_found(resource_type, id)
+        access.disclose((stored,))  # refused reads too: the audit names whose record was asked for
         if not stored.deleted:
             access.check_read(stored)
         if stored.deleted:
@@ -121,6 +122,7 @@ class ResourceService:
         if not access.rule(resource_type, Interaction.READ).unrestricted:
             self.read(resource_type, id, access=access)  # who may see the resource now sees its versions
         stored = self._store.vread(resource_type, id, version)
+        access.disclose((stored,) if stored is not None else ())
         if stored is None:
             if self._store.read(resource_type, id) is None:
                 raise not_found(resource_type, id)
@@ -160,6 +162,7 @@ class ResourceService:
                     uow, access.narrow(condition, Interaction.CREATE), "If-None-Exist"
                 )
                 if existing is not None:
+                    access.disclose((existing,))
                     return WriteResult(existing, created=False)
             result = self.store_version(uow, resource, "POST", index=index, access=access)
         return self._done(result)
@@ -238,6 +241,7 @@ class ResourceService:
             match = self.single_match(uow, condition, "conditional delete")
             if match is None:
                 return None
+            access.disclose((match,))
             access.check_change(uow, match, Interaction.DELETE)
             deleted = uow.delete(resource_type, match.id)
             self._after(uow, resource_type, match.id, None)
@@ -292,6 +296,7 @@ class ResourceService:
         if resolved is not None:
             self._validator.recheck_references(resolved)  # target types were unknown before
             resource, index = resolved, None
+        access.disclose_resource(resource)  # refused writes too: whose record it tried to change
         if access.enforced:
             stamped = access.stamp(resource)
             resource, index = stamped, (index if stamped == resource else None)
@@ -366,6 +371,7 @@ class ResourceService:
         current = uow.read(resource_type, id)
         if current is None or current.deleted:
             raise not_found(resource_type, id)
+        access.disclose((current,))
         access.check_change(uow, current, Interaction.UPDATE)
         if if_match is not None and if_match != current.version:
             raise VersionConflict(resource_type, id, if_match, current.version)
@@ -389,11 +395,12 @@ class ResourceService:
         access: Access = OPEN_ACCESS,
     ) -> StoredResource | None:
         self.writable(resource_type)
-        if if_match is not None or access.enforced:
+        if if_match is not None or access.enforced or access.disclosure is not None:
             current = uow.read(resource_type, id)
             if if_match is not None and (current is None or current.deleted):
                 raise VersionConflict(resource_type, id, if_match, None)  # If-Match names no version
             if current is not None:
+                access.disclose((current,))
                 access.check_change(uow, current, Interaction.DELETE)
         deleted = uow.delete(resource_type, id, expected_version=if_match)
         if deleted is not None:

@@ -43,12 +43,14 @@ class HistoryService:
         if resource_type and id and (current is None or (current.deleted and access.enforced)):
             raise not_found(resource_type, id)
         if current is not None and not current.deleted:
+            access.disclose((current,))
             access.check_read(current)
         page_size = min(count if count is not None else self._default_count, self._max_count)
         page = self._store.history(
             HistoryQuery(resource_type=resource_type, id=id, since=since, count=page_size, cursor=cursor)
         )
         entries = page.entries if not access.enforced else _visible(page.entries, access)
+        access.disclose(entries)
         links = [("self", link(cursor))]
         if page.next_cursor is not None:
             links.append(("next", link(page.next_cursor)))

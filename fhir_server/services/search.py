@@ -30,6 +30,7 @@ from fhir_server.search.parse import is_empty, parse_search
 from fhir_server.search.request import SearchRequest
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.compartments import Compartments
+from fhir_server.services.everything import patient_everything
 from fhir_server.services.includes import Includer, parse_includes
 from fhir_server.services.system_search import SystemSearchLimits, system_search
 from fhir_server.storage.base import Store, StoredResource
@@ -154,6 +155,34 @@ class SearchService:
             link=link,
             limits=self._limits(strict),
             narrow=access.narrow,
+            seen=access.disclose,
+        )
+
+    def everything(
+        self,
+        patient_id: str,
+        params: Sequence[tuple[str, str]],
+        base_url: str,
+        link: Callable[[Sequence[tuple[str, str]]], str],
+        *,
+        strict: bool,
+        access: Access = OPEN_ACCESS,
+    ) -> JsonResource:
+        """`GET [base]/Patient/[id]/$everything` (services.everything), under `access`."""
+        if self._compartments is None:
+            raise FhirError.of(
+                400, "not-supported", "Compartments are not enabled", "Chưa bật ngăn (compartment)"
+            )
+        return patient_everything(
+            self._store,
+            self._registry,
+            self._compartments,
+            patient_id,
+            params,
+            base_url=base_url,
+            link=link,
+            limits=self._limits(strict),
+            access=access,
         )
 
     def subset(
@@ -219,6 +248,8 @@ class SearchService:
             previous = max(request.offset - request.count, 0)
             links.append(("previous", link([*page_params, ("_offset", str(previous))])))
         included = access.visible(self._includer.included(matches, specs, base_url)) if specs else []
+        access.disclose(matches)
+        access.disclose(included)
         entries = [
             *(self._entry(r, base_url, "match", results) for r in matches),
             *(self._entry(r, base_url, "include", replace(results, elements=frozenset())) for r in included),

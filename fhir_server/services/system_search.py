@@ -18,7 +18,7 @@ from fhir_server.model.bundle import BundleEntry, bundle
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.parse import parse_search
 from fhir_server.search.request import SearchRequest
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
 COMMON = frozenset({"_id", "_lastUpdated", "_tag", "_profile", "_security"})
@@ -103,9 +103,10 @@ def system_search(
     link: Callable[[Sequence[tuple[str, str]]], str],
     limits: SystemSearchLimits,
     narrow: Callable[[SearchRequest], SearchRequest] = lambda request: request,
+    seen: Callable[[Sequence[StoredResource]], None] = lambda resources: None,
 ) -> JsonResource:
     """`narrow` confines each type's search to what the caller may see (services.access); a type the
-    caller may not search is refused (403) as a whole."""
+    caller may not search is refused (403) as a whole. `seen` gets every page of matches (the audit)."""
     types = _types(params, registry)
     search_params, kept = _split(params, limits.strict)
     with_total = _with_total(params)
@@ -129,6 +130,7 @@ def system_search(
             skip -= total
             continue
         page = store.search(replace(request, offset=skip, count=min(wanted, total - skip)), with_total=False)
+        seen(page.resources)
         entries += [
             BundleEntry(f"{base_url}/{r.resource_type}/{r.id}", r.body, search_mode="match")
             for r in page.resources

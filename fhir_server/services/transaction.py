@@ -108,6 +108,8 @@ class TransactionService:
 
     def _transaction(self, entries: list[Entry], request: BundleRequest) -> list[EntryResult]:
         for entry in entries:  # a refused entry refuses the whole transaction, before any work
+            if isinstance(entry.resource, dict):  # audited per entry, refused or not
+                request.access.disclose_resource(entry.resource)
             with _naming(entry):
                 request.access.rule(entry.resource_type, _entry_interaction(entry))
         resources = self._validate_all(entries)

@@ -152,6 +152,51 @@ def test_revoked_access_token(world: AuthWorld) -> None:
     assert _introspect_as_emr(world, token) == {"active": False}
 
 
+def test_the_fhir_api_refuses_every_bad_token_and_changes_nothing(world: AuthWorld) -> None:
+    """The resource server itself (over HTTP): each bad token is 401 invalid_token with an OperationOutcome,
+    no data in the answer, and a write carrying it stores nothing. The revoked token is refused at once,
+    although it has not expired (the verifier consults the revocation list)."""
+    genuine = _backend_token(world)["access_token"]
+    header, payload, signature = genuine.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    revoked = _backend_token(world)["access_token"]
+    with world.backend(
+        "emr", world.rsa_key, "RS384", revocation_endpoint_auth_method="private_key_jwt"
+    ) as client:
+        client.register_client_auth_method(client.token_endpoint_auth_method)
+        assert client.revoke_token(f"{world.issuer}/auth/revoke", revoked).status_code == 200
+    now = int(time.time())
+    bad = {
+        "expired": _forge(world, iat=now - 900, exp=now - 600),
+        "wrong audience": _forge(world, aud="https://other-registry.example/fhir"),
+        "wrong issuer": _forge(world, iss="https://evil.example"),
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'at+jwt'})}.{payload}.",
+        "tampered": f"{header}.{_b64({**claims, 'scope': 'system/*.cruds'})}.{signature}",
+        "revoked": revoked,
+    }
+    base = world.server.base
+    good = {"Authorization": f"Bearer {genuine}"}
+    for name, token in bad.items():
+        headers = {"Authorization": f"Bearer {token}"}
+        read = httpx.get(f"{base}/Immunization", headers=headers)
+        assert read.status_code == 401, (name, read.text)
+        assert 'error="invalid_token"' in read.headers["WWW-Authenticate"], name
+        assert read.json()["resourceType"] == "OperationOutcome" and "entry" not in read.text
+        immunization = {
+            "resourceType": "Immunization",
+            "id": f"bad-{name.replace(' ', '-')}",
+            "status": "completed",
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "08"}]},
+            "patient": {"reference": "Patient/nobody"},
+            "occurrenceDateTime": "2026-01-01",
+        }
+        written = httpx.put(f"{base}/Immunization/{immunization['id']}", json=immunization, headers=headers)
+        assert written.status_code == 401, name
+        after = httpx.get(f"{base}/Immunization/{immunization['id']}", headers=good)
+        assert after.status_code == 404, (name, after.text)  # nothing was stored
+    assert httpx.get(f"{base}/Immunization", headers=good).status_code == 200  # the genuine one works
+
+
 def _introspect_as_emr(world: AuthWorld, token: str) -> dict[str, Any]:
     assertion = _assertion(world, world.rsa_key, "RS384", aud=f"{world.issuer}/auth/token")
     response = httpx.post(

@@ -212,3 +212,17 @@ def test_www_authenticate_values() -> None:
     assert www_authenticate("fhir", "insufficient_scope", scope='patient/Immunization.r"\n') == (
         'Bearer realm="fhir", error="insufficient_scope", scope="patient/Immunization.r"'
     )
+
+
+def test_a_revoked_token_is_refused_even_from_the_cache(key: ECKey, clock: Clock) -> None:
+    revoked: set[str] = set()
+    verifier = TokenVerifier(
+        issuer=ISSUER, audience=AUDIENCE, jwks=Keys(key), clock=clock, revoked=revoked.__contains__
+    )
+    token = _sign(key, _claims())
+    assert verifier.verify(token).token_id == "j-1"  # now cached
+    revoked.add("j-1")
+    with pytest.raises(TokenError, match="revoked"):
+        verifier.verify(token)
+    with pytest.raises(TokenError, match="revoked"):
+        verifier.verify(token)  # and stays refused
