@@ -297,3 +297,41 @@ def test_organization_rolls_up_unless_it_is_an_authority() -> None:
     assert keys(check(station)) == {"vn-org-1"}
     authority = {**station, "type": [{"coding": [{"code": "govt"}]}]}
     assert check(authority) == []
+
+
+def test_related_person_needs_relationship_name_and_a_vietnamese_phone() -> None:
+    mother: dict[str, Any] = {
+        "resourceType": "RelatedPerson",
+        "patient": {"reference": "Patient/p"},
+        "relationship": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "MTH"}]}
+        ],
+        "name": [{"family": "Trần", "given": ["Thị", "Lan"]}],
+        "telecom": [{"system": "phone", "value": "+84912345678"}],
+    }
+    assert check(mother) == []
+    assert keys(check({**mother, "telecom": [{"system": "phone", "value": "12345"}]})) == {"vn-rp-phone-2"}
+    assert keys(check({**mother, "telecom": [{"system": "email", "value": "lan@example.vn"}]})) == {
+        "vn-rp-phone"
+    }
+    bare = {k: v for k, v in mother.items() if k not in ("relationship", "name")}
+    assert keys(check(bare)) == {"RelatedPerson.relationship", "RelatedPerson.name"}
+
+
+def test_recommendation_is_for_a_patient() -> None:
+    recommendation: dict[str, Any] = {
+        "resourceType": "ImmunizationRecommendation",
+        "patient": {"reference": "Patient/p"},
+        "date": "2026-11-01",
+        "recommendation": [
+            {
+                "vaccineCode": [
+                    {"coding": [{"system": "https://fhir.vn/CodeSystem/vn-vaccine", "code": "VN-BCG"}]}
+                ],
+                "forecastStatus": {"coding": [{"code": "due"}]},
+            }
+        ],
+    }
+    assert check(recommendation) == []
+    wrong = check({**recommendation, "patient": {"reference": "Group/g"}})
+    assert [i.expression[0] for i in wrong] == ["ImmunizationRecommendation.patient.reference"]
