@@ -32,8 +32,6 @@ from fhir_server.definitions.artifacts import ARTIFACT_TYPES, Artifacts
 from fhir_server.definitions.loader import (
     load_artifacts,
     load_definitions,
-    load_operation,
-    load_operation_definitions,
     load_programmes,
     load_schedule,
     load_unit_successions,
@@ -56,7 +54,7 @@ from fhir_server.services.access import AccessPolicy
 from fhir_server.services.aefi import AefiFlags
 from fhir_server.services.artifacts import ArtifactService
 from fhir_server.services.audit import AuditTrail
-from fhir_server.services.capabilities import BULK_EXPORT, CapabilityService, OperationEntry
+from fhir_server.services.capabilities import CapabilityService, OperationEntry
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.container import Services
@@ -97,20 +95,16 @@ def enforced_profiles(setting: str, artifacts: Artifacts) -> frozenset[str]:
 
 
 def operation_entries(artifacts: Artifacts) -> list[OperationEntry]:
-    """The routed $operations (api/operations.py) with their OperationDefinitions (conformance/operations)."""
-    return [
-        OperationEntry(code, () if od.get("system") else tuple(od["resource"]), od["url"])
-        for code, od in sorted(artifacts.operation_definitions.items())
-    ]
-
-
-def routed_operations(forecast_url: str) -> list[OperationEntry]:
-    """The system-level $operations routed besides the national artifacts' ones: the forecast
-    (api/forecast.py) and the population reports (api/reports.py, conformance/operation-*.json)."""
-    reports = [
-        OperationEntry(code, (), od["url"]) for code, od in sorted(load_operation_definitions().items())
-    ]
-    return [OperationEntry("immds-forecast", (), forecast_url), *reports]
+    """Every routed $operation with its OperationDefinition (conformance/operations/): at system level when
+    the definition says `system`, on the types it names when it says `type` or `instance`. Each route in
+    api/ has its definition there; tests/api/test_capabilities_truth.py calls and reads every one."""
+    entries = []
+    for od in sorted(artifacts.operation_definitions.values(), key=lambda od: od["id"]):
+        if od.get("system"):
+            entries.append(OperationEntry(od["code"], (), od["url"]))
+        if od.get("type") or od.get("instance"):
+            entries.append(OperationEntry(od["code"], tuple(od["resource"]), od["url"]))
+    return entries
 
 
 def build_services(
@@ -153,7 +147,6 @@ def build_services(
         compartments=compartments,
         element_flags=definitions.element_flags,
     )
-    forecast_op = load_operation("immds-forecast")
     forecasts = ForecastService(
         store,
         conditions,
@@ -178,7 +171,7 @@ def build_services(
             definitions,
             clock.now(),
             artifacts,
-            [*operation_entries(artifacts), *BULK_EXPORT, *routed_operations(forecast_op.url)],
+            operation_entries(artifacts),
             validator.enforced,
         ),
         resource_types=definitions.resource_types,
@@ -294,12 +287,14 @@ def create_app(
     app.include_router(metadata_router(services, settings, oauth), prefix=settings.base_path)
     app.include_router(export_router(export, settings), prefix=settings.base_path)
     operation = ImmdsForecast(
-        load_operation("immds-forecast"), services.forecasts, services.resources.validate
+        services.artifacts.operation("immds-forecast"), services.forecasts, services.resources.validate
     )
     app.include_router(forecast_router(operation, settings), prefix=settings.base_path)  # before `/{type}`
     app.include_router(history_router(services, settings), prefix=settings.base_path)
     # Before the resource routes: `/$coverage` would otherwise be read as a search of type "$coverage".
-    reports = reports_router(*build_reports(services, settings), load_operation_definitions(), settings)
+    reports = reports_router(
+        *build_reports(services, settings), services.artifacts.system_operations(), settings
+    )
     app.include_router(reports, prefix=settings.base_path)
     # Before the resource router: `/ValueSet/$expand`, `/Patient/$validate` and the read-only artifacts.
     app.include_router(

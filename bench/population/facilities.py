@@ -7,8 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.population import systems
-from bench.population.geography import BY_CODE, COMMUNES_PER_PROVINCE, FACILITY_PROVINCES, Province
-from bench.population.geography import commune_name as make_commune_name
+from bench.population.geography import (
+    BY_CODE,
+    COMMUNES_PER_PROVINCE,
+    FACILITY_PROVINCES,
+    Commune,
+    Province,
+    pick_commune,
+)
 from fhir_server.types import JsonResource
 
 _STREETS = ("Trần Hưng Đạo", "Lê Lợi", "Nguyễn Trãi", "Hai Bà Trưng", "Lý Thường Kiệt", "Quang Trung",
@@ -23,7 +29,7 @@ class Station:
     loc_id: str
     province: Province
     commune: str
-    commune_code: str  # synthetic 5-digit code
+    commune_code: str  # the official 5-digit code
     session_days: tuple[int, ...]  # days of the month with vaccination sessions
 
 
@@ -48,14 +54,29 @@ def _ref(kind: str, rid: str) -> dict[str, str]:
     return {"reference": f"{kind}/{rid}"}
 
 
-def _address(rng: random.Random, commune: str, province: Province) -> dict[str, Any]:
+def coded_units(commune_code: str, province_code: str) -> list[dict[str, Any]]:
+    """The vn-commune and vn-province extensions of an address (profiles/, terminology/)."""
+    return [
+        {
+            "url": systems.PROVINCE_EXTENSION,
+            "valueCoding": {"system": systems.VN_PROVINCE, "code": province_code},
+        },
+        {
+            "url": systems.COMMUNE_EXTENSION,
+            "valueCoding": {"system": systems.VN_COMMUNE, "code": commune_code},
+        },
+    ]
+
+
+def _address(rng: random.Random, commune: Commune, province: Province) -> dict[str, Any]:
     line = f"Số {rng.randrange(1, 300)} đường {rng.choice(_STREETS)}"
     return {
+        "extension": coded_units(commune.code, province.code),
         "use": "work",
         "type": "physical",
-        "text": f"{line}, {commune}, {province.name}",
+        "text": f"{line}, {commune.name}, {province.name}",
         "line": [line],
-        "city": commune,
+        "city": commune.name,
         "state": province.name,
         "country": "VN",
     }
@@ -154,7 +175,7 @@ class _Builder:
     def province(self, province: Province, weight: float) -> None:
         rng, p = self.rng, province
         taken: set[str] = set()
-        centre = make_commune_name(rng, True, taken)
+        centre = pick_commune(rng, p.code, True, taken)
         cdc = self.organization(
             f"{p.code}001",
             f"Trung tâm Kiểm soát Bệnh tật {p.name}",
@@ -174,14 +195,15 @@ class _Builder:
         )
         self.out.hospitals[p.code] = Hospital(hospital, room)
         for n in range(COMMUNES_PER_PROVINCE):
-            commune = make_commune_name(rng, n % 2 == 0, taken)
+            commune = pick_commune(rng, p.code, n % 2 == 0, taken)
             address = _address(rng, commune, p)
             code = f"{p.code}{101 + n:03d}"
-            org = self.organization(code, f"Trạm Y tế {commune}", "prov", address, part_of=cdc)
-            commune_area = self.area(f"{p.code}{n + 1:03d}", commune, org, p.name, part_of=province_area)
-            loc = self.location(code, f"Điểm tiêm chủng Trạm Y tế {commune}", org, address, area=commune_area)
+            org = self.organization(code, f"Trạm Y tế {commune.name}", "prov", address, part_of=cdc)
+            commune_area = self.area(commune.code, commune.name, org, p.name, part_of=province_area)
+            name = f"Điểm tiêm chủng Trạm Y tế {commune.name}"
+            loc = self.location(code, name, org, address, area=commune_area)
             days = tuple(sorted(rng.sample(range(2, 27), rng.choice((1, 2)))))
-            self.out.stations.append(Station(org, loc, p, commune, f"{p.code}{n + 1:03d}", days))
+            self.out.stations.append(Station(org, loc, p, commune.name, commune.code, days))
             self.out.station_weights.append(weight / COMMUNES_PER_PROVINCE)
 
 
@@ -194,6 +216,7 @@ def build_facilities(rng: random.Random) -> Facilities:
         "Viện Vệ sinh Dịch tễ Trung ương",
         "govt",
         {
+            "extension": coded_units("00256", hanoi.code),  # Phường Hai Bà Trưng
             "use": "work",
             "type": "physical",
             "text": "Số 1 Yersin, Phường Hai Bà Trưng, Hà Nội",

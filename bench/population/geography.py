@@ -1,9 +1,15 @@
-"""Vietnam's 34 provinces (since 1 July 2025, Decision 19/2025/QĐ-TTg codes) and synthetic communes."""
+"""Vietnam's 34 provinces (since 1 July 2025, Decision 19/2025/QĐ-TTg codes) and their real communes
+(terminology/CodeSystem-vn-commune.json, read through the definitions loader)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
+
+from fhir_server.definitions.loader import load_artifacts
+
+VN_COMMUNE = "https://fhir.vn/CodeSystem/vn-commune"
 
 
 @dataclass(frozen=True)
@@ -66,18 +72,32 @@ FACILITY_PROVINCES: tuple[tuple[str, float], ...] = (
 )
 COMMUNES_PER_PROVINCE = 2
 
-_SYLLABLES = (
-    "An", "Bình", "Hòa", "Phú", "Tân", "Long", "Thạnh", "Đông", "Tây", "Vĩnh", "Phước", "Mỹ", "Hưng",
-    "Thuận", "Định", "Lộc", "Quang", "Thái", "Xuân", "Hiệp", "Nghĩa", "Trung", "Thành", "Khánh", "Lợi",
-)  # fmt: skip
+
+@dataclass(frozen=True)
+class Commune:
+    code: str  # 5-digit code of Decision 19/2025/QĐ-TTg
+    name: str  # "Phường Sài Gòn", "Xã Tân Phú", "Đặc khu Côn Đảo"
+
+    @property
+    def urban(self) -> bool:
+        return self.name.startswith("Phường")
 
 
-def commune_name(rng: random.Random, urban: bool, taken: set[str]) -> str:
-    """A synthetic commune ("Xã") or ward ("Phường") name, unique within `taken`."""
-    for _ in range(100):
-        first, second = rng.sample(_SYLLABLES, 2)
-        name = f"{'Phường' if urban else 'Xã'} {first} {second}"
-        if name not in taken:
-            taken.add(name)
-            return name
-    raise RuntimeError("ran out of synthetic commune names")
+@cache
+def communes_of(province_code: str) -> tuple[Commune, ...]:
+    """The communes of a province in code order (the official list)."""
+    concepts = load_artifacts().terminology.code_systems[VN_COMMUNE].concepts.values()
+    wanted = (province_code,)
+    return tuple(Commune(c.code, c.display) for c in concepts if c.properties.get("province") == wanted)
+
+
+def pick_commune(rng: random.Random, province_code: str, urban: bool, taken: set[str]) -> Commune:
+    """A real commune ("Xã", or a ward "Phường" when `urban`) of the province, not in `taken` (codes).
+    Falls back to the other kind when the province has none left of the kind asked for."""
+    all_ = [c for c in communes_of(province_code) if c.code not in taken]
+    fitting = [c for c in all_ if c.urban == urban] or all_
+    if not fitting:
+        raise RuntimeError(f"no commune left in province {province_code}")
+    chosen = rng.choice(fitting)
+    taken.add(chosen.code)
+    return chosen

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bench.population import systems
-from bench.population.facilities import Facilities, Station
+from bench.population.facilities import Facilities, Station, coded_units
 from bench.population.history import Dose
 from fhir_server.types import JsonResource
 
@@ -60,6 +60,7 @@ def home_address(station: Station, hamlet: int) -> dict[str, Any]:
     urban = station.commune.startswith("Phường")
     line = f"Tổ dân phố {hamlet}" if urban else f"Thôn {hamlet}"
     return {
+        "extension": coded_units(station.commune_code, station.province.code),
         "use": "home",
         "type": "physical",
         "text": f"{line}, {station.commune}, {station.province.name}",

@@ -19,7 +19,7 @@ LOCATION = "https://fhir.vn/sid/dia-diem-tiem-chung"
 """Vaccination site code."""
 
 ADMIN_UNIT = "https://fhir.vn/sid/ma-don-vi-hanh-chinh"
-"""Administrative unit code (country "VN", 2-digit province, synthetic 5-digit commune since July 2025)."""
+"""Administrative unit code (country "VN", 2-digit province, 5-digit commune of Decision 19/2025/QĐ-TTg)."""
 
 IMMUNIZATION_RECORD = "https://fhir.vn/sid/ma-mui-tiem"
 """Business identifier of one recorded dose."""
@@ -32,6 +32,12 @@ VN_VACCINE = "https://fhir.vn/CodeSystem/vn-vaccine"
 
 FUNDING_SOURCE = "https://fhir.vn/CodeSystem/vn-funding-source"
 """EPI (free) | service (paid) | campaign (terminology/CodeSystem-vn-funding-source.json)."""
+
+VN_PROVINCE = "https://fhir.vn/CodeSystem/vn-province"
+VN_COMMUNE = "https://fhir.vn/CodeSystem/vn-commune"
+PROVINCE_EXTENSION = "https://fhir.vn/StructureDefinition/vn-province"
+COMMUNE_EXTENSION = "https://fhir.vn/StructureDefinition/vn-commune"
+"""Extensions for the coded province and commune of an Address (profiles/StructureDefinition-vn-*.json)."""
 
 CVX = "http://hl7.org/fhir/sid/cvx"
 IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from fhir_server.definitions.operations import OperationDefinition, operation_definition
 from fhir_server.definitions.profiles import Profile
 from fhir_server.definitions.terminology import Terminology
 from fhir_server.types import JsonResource
@@ -31,8 +32,17 @@ class ArtifactError(Exception):
 class Artifacts:
     profiles: Mapping[str, Profile]  # by canonical url
     terminology: Terminology
-    operation_definitions: Mapping[str, JsonResource]  # by operation code ("validate", "expand", ...)
+    # by id ("Resource-validate", "coverage", "Patient-export", ...): the id is the url's last segment
+    operation_definitions: Mapping[str, JsonResource]
     implementation_guide: JsonResource
+
+    def operation(self, id: str) -> OperationDefinition:
+        """The typed view of one OperationDefinition (KeyError for an unknown id: a wiring error)."""
+        return operation_definition(self.operation_definitions[id])
+
+    def system_operations(self) -> Mapping[str, JsonResource]:
+        """The system-level OperationDefinitions by code ("coverage", "immds-forecast", ...)."""
+        return {od["code"]: od for od in self.operation_definitions.values() if od.get("system")}
 
     def profile_for_type(self, resource_type: str) -> Profile | None:
         """The national profile of a resource type (one per type)."""

@@ -7,9 +7,7 @@ Files under conformance/ (see conformance/README.md for their origin):
 - search-parameters.json    Bundle of the official R4 SearchParameters (trimmed)
 - compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
 - summary-elements.json     {type: {"summary": [...], "mandatory": [...]}} top-level element flags
-- operation-*.json          OperationDefinitions of this server's report operations (written here)
-- OperationDefinition-*.json the typed OperationDefinitions (load_operation)
-- operations/*.json         OperationDefinitions of the server's $operations
+- operations/*.json         the OperationDefinitions of every $operation the server routes
 
 `load_artifacts` reads profiles/, terminology/ and conformance/operations/ (the national artifacts).
 """
@@ -26,7 +24,7 @@ import orjson
 
 from fhir_server.definitions.artifacts import ARTIFACT_TYPES, ArtifactError, Artifacts
 from fhir_server.definitions.guide import implementation_guide
-from fhir_server.definitions.operations import OperationDefinition, OperationParameter
+from fhir_server.definitions.operations import operation_definition
 from fhir_server.definitions.profiles import build_profile
 from fhir_server.definitions.programmes import NO_PROGRAMMES, Coverage, Instrument, Programmes
 from fhir_server.definitions.registry import (
@@ -181,17 +179,6 @@ def load_unit_successions(terminology_dir: Path = TERMINOLOGY) -> MappingProxyTy
 
 
 @cache
-def load_operation_definitions(conformance_dir: Path = CONFORMANCE) -> MappingProxyType[str, Any]:
-    """OperationDefinitions (`conformance/operation-*.json`) by operation code, e.g. "coverage"."""
-    found: dict[str, Any] = {}
-    for path in sorted(conformance_dir.glob("operation-*.json")):
-        definition = _read_json(path)
-        if definition.get("resourceType") == "OperationDefinition":
-            found[definition["code"]] = definition
-    return MappingProxyType(found)
-
-
-@cache
 def load_programmes(name: str, schedules_dir: Path = SCHEDULES) -> Programmes:
     """`schedules/<name>/programmes.json` (instruments in force, EPI coverage per vaccine group), frozen;
     a schedule without the file (CDC's) has no programmes."""
@@ -234,23 +221,6 @@ def load_vaccine_systems(terminology_dir: Path = TERMINOLOGY) -> MappingProxyTyp
     return MappingProxyType(systems)
 
 
-@cache
-def load_operation(code: str, conformance_dir: Path = CONFORMANCE) -> OperationDefinition:
-    """`conformance/OperationDefinition-<code>.json`, frozen: the parameters an operation checks against."""
-    raw = _read_json(conformance_dir / f"OperationDefinition-{code}.json")
-    return OperationDefinition(
-        code=raw["code"],
-        url=raw["url"],
-        system=bool(raw.get("system")),
-        instance=bool(raw.get("instance")),
-        resource=tuple(raw.get("resource", ())),
-        parameters=tuple(
-            OperationParameter(p["name"], p["use"], int(p["min"]), p["max"], p.get("type", ""))
-            for p in raw["parameter"]
-        ),
-    )
-
-
 PROFILES = ROOT / "profiles"
 OPERATIONS = CONFORMANCE / "operations"
 
@@ -291,7 +261,15 @@ def load_artifacts(
             if rule.binding and rule.binding not in terminology.value_sets:
                 raise ArtifactError(f"{path}: {rule.path} is bound to an unknown ValueSet {rule.binding}")
         profiles[profile.url] = profile
-    operations = {resource["code"]: resource for _, resource in _artifact_files(operations_dir)}
+    operations: dict[str, JsonResource] = {}
+    for path, resource in _artifact_files(operations_dir):
+        try:
+            operation_definition(resource)
+            if resource["url"].rsplit("/", 1)[-1] != resource["id"]:
+                raise ValueError(f"id {resource['id']!r} is not the last segment of url {resource['url']}")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ArtifactError(f"{path}: {exc!r}") from exc
+        operations[resource["id"]] = resource
     return Artifacts(
         MappingProxyType(profiles),
         terminology,

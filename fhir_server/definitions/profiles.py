@@ -10,7 +10,7 @@ context; Vietnamese text and the element named in two extensions). Anything else
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fhir_server.types import JsonResource
@@ -29,6 +29,11 @@ class ElementRule:
     fixed: tuple[str, Any] | None = None  # ("fixed" | "pattern", value); JSON type suffix dropped
     binding: str | None = None  # required ValueSet url
     targets: tuple[str, ...] = ()  # allowed reference target types
+    # the path split once: ("protocolApplied",) for "Immunization.protocolApplied"
+    steps: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(self.path.split(".")[1:]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ concepts); otherwise membership of codes from the unknown part cannot be decided
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -38,16 +38,26 @@ class ValueSetDef:
     resource: JsonResource
     members: tuple[Concept, ...]
     open_systems: frozenset[str]  # systems included whole whose concepts we do not hold
+    # code -> its members (one per system): membership is a lookup, not a scan of 3,321 communes
+    by_code: Mapping[str, tuple[Concept, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[Concept]] = {}
+        for member in self.members:
+            index.setdefault(member.code, []).append(member)
+        object.__setattr__(self, "by_code", MappingProxyType({k: tuple(v) for k, v in index.items()}))
 
     @property
     def complete(self) -> bool:
         return not self.open_systems
 
+    def member(self, system: str | None, code: str) -> Concept | None:
+        return next((m for m in self.by_code.get(code, ()) if system is None or m.system == system), None)
+
     def contains(self, system: str | None, code: str) -> bool | None:
         """True/False, or None when the code's system is included whole but unknown here."""
-        for member in self.members:
-            if member.code == code and (system is None or member.system == system):
-                return True
+        if self.member(system, code) is not None:
+            return True
         if system in self.open_systems or (system is None and self.open_systems):
             return None
         return False

@@ -19,7 +19,7 @@ from fhirpathpy.models import models
 from fhir_server.definitions.artifacts import Artifacts
 from fhir_server.definitions.profiles import ElementRule, Invariant, Profile
 from fhir_server.definitions.terminology import Terminology, ValueSetDef
-from fhir_server.model.native_invariants import IMMUNIZATION, Native, native_invariants
+from fhir_server.model.native_invariants import IMMUNIZATION, OTHER, Native, native_invariants
 from fhir_server.model.outcome import Issue
 from fhir_server.types import JsonResource
 
@@ -27,6 +27,9 @@ _MODEL: Final[dict[str, Any]] = models["r4"]
 # `Patient/1`, `http://x/fhir/Patient/1/_history/2`, `Patient?identifier=...`; not `#local` or `urn:`
 _TARGET = re.compile(r"^(?:https?://.*/)?([A-Z][A-Za-z]+)(?:/[A-Za-z0-9\-.]{1,64}(?:/_history/.*)?|\?.*)$")
 Located = tuple[str, Any]  # (FHIRPath of the node, JSON value)
+PROVINCE_EXTENSION = "https://fhir.vn/StructureDefinition/vn-province"
+COMMUNE_EXTENSION = "https://fhir.vn/StructureDefinition/vn-commune"
+VN_COMMUNE = "https://fhir.vn/CodeSystem/vn-commune"
 
 
 class ProfileError(Exception):
@@ -60,8 +63,13 @@ class ProfileChecker:
                 suffix = "-".join(inv.key.split("-")[-2:])
                 if native and inv.key.startswith(("vn-pat-", "vn-rp-")) and suffix in natives:
                     self._native[(profile.url, inv.key)] = natives[suffix]
-                elif native and inv.key in IMMUNIZATION:
-                    self._native[(profile.url, inv.key)] = IMMUNIZATION[inv.key]
+                elif native and (inv.key in IMMUNIZATION or inv.key in OTHER):
+                    self._native[(profile.url, inv.key)] = IMMUNIZATION.get(inv.key) or OTHER[inv.key]
+
+    @property
+    def native_keys(self) -> frozenset[tuple[str, str]]:
+        """(profile url, invariant key) of the invariants evaluated natively rather than by fhirpathpy."""
+        return frozenset(self._native)
 
     def profile(self, url: str) -> Profile | None:
         return self._by_url.get(url.split("|", maxsplit=1)[0])
@@ -82,7 +90,7 @@ class ProfileChecker:
     # -- element rules -------------------------------------------------------------------------
 
     def _rule(self, resource: JsonResource, rt: str, rule: ElementRule) -> Iterator[Issue]:
-        steps = rule.path.split(".")[1:]
+        steps = rule.steps
         for parent_path, parent in _nodes([(rt, resource)], steps[:-1]):
             values = list(_children(parent_path, parent, steps[-1]))
             element = f"{parent_path}.{steps[-1].removesuffix('[x]')}"
@@ -147,8 +155,10 @@ class ProfileChecker:
     def _extension_issues(self, resource: JsonResource, rt: str) -> Iterator[Issue]:
         if not self._extensions:
             return
+        units: dict[str, dict[str, tuple[str, Any]]] = {}  # address path -> extension url -> (path, code)
         for path, ext in _extensions(rt, resource):
-            profile = self._extensions.get(ext.get("url", ""))
+            url = ext.get("url", "")
+            profile = self._extensions.get(url)
             if profile is None:
                 continue
             for rule in profile.rules:
@@ -162,9 +172,32 @@ class ProfileChecker:
                 for value_path, value in values:
                     if rule.binding is not None:
                         yield from _binding(value_path, value, self._terminology.value_sets[rule.binding])
+                    if url in (PROVINCE_EXTENSION, COMMUNE_EXTENSION) and isinstance(value, dict):
+                        address = path.rsplit(".extension[", 1)[0]
+                        units.setdefault(address, {})[url] = (value_path, value.get("code"))
+        for coded in units.values():
+            yield from self._commune_in_province(coded)
+
+    def _commune_in_province(self, coded: Mapping[str, tuple[str, Any]]) -> Iterator[Issue]:
+        """An address coding both its province and its commune: the commune lies in that province."""
+        if PROVINCE_EXTENSION not in coded or COMMUNE_EXTENSION not in coded:
+            return
+        province = coded[PROVINCE_EXTENSION][1]
+        commune_path, commune = coded[COMMUNE_EXTENSION]
+        concept = self._terminology.lookup(VN_COMMUNE, commune) if isinstance(commune, str) else None
+        home = concept.properties.get("province", ()) if concept else ()
+        if home and province not in home:
+            yield Issue(
+                "value",
+                f"{commune_path}: commune {commune} ({concept.display if concept else ''}) is in province "
+                f"{home[0]}, not in the address's province {province}",
+                f"{commune_path}: xã/phường {commune} thuộc tỉnh/thành phố {home[0]}, không thuộc "
+                f"tỉnh/thành phố {province} của địa chỉ",
+                (commune_path,),
+            )
 
 
-def _nodes(start: list[Located], steps: list[str]) -> list[Located]:
+def _nodes(start: list[Located], steps: tuple[str, ...]) -> list[Located]:
     nodes = start
     for step in steps:
         nodes = [child for path, node in nodes for child in _children(path, node, step)]
@@ -188,18 +221,26 @@ def _children(path: str, node: Any, name: str) -> Iterator[Located]:
             yield f"{path}.{key}", value
 
 
-def _extensions(path: str, node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "extension" and isinstance(value, list):
-                for i, ext in enumerate(value):
-                    if isinstance(ext, dict):
-                        yield f"{path}.extension[{i}]", ext
+def _extensions(path: str, node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every extension in the resource (not in contained ones) with its FHIRPath, in document order.
+    One list filled by recursion over containers only: paths are built for objects and arrays, never
+    for the primitives that make up most of a resource (half the cost of a Patient's check before)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    _collect(path, node, found)
+    return found
+
+
+def _collect(path: str, node: dict[str, Any], found: list[tuple[str, dict[str, Any]]]) -> None:
+    for key, value in node.items():
+        if type(value) is dict:
+            _collect(f"{path}.{key}", value, found)
+        elif type(value) is list:
+            if key == "extension":
+                found.extend((f"{path}.extension[{i}]", e) for i, e in enumerate(value) if type(e) is dict)
             elif key != "contained":
-                yield from _extensions(f"{path}.{key}", value)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _extensions(f"{path}[{i}]", item)
+                for i, item in enumerate(value):
+                    if type(item) is dict:
+                        _collect(f"{path}.{key}[{i}]", item, found)
 
 
 def _matches_pattern(value: Any, pattern: Any) -> bool:

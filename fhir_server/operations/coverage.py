@@ -2,7 +2,8 @@
 
 `GET [base]/$coverage?area=<Location id | admin code>&cohort=2025&date=2026-11-01` or `age=12-23`
 (completed months at the assessment date) instead of `cohort`. Indicators: operations/indicators.py;
-definitions and sources: docs/indicators.md; the OperationDefinition: conformance/operation-coverage.json.
+definitions and sources: docs/indicators.md; the OperationDefinition:
+conformance/operations/OperationDefinition-coverage.json.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`$immds-forecast` (ImmDS IG): parameters checked against
-conformance/OperationDefinition-immds-forecast.json, then one call to `ForecastService.assess`.
+conformance/operations/OperationDefinition-immds-forecast.json, then one call to `ForecastService.assess`.
 
 - System level, `POST [base]/$immds-forecast`: Parameters with assessmentDate, patient (a Patient resource)
   and immunization* (Immunization resources).

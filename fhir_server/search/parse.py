@@ -49,6 +49,8 @@ from fhir_server.search.request import (
 )
 
 MAX_VALUES = 100  # ORed values of one parameter (SQLite unions at most 500 arms)
+# codes of one `:in` / `:not-in` expansion: each is one arm of the same union (the 3,321 communes are over)
+MAX_IN_CODES = 400
 MAX_NESTING = 2  # chain hops plus _has levels: `patient.organization.name` is 2; deeper nests SQL too far
 RESULT_PARAMETERS = frozenset(
     {
@@ -186,6 +188,14 @@ class _Parser:
                 name,
                 f"Unknown ValueSet {url}, or one this server cannot expand (see GET ValueSet?url=)",
                 f"Không có tập giá trị {url}, hoặc máy chủ không mở rộng được tập này",
+            )
+        if len(codes) > MAX_IN_CODES:
+            raise FhirError.of(
+                400,
+                "too-costly",
+                f"ValueSet {url} has {len(codes)} codes; '{name}' takes sets of at most {MAX_IN_CODES}",
+                f"Tập giá trị {url} có {len(codes)} mã; '{name}' chỉ nhận tập tối đa {MAX_IN_CODES} mã",
+                name,
             )
         return tuple(TokenQuery(system, code) for system, code in codes) or (TokenQuery(_NOTHING, _NOTHING),)
 

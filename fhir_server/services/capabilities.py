@@ -39,7 +39,6 @@ _ARTIFACT_PARAMS = (
     ("status", "token"),
     ("version", "token"),
 )
-BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +55,6 @@ def searchable(p: SearchParamDef) -> bool:
     if p.code in NOT_SUPPORTED or p.type not in SUPPORTED_TYPES:
         return False
     return not (p.type == "composite" and not p.component_types)
-
-
-# Bulk Data $export (fhir_server.bulk): system level, and type level on Patient and Group.
-BULK_EXPORT = (
-    OperationEntry("export", (), f"{BULK}/export"),
-    OperationEntry("export", ("Patient",), f"{BULK}/patient-export"),
-    OperationEntry("export", ("Group",), f"{BULK}/group-export"),
-)
 
 
 class CapabilityService:

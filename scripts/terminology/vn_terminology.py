@@ -136,7 +136,9 @@ def communes(path: Path) -> list[dict[str, Any]]:
                 raise ValueError(f"{path}:{line}: bad row {row} (5-digit code, a name, a current province code)")
             if code in concepts:
                 raise ValueError(f"{path}:{line}: commune code {code} twice")
-            concepts[code] = _concept(code, name, name, province={"valueCode": province})
+            # No Vietnamese designation: the official name is the display (it is Vietnamese already).
+            concepts[code] = {"code": code, "display": name,
+                              "property": [{"code": "province", "valueCode": province}]}  # fmt: skip
     return list(concepts.values())
 
 
@@ -160,7 +162,8 @@ def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
     out["CodeSystem-vn-commune"] = _code_system(
         "vn-commune", "VietnamCommune", "Communes, wards and special zones of Vietnam since 1 July 2025",
         "The 3,321 commune-level units since 1 July 2025 (Decision 19/2025/QĐ-TTg). "
-        + ("Generated from terminology/communes.csv. " if listed else
+        + ("Names and codes of the official list, transcribed into terminology/communes.csv (origin: "
+           "terminology/README.md). " if listed else
            "The official list is not shipped (no offline source): put it in terminology/communes.csv and run "
            "scripts/terminology/vn_terminology.py (see terminology/README.md). ")
         + "Each code's `province` property names its province in vn-province.",
@@ -203,7 +206,7 @@ def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
          "Today's and the former provinces (the province digits of a personal identification number).",
          [{"system": f"{BASE}/CodeSystem/vn-province"}, {"system": f"{BASE}/CodeSystem/vn-province-2004"}]),
         ("vn-commune", "VietnamCommuneVS", "Communes since 1 July 2025",
-         "All codes of vn-commune (empty until the official list is loaded).",
+         "All codes of vn-commune (the 3,321 communes, wards and special zones).",
          [{"system": f"{BASE}/CodeSystem/vn-commune"}]),
         ("vn-aefi-reaction", "VietnamAefiReactionVS", "AEFI reactions", "All codes of vn-aefi-reaction.",
          [{"system": f"{BASE}/CodeSystem/vn-aefi-reaction"}]),

@@ -212,16 +212,18 @@ def test_export_routes_do_not_shadow_reads(client: TestClient, path: str) -> Non
 
 def test_capability_statement_declares_the_export_operations(client: TestClient) -> None:
     rest = client.get("/fhir/metadata").json()["rest"][0]
-    assert {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"} in (
-        rest["operation"]
-    )
+    ours = "https://fhir.vn/OperationDefinition"
+    assert {"name": "export", "definition": f"{ours}/export"} in rest["operation"]
     by_type = {r["type"]: r for r in rest["resource"]}
     # Containment: the national $operations ($validate on every type) are listed beside $export.
     ops = {rt: {(o["name"], o["definition"]) for o in r.get("operation", ())} for rt, r in by_type.items()}
-    bulk = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
-    assert ("export", f"{bulk}/group-export") in ops["Group"]
-    assert ("export", f"{bulk}/patient-export") in ops["Patient"]
+    assert ("export", f"{ours}/Group-export") in ops["Group"]
+    assert ("export", f"{ours}/Patient-export") in ops["Patient"]
     assert "export" not in {name for name, _ in ops["Immunization"]}
+    # Our definitions narrow HL7's Bulk Data ones (served here, read-only) and say so in `base`.
+    group = client.get("/fhir/OperationDefinition/Group-export").json()
+    assert group["base"] == "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+    assert {p["name"] for p in group["parameter"]} == {"_outputFormat", "_since", "_type", "_typeFilter"}
 
 
 def test_post_kickoff_takes_a_parameters_body(client: TestClient) -> None:

@@ -237,6 +237,9 @@ def test_produced_resources_pass_the_validator(client: TestClient) -> None:
 
 def test_capability_statement_names_the_operation(client: TestClient) -> None:
     statement = client.get("/fhir/metadata").json()
-    assert {"name": "immds-forecast", "definition": "https://fhir.vn/OperationDefinition/immds-forecast"} in (
-        statement["rest"][0]["operation"]
-    )
+    listed = {"name": "immds-forecast", "definition": "https://fhir.vn/OperationDefinition/immds-forecast"}
+    assert listed in statement["rest"][0]["operation"]  # system level
+    patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
+    assert listed in patient["operation"]  # Patient/[id]/$immds-forecast
+    served = client.get("/fhir/OperationDefinition/immds-forecast").json()
+    assert served["url"] == listed["definition"] and served["system"] and served["instance"]

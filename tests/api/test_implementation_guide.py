@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -24,11 +25,16 @@ def blocks() -> list[tuple[str, str]]:
 
 def test_every_request_block_gives_the_answer_the_guide_says() -> None:
     settings = Settings(database_url="memory://", profiles_enforced="all")
-    ran = 0
+    ran = shown = 0
+    previous: dict[str, Any] = {}
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         for info, body in blocks():
             resource = json.loads(body)  # every JSON block is valid JSON, request or not
             if not info.strip():
+                # an answer shown: each issue is one the request before it really got, word for word
+                assert resource["resourceType"] == "OperationOutcome"
+                assert all(issue in previous["issue"] for issue in resource["issue"]), resource
+                shown += 1
                 continue
             request = REQUEST.match(info)
             assert request, f"unreadable block header: {info!r}"
@@ -39,12 +45,13 @@ def test_every_request_block_gives_the_answer_the_guide_says() -> None:
                 headers={"content-type": "application/fhir+json"},
             )
             assert response.status_code == int(request["status"]), (info, response.text)
+            previous = response.json() if response.content else {}
             if request["expr"]:
                 named = {e for issue in response.json()["issue"] for e in issue.get("expression", ())}
                 assert set(request["expr"].split(",")) <= named, (info, named)
                 assert all(issue.get("details", {}).get("text") for issue in response.json()["issue"])
             ran += 1
-    assert ran >= 12
+    assert ran >= 12 and shown >= 1
 
 
 def test_the_guide_names_every_loaded_artifact() -> None:
@@ -60,3 +67,5 @@ def test_the_guide_names_every_loaded_artifact() -> None:
             assert covered, key
     for url in artifacts.terminology.value_sets:
         assert url.rsplit("/", 1)[-1] in text, url
+    for od_id in artifacts.operation_definitions:
+        assert f"| `{od_id}` |" in text, od_id  # the Operations table

@@ -136,6 +136,30 @@ def test_expand_filters_accent_insensitively(client: TestClient) -> None:
     assert client.get("/fhir/ValueSet/$expand", params={"url": "https://x/none"}).status_code == 404
 
 
+def test_commune_type_ahead_is_accent_insensitive_over_the_3321_communes(client: TestClient) -> None:
+    url = "https://fhir.vn/ValueSet/vn-commune"
+    full = client.get("/fhir/ValueSet/$expand", params={"url": url, "count": "5"}).json()["expansion"]
+    assert full["total"] == 3321 and len(full["contains"]) == 5
+    for typed in ("sai gon", "Sài Gòn", "SAI GON", "phuong sai g"):
+        found = client.get("/fhir/ValueSet/$expand", params={"url": url, "filter": typed}).json()["expansion"]
+        assert {
+            "system": "https://fhir.vn/CodeSystem/vn-commune",
+            "code": "26740",
+            "display": "Phường Sài Gòn",
+        } in (found["contains"]), typed
+        assert all("sai" in c["display"].lower().replace("à", "a") for c in found["contains"])
+    by_code = client.get("/fhir/ValueSet/$expand", params={"url": url, "filter": "00004"}).json()
+    assert [c["display"] for c in by_code["expansion"]["contains"]] == ["Phường Ba Đình"]
+    lookup = client.get(
+        "/fhir/CodeSystem/$lookup",
+        params={"system": "https://fhir.vn/CodeSystem/vn-commune", "code": "26740"},
+    ).json()
+    assert {
+        "name": "property",
+        "part": [{"name": "code", "valueCode": "province"}, {"name": "value", "valueString": "79"}],
+    } in lookup["parameter"]
+
+
 def test_lookup_and_validate_code(client: TestClient) -> None:
     lookup = client.get(
         "/fhir/CodeSystem/$lookup",

@@ -60,8 +60,9 @@ def test_every_artifact_loads() -> None:
     vaccines = t.value_sets["https://fhir.vn/ValueSet/vn-vaccine"]
     assert vaccines.complete and vaccines.contains("https://fhir.vn/CodeSystem/vn-vaccine", "VN-BCG")
     assert vaccines.contains("http://hl7.org/fhir/sid/cvx", "08") and not vaccines.contains(None, "999")
-    # the commune list is not shipped: membership cannot be decided, never falsely refused
-    assert t.value_sets["https://fhir.vn/ValueSet/vn-commune"].contains(None, "00001") is None
+    communes = t.value_sets["https://fhir.vn/ValueSet/vn-commune"]
+    assert communes.complete and len(communes.members) == 3321
+    assert communes.contains(None, "26740") and communes.contains(None, "00001") is False
     guide = artifacts.implementation_guide
     listed = {r["reference"]["reference"] for r in guide["definition"]["resource"]}
     assert "StructureDefinition/vn-patient" in listed and "ValueSet/vn-vaccine" in listed
@@ -80,6 +81,41 @@ def test_province_map_old_to_new_is_total_and_single_valued() -> None:
     assert by_old["02"] == "08"  # Hà Giang -> Tuyên Quang
     assert by_old["74"] == by_old["77"] == "79"  # Bình Dương, Bà Rịa - Vũng Tàu -> Hồ Chí Minh City
     assert by_old["10"] == "15"  # Lào Cai (old 10) -> Lào Cai (new 15, formerly Yên Bái's code)
+
+
+def test_every_commune_belongs_to_a_current_province_and_every_province_has_communes() -> None:
+    """terminology/communes.csv (the official list, README for its origin) -> CodeSystem vn-commune."""
+    t = load_artifacts().terminology
+    communes = t.code_systems["https://fhir.vn/CodeSystem/vn-commune"]
+    provinces = t.code_systems["https://fhir.vn/CodeSystem/vn-province"].concepts
+    assert communes.complete and len(communes.concepts) == 3321
+    by_province: dict[str, int] = {}
+    for concept in communes.concepts.values():
+        (province,) = concept.properties["province"]
+        assert province in provinces and len(concept.code) == 5 and concept.code.isdigit()
+        assert concept.display.startswith(("Xã ", "Phường ", "Đặc khu ")), concept.display
+        by_province[province] = by_province.get(province, 0) + 1
+    assert set(by_province) == set(provinces)
+    assert by_province["01"] == 126 and by_province["79"] == 168  # Hà Nội, Hồ Chí Minh City
+    assert communes.concepts["00004"].display == "Phường Ba Đình"
+    assert communes.concepts["26740"].display == "Phường Sài Gòn"
+    assert communes.concepts["26740"].properties["province"] == ("79",)
+
+
+def test_the_commune_csv_is_what_the_transcription_writes(tmp_path: Path) -> None:
+    """The committed CSV passes the transcription's own checks (34 known provinces, 3,321 distinct codes)."""
+    transcribe = _generator("terminology", "communes_csv")
+    rows = [tuple(line.split(",")) for line in (TERMINOLOGY / "communes.csv").read_text("utf-8").splitlines()]
+    assert rows[0] == ("code", "name", "province_code") and len(rows) == 3322
+    nested: dict[str, list[dict[str, object]]] = {}
+    for code, name, province in rows[1:]:
+        nested.setdefault(province, []).append({"code": int(code), "name": name})
+    names = {c: n for c, n, _ in transcribe.NEW_PROVINCES}  # type: ignore[attr-defined]
+    source = [{"code": int(p), "name": names[p], "wards": w} for p, w in nested.items()]
+    assert transcribe.rows(source) == sorted(rows[1:])  # type: ignore[attr-defined]
+    source[0]["name"] = "Somewhere else"
+    with pytest.raises(ValueError, match="differs"):
+        transcribe.rows(source)  # type: ignore[attr-defined]
 
 
 def _copy(tmp_path: Path) -> tuple[Path, Path, Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fhir_server.definitions.loader import load_operation, load_programmes, load_vaccine_systems
+from fhir_server.definitions.loader import load_artifacts, load_programmes, load_vaccine_systems
 
 
 def test_programmes_give_the_instrument_in_force_and_who_pays() -> None:
@@ -20,7 +20,7 @@ def test_programmes_give_the_instrument_in_force_and_who_pays() -> None:
 
 
 def test_operation_definition_inputs() -> None:
-    definition = load_operation("immds-forecast")
+    definition = load_artifacts().operation("immds-forecast")
     inputs = definition.inputs()
     assert definition.system and definition.instance
     assert (inputs["assessmentDate"].min, inputs["assessmentDate"].max, inputs["assessmentDate"].type) == (

@@ -124,6 +124,41 @@ def test_the_coded_province_extension_is_bound() -> None:
     assert issues[0].code == "code-invalid"
 
 
+def coded_address(province: str, commune: str) -> dict[str, Any]:
+    return {
+        "use": "home",
+        "city": "Phường Sài Gòn",
+        "state": "Thành phố Hồ Chí Minh",
+        "extension": [
+            {
+                "url": "https://fhir.vn/StructureDefinition/vn-province",
+                "valueCoding": {"system": "https://fhir.vn/CodeSystem/vn-province", "code": province},
+            },
+            {
+                "url": "https://fhir.vn/StructureDefinition/vn-commune",
+                "valueCoding": {"system": "https://fhir.vn/CodeSystem/vn-commune", "code": commune},
+            },
+        ],
+    }
+
+
+def test_a_coded_commune_is_an_official_one_and_lies_in_the_coded_province() -> None:
+    assert check(patient(address=[coded_address("79", "26740")])) == []  # Phường Sài Gòn, Hồ Chí Minh City
+    unknown = check(patient(address=[coded_address("79", "99999")]))
+    assert [(i.code, i.expression[0]) for i in unknown] == [
+        ("code-invalid", "Patient.address[0].extension[1].valueCoding")
+    ]
+    elsewhere = check(patient(address=[{"use": "work"}, coded_address("01", "26740")]))  # not in Hà Nội
+    assert [(i.code, i.expression[0]) for i in elsewhere] == [
+        ("value", "Patient.address[1].extension[1].valueCoding")
+    ]
+    assert "province 79" in elsewhere[0].en and "01" in elsewhere[0].en
+    only_commune = patient(
+        address=[{**coded_address("79", "00004"), "extension": coded_address("", "00004")["extension"][1:]}]
+    )
+    assert check(only_commune) == []  # no province coded: nothing to compare
+
+
 def immunization(**changes: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Immunization",
@@ -262,3 +297,41 @@ def test_organization_rolls_up_unless_it_is_an_authority() -> None:
     assert keys(check(station)) == {"vn-org-1"}
     authority = {**station, "type": [{"coding": [{"code": "govt"}]}]}
     assert check(authority) == []
+
+
+def test_related_person_needs_relationship_name_and_a_vietnamese_phone() -> None:
+    mother: dict[str, Any] = {
+        "resourceType": "RelatedPerson",
+        "patient": {"reference": "Patient/p"},
+        "relationship": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "MTH"}]}
+        ],
+        "name": [{"family": "Trần", "given": ["Thị", "Lan"]}],
+        "telecom": [{"system": "phone", "value": "+84912345678"}],
+    }
+    assert check(mother) == []
+    assert keys(check({**mother, "telecom": [{"system": "phone", "value": "12345"}]})) == {"vn-rp-phone-2"}
+    assert keys(check({**mother, "telecom": [{"system": "email", "value": "lan@example.vn"}]})) == {
+        "vn-rp-phone"
+    }
+    bare = {k: v for k, v in mother.items() if k not in ("relationship", "name")}
+    assert keys(check(bare)) == {"RelatedPerson.relationship", "RelatedPerson.name"}
+
+
+def test_recommendation_is_for_a_patient() -> None:
+    recommendation: dict[str, Any] = {
+        "resourceType": "ImmunizationRecommendation",
+        "patient": {"reference": "Patient/p"},
+        "date": "2026-11-01",
+        "recommendation": [
+            {
+                "vaccineCode": [
+                    {"coding": [{"system": "https://fhir.vn/CodeSystem/vn-vaccine", "code": "VN-BCG"}]}
+                ],
+                "forecastStatus": {"coding": [{"code": "due"}]},
+            }
+        ],
+    }
+    assert check(recommendation) == []
+    wrong = check({**recommendation, "patient": {"reference": "Group/g"}})
+    assert [i.expression[0] for i in wrong] == ["ImmunizationRecommendation.patient.reference"]
