@@ -28,7 +28,7 @@ def test_every_operation_definition_is_loaded_valid_and_aligned() -> None:
         "Resource-validate", "CodeSystem-lookup", "ValueSet-expand", "ValueSet-validate-code",
         "immds-forecast", "coverage", "low-coverage", "defaulters", "aefi-serious", "aefi-signal",
         "export", "Patient-export", "Group-export",
-        "Appointment-find-slots", "Appointment-check-in", "Location-queue",
+        "Appointment-find-slots", "Appointment-check-in", "Location-queue", "Patient-everything",
     }  # fmt: skip
     validator = Validator(load_definitions().validation, load_definitions().resource_types)
     for id, definition in definitions.items():
