@@ -160,7 +160,7 @@ def files() -> dict[str, dict[str, Any]]:
                        "A Vietnamese phone number: +84 or 0 followed by 9 or 10 digits",
                        "Số điện thoại Việt Nam: +84 hoặc 0 và 9-10 chữ số",
                        "telecom.where(system = 'phone').all(value.matches('^([+]84|0)[0-9]{9,10}$'))")]),
-        el("RelatedPerson.relationship", min=1),
+        el("RelatedPerson.relationship", min=1, binding=required("vn-related-person-relationship")),
         el("RelatedPerson.name", min=1),
         el("RelatedPerson.telecom", min=1),
     ])  # fmt: skip

@@ -61,6 +61,20 @@ SERIOUSNESS_CODES: tuple[tuple[str, str, str], ...] = (
      "Cần can thiệp để tránh tổn thương vĩnh viễn"),
 )  # fmt: skip
 
+ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+# Who brings a child and receives the reminders: HL7 v3 RoleCode family roles (mother or guardian first).
+RELATIONSHIPS: tuple[tuple[str, str, str], ...] = (
+    ("MTH", "mother", "Mẹ"),
+    ("FTH", "father", "Bố (cha)"),
+    ("PRN", "parent", "Cha hoặc mẹ"),
+    ("GUARD", "guardian", "Người giám hộ"),
+    ("GRMTH", "grandmother", "Bà"),
+    ("GRFTH", "grandfather", "Ông"),
+    ("GRPRN", "grandparent", "Ông hoặc bà"),
+    ("SIB", "sibling", "Anh, chị, em"),
+    ("FAMMEMB", "family member", "Người thân trong gia đình"),
+)
+
 FUNDING: tuple[tuple[str, str, str], ...] = (
     ("EPI", "Expanded Programme on Immunization (free of charge)", "Tiêm chủng mở rộng (miễn phí)"),
     ("service", "Vaccination service (paid by the family or an insurer)", "Tiêm chủng dịch vụ (có thu phí)"),
@@ -217,6 +231,13 @@ def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
          [{"system": SERIOUSNESS, "concept": [
              {"code": c, "display": en, "designation": [{"language": "vi", "value": vi}]}
              for c, en, vi in SERIOUSNESS_CODES]}]),
+        ("vn-related-person-relationship", "VietnamRelatedPersonRelationshipVS",
+         "Who a related person is to the child",
+         "Mother, father, parent, guardian, grandparent, sibling or other family member (HL7 v3 RoleCode), with "
+         "Vietnamese designations: the person who brings the child and receives the reminders.",
+         [{"system": ROLE_CODE, "concept": [
+             {"code": c, "display": en, "designation": [{"language": "vi", "value": vi}]}
+             for c, en, vi in RELATIONSHIPS]}]),
     ):  # fmt: skip
         out[f"ValueSet-{id}"] = _value_set(id, name, title, desc, include)
     cvx_map = json.loads((ROOT / "terminology" / "ConceptMap-vn-vaccine-to-cvx.json").read_text("utf-8"))

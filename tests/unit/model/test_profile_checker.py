@@ -314,6 +314,11 @@ def test_related_person_needs_relationship_name_and_a_vietnamese_phone() -> None
     assert keys(check({**mother, "telecom": [{"system": "email", "value": "lan@example.vn"}]})) == {
         "vn-rp-phone"
     }
+    friend = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "FRND"}]}]
+    refused = check({**mother, "relationship": friend})
+    assert [(i.code, i.expression[0]) for i in refused] == [("code-invalid", "RelatedPerson.relationship[0]")]
+    guardian = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "GUARD"}]}
+    assert check({**mother, "relationship": [{"coding": [*friend[0]["coding"], *guardian["coding"]]}]}) == []
     bare = {k: v for k, v in mother.items() if k not in ("relationship", "name")}
     assert keys(check(bare)) == {"RelatedPerson.relationship", "RelatedPerson.name"}
 
