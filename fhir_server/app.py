@@ -68,6 +68,7 @@ from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
+from fhir_server.services.slot_capacity import SlotCapacity
 from fhir_server.services.transaction import TransactionService
 from fhir_server.settings import Settings
 from fhir_server.storage.base import Store
@@ -140,7 +141,7 @@ def build_services(
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
-        hooks=(AefiFlags(extractor),),
+        hooks=(AefiFlags(extractor), SlotCapacity(conditions, extractor)),
         read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
@@ -233,7 +234,11 @@ def build_reports(services: Services, settings: Settings) -> tuple[CoverageData,
 def scheduling_for(settings: Settings, services: Services) -> Scheduling:
     """Appointments, check-in and reminders over the same store and resource service."""
     return build_scheduling(
-        services.store, services.resources, SystemClock(), ZoneInfo(settings.default_timezone)
+        services.store,
+        services.resources,
+        SystemClock(),
+        ZoneInfo(settings.default_timezone),
+        services.forecasts.vaccine_groups_of,
     )
 
 
