@@ -46,8 +46,8 @@ def _appointment(child: str) -> dict[str, Any]:
     }
 
 
-def contention(workdir: Path, requests: int, capacity: int) -> None:
-    server = start(workdir, 1)
+def contention(workdir: Path, requests: int, capacity: int, workers: int = 1) -> None:
+    server = start(workdir, workers)
     try:
         wait_ready(health_urls(server.base), 60, server.process)
         headers = {"Content-Type": "application/fhir+json"}
@@ -90,7 +90,10 @@ def contention(workdir: Path, requests: int, capacity: int) -> None:
         stored = len(booked.get("entry", ()))
         latencies = sorted(seconds * 1000 for _, seconds in results)
         p95 = latencies[int(0.95 * (len(latencies) - 1))]
-        print(f"booking: {requests} parallel requests (50 connections) for {capacity} places")
+        print(
+            f"booking: {requests} parallel requests (50 connections) for {capacity} places, "
+            f"{workers} worker(s)"
+        )
         print(
             f"  statuses {dict(Counter(s for s, _ in results))}; appointments stored {stored}; "
             f"over-booking {max(0, stored - capacity)}"
@@ -227,11 +230,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--capacity", type=int, default=20)
-    parser.add_argument("--children", type=int, default=2000)
+    parser.add_argument("--children", type=int, default=2000, help="0: skip the reminder part")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        contention(Path(tmp), args.requests, args.capacity)
-        reminder_rate(Path(tmp), args.children)
+        contention(Path(tmp), args.requests, args.capacity, args.workers)
+        if args.children:
+            reminder_rate(Path(tmp), args.children)
 
 
 if __name__ == "__main__":

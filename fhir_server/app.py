@@ -63,11 +63,13 @@ from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
 from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
+from fhir_server.services.reminder_schedule import reminder_schedule
 from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.search import SearchService
 from fhir_server.services.search_coverage import log_unsupported
+from fhir_server.services.slot_capacity import SlotCapacity
 from fhir_server.services.transaction import TransactionService
-from fhir_server.settings import Settings
+from fhir_server.settings import MessagingSettings, Settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
 
@@ -134,7 +136,7 @@ def build_services(
         extractor,
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
-        hooks=(AefiFlags(extractor),),
+        hooks=(AefiFlags(extractor), SlotCapacity(conditions, extractor)),
         read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
@@ -226,7 +228,11 @@ def build_reports(services: Services, settings: Settings) -> tuple[CoverageData,
 def scheduling_for(settings: Settings, services: Services) -> Scheduling:
     """Appointments, check-in and reminders over the same store and resource service."""
     return build_scheduling(
-        services.store, services.resources, SystemClock(), ZoneInfo(settings.default_timezone)
+        services.store,
+        services.resources,
+        SystemClock(),
+        ZoneInfo(settings.default_timezone),
+        services.forecasts.vaccine_groups_of,
     )
 
 
@@ -260,7 +266,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         export.worker.start()  # picks up the jobs left pending or running by an earlier process
+        if reminders is not None:
+            reminders.start()
         yield
+        if reminders is not None:
+            reminders.stop()
         export.close()
         if audit is not None:
             audit.close()  # drain the queue before the store closes
@@ -302,6 +312,7 @@ def create_app(
     )
     # before the generic routes: it takes over POST /Appointment and PUT /Appointment/{id}
     scheduling = scheduling_for(settings, services)
+    reminders = reminder_schedule(scheduling, MessagingSettings())  # None unless FHIR_SMS_DAILY_AT is set
     app.include_router(appointment_router(services, scheduling, settings), prefix=settings.base_path)
     app.include_router(resource_router(services, settings), prefix=settings.base_path)
     app.include_router(compartment_router(services, settings), prefix=settings.base_path)

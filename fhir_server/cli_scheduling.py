@@ -84,18 +84,9 @@ def _reminders_run(args: argparse.Namespace) -> int:
 
 
 def gateway_for(messaging: Any) -> Any:
-    from fhir_server.services.sms_gateways import FileGateway, HttpGateway
+    from fhir_server.services.sms_gateways import gateway_for as configured
 
-    if messaging.gateway == "http":
-        if not messaging.url:
-            raise ValueError("FHIR_SMS_URL is needed with FHIR_SMS_GATEWAY=http")
-        return HttpGateway(
-            messaging.url,
-            template=messaging.template,
-            auth_header=messaging.auth_header,
-            timeout=messaging.timeout_seconds,
-        )
-    return FileGateway(Path(messaging.file_path))
+    return configured(messaging)
 
 
 def _reminders_send(args: argparse.Namespace) -> int:

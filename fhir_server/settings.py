@@ -106,3 +106,7 @@ class MessagingSettings(BaseSettings):
     due_within_days: int = 7
     overdue_repeat_days: int = 30
     """an overdue dose is reminded again after this many days while it stays overdue."""
+    daily_at: str | None = None
+    """e.g. `06:00`: the server runs the reminder job once a local day at or after this time and sends
+    waiting messages every `dispatch_every_seconds` (services/reminder_schedule.py); unset: use cron."""
+    dispatch_every_seconds: float = 60.0

@@ -78,6 +78,18 @@ def loads(data: bytes | str) -> Any:
     return value
 
 
+def loads_stored(data: bytes, *, exact_numbers: bool = True) -> Any:
+    """A body this server stored: its depth was checked when it came in, so the walk is skipped (it costs
+    more than the parse on large resources such as ImmunizationRecommendations). Numbers as written,
+    unless `exact_numbers` is False: a reader that never writes the body back skips that scan too."""
+    value = orjson.loads(data)
+    if not exact_numbers:
+        return value
+    if _LOSSY_NUMBER.search(data) or isinstance(value, float):
+        return json.loads(data, parse_float=Decimal)
+    return value
+
+
 def dumps(value: Any, *, pretty: bool = False) -> bytes:
     """Serialise JSON compactly (or indented with `pretty`), numbers as written."""
     option = orjson.OPT_INDENT_2 if pretty else 0

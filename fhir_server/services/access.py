@@ -57,8 +57,14 @@ SHARED_TYPES: Final = frozenset(
         "StructureDefinition",
         "SearchParameter",
         "OperationDefinition",
+        "Schedule",  # a vaccination point's sessions and their free places: what a parent books from
+        "Slot",
     }
 )
+# Kept by the family and the vaccination point together: whoever may see one and holds the write scope
+# may change it (a parent cancels what the station booked, the station reschedules what a parent booked);
+# the recorder-only rule below is for clinical records.
+JOINTLY_KEPT: Final = frozenset({"Appointment"})
 _MAX_GROUPS: Final = 64  # an OR of ANDs expands multiplicatively; scopes this odd are refused
 _PATIENT: Final = "Patient"
 _READS = frozenset({Interaction.READ, Interaction.SEARCH})
@@ -267,7 +273,7 @@ class Access:
         visible = current.deleted or rule.unrestricted
         if not visible and not self._visible_ids(current.resource_type, [current.id], rule, uow):
             raise hidden(current.resource_type, current.id)
-        if current.deleted or self.principal.role == "admin":
+        if current.deleted or self.principal.role == "admin" or current.resource_type in JOINTLY_KEPT:
             return
         if recorded_by(loads(current.body)) != self.recorder:
             raise forbidden(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fhir_server.model.json import loads
 from fhir_server.search.extract import Extractor
-from fhir_server.storage.base import UnitOfWork
+from fhir_server.storage.base import StoredResource, UnitOfWork
 from fhir_server.types import JsonResource
 
 SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
@@ -73,7 +73,14 @@ class AefiFlags:
     def __init__(self, extractor: Extractor) -> None:
         self._extractor = extractor
 
-    def __call__(self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None) -> None:
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        previous: StoredResource | None = None,
+    ) -> None:
         current = uow.read("Flag", flag_id(id))
         existing = None if current is None or current.deleted else current
         if resource is not None and is_serious(resource):

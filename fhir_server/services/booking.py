@@ -1,55 +1,59 @@
 """Booking a vaccination appointment into a Slot without ever exceeding its capacity.
 
-Count-and-insert runs inside ONE unit of work: the unit of work serialises writers, so the number of
-appointments holding a place in the slot cannot change between counting them and writing the new one.
-Fifty parallel bookings for the last five places make exactly five appointments; the others get 409
-with the next free slots of the same Schedule as `information` issues ("Slot/<id> <start>").
+The capacity itself is enforced by the Appointment write hook (services/slot_capacity.py) inside the
+unit of work of every Appointment write, whatever the path (this service, generic PUT/PATCH/DELETE,
+batch/transaction Bundles, check-in). This service adds what a booking is: the times and the Location
+come from the slot, the vaccines must be open in the child's forecast (422 with the earliest date), and
+a refusal is cheap. Fifty parallel bookings for the last five places make exactly five appointments;
+the others get 409 with the next free slots of the same Schedule as `information` issues.
 
-Entry points (one method each, so an access policy can wrap them): `book` (POST Appointment; scopes
-patient/Appointment.c or user/Appointment.c), `update` and `patch` (PUT / PATCH Appointment/<id>: cancel,
-reschedule, status changes; patient|user/Appointment.u), `delete` (patient|user/Appointment.d).
+**Cheap refusals.** A slot whose places are all taken is `busy` (set in the same unit of work as the
+write that took the last place, and back to `free` in the one that frees one). So a booking first reads
+the slot from a read snapshot — WAL readers do not wait for the writer — and refuses a `busy` one at once,
+before validating the body or queueing for the writer lock; the authoritative count inside the unit of
+work still guards a slot that looked free.
+
+**Access.** Entry points take the caller's `Access` (services/access.py): `book` (create: a parent's
+patient/Appointment.c for their own child — the launch patient's compartment — or user/Appointment.c),
+`update` and `patch` (patient|user/Appointment.u: cancel, reschedule), `delete` (patient|user/Appointment.d).
+Another child's appointment is 404 (never revealed), booking for another child 403, both before anything
+about that child is read. Staff-only desks (queue, check-in) stay in api/appointments.py behind
+`population_only`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
+import time
+from datetime import date
 from typing import Any
 
+from auth.scopes import Interaction
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue
+from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.crud import ResourceService, WriteResult
 from fhir_server.services.due_doses import RecommendationReader
-from fhir_server.services.outcomes import not_found
 from fhir_server.services.resource_finder import ResourceFinder
-from fhir_server.services.scheduling_codes import (
-    ACTIVE_APPOINTMENT,
-    CAPACITY_URL,
-    extension_value,
-    reference_id,
+from fhir_server.services.scheduling_codes import reference_id
+from fhir_server.services.slot_capacity import (
+    NEXT_FREE_SHOWN,
+    full,
+    not_open,
+    slot_of,
+    takes_new_place,
+    unknown_slot,
 )
-from fhir_server.storage.base import Store, StoredResource, UnitOfWork
+from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
-NEXT_FREE_SHOWN = 3
+_APPOINTMENT = "Appointment"
+NEXT_FREE_TTL = 1.0  # seconds a full slot's "next free slots" answer is reused
+NEXT_FREE_KEPT = 1000  # full slots remembered at most
 
 
-def slot_capacity(slot: Mapping[str, Any]) -> int:
-    value = extension_value(dict(slot), CAPACITY_URL)
-    return value if isinstance(value, int) and value > 0 else 1
-
-
-def _slot_of(appointment: JsonResource) -> str | None:
-    slots = [s for s in (reference_id(r, "Slot") for r in appointment.get("slot", ())) if s]
-    return slots[0] if len(slots) == 1 else None
-
-
-def _patient_of(appointment: JsonResource) -> str | None:
-    for participant in appointment.get("participant", ()):
-        patient = reference_id(participant.get("actor"), "Patient")
-        if patient:
-            return patient
-    return None
+def _patients_of(appointment: JsonResource) -> list[str]:
+    found = (reference_id(p.get("actor"), "Patient") for p in appointment.get("participant", ()))
+    return [p for p in found if p]
 
 
 def _requested(appointment: JsonResource) -> list[list[tuple[str, str]]]:
@@ -59,8 +63,11 @@ def _requested(appointment: JsonResource) -> list[list[tuple[str, str]]]:
     ]
 
 
-def _active(appointment: JsonResource | None) -> bool:
-    return appointment is not None and appointment.get("status") in ACTIVE_APPOINTMENT
+def _raw_slot(body: Any) -> str | None:
+    """The slot an unvalidated body names (for the cheap refusal), None when unclear."""
+    if not isinstance(body, dict) or not isinstance(body.get("slot"), list):
+        return None
+    return slot_of(body)
 
 
 class BookingService:
@@ -75,33 +82,36 @@ class BookingService:
         self._resources = resources
         self._finder = finder
         self._recommendations = recommendations
+        self._next_free: dict[str, tuple[float, list[JsonResource]]] = {}  # slot -> (when, next free slots)
 
-    def book(self, body: Any) -> WriteResult:
-        appointment = self._resources.validate("Appointment", body)
-        appointment = {**appointment, "id": self._resources.assign_id()}
+    def book(self, body: Any, *, access: Access = OPEN_ACCESS) -> WriteResult:
+        access.rule(_APPOINTMENT, Interaction.CREATE)  # 403 for a token without the scope
+        quick = _raw_slot(body)
+        slot = self._finder.read("Slot", quick) if quick else None
+        if slot is not None and quick is not None and slot.get("status") == "busy":
+            raise self.full_now(quick, slot)
+        appointment = self._resources.validate(_APPOINTMENT, body)
+        appointment = access.stamp({**appointment, "id": self._resources.assign_id()})
         slot_id, patient_id = self._required_parts(appointment)
-        slot = self._finder.read("Slot", slot_id)
+        if slot_id != quick:
+            slot = self._finder.read("Slot", slot_id)
         if slot is None:
-            raise FhirError.of(
-                422,
-                "not-found",
-                f"Slot/{slot_id} is not known",
-                f"Không tìm thấy Slot/{slot_id}",
-                "Appointment.slot",
-            )
-        if slot.get("status") == "busy":
-            # Full as of the last committed write: refuse without queueing for the writer lock. A place
-            # freed since is set free in the same unit of work as the cancellation, so this is at most
-            # as stale as any read; the authoritative count below still guards the free case.
-            schedule = (slot.get("schedule") or {}).get("reference", "")
-            free = self._finder.all("Slot", [("schedule", schedule), ("status", "free")])
-            raise _full(slot_id, slot, free)
+            raise unknown_slot(slot_id)
+        if slot.get("status") not in ("free", "busy"):
+            raise not_open(slot_id)
+        appointment = self._with_place(appointment, slot)
+        index = self._resources.extract(appointment)
+        access.check_new(appointment, index, Interaction.CREATE)  # another child: 403, nothing read
         self.check_due(appointment, patient_id, date.fromisoformat(str(slot["start"])[:10]))
         with self._store.unit_of_work() as uow:
-            return self._place(uow, appointment, slot_id, "POST")
+            return self._resources.store_version(uow, appointment, "POST", index=index, access=access)
 
-    def update(self, id: str, body: Any, *, if_match: int | None = None) -> WriteResult:
-        appointment = self._resources.validate("Appointment", body)
+    def update(
+        self, id: str, body: Any, *, if_match: int | None = None, access: Access = OPEN_ACCESS
+    ) -> WriteResult:
+        """PUT: cancel (status cancelled frees the place), reschedule (another slot), other changes."""
+        access.rule(_APPOINTMENT, Interaction.UPDATE)
+        appointment = access.stamp(self._resources.validate(_APPOINTMENT, body))
         if appointment.get("id") != id:
             raise FhirError.of(
                 400,
@@ -110,75 +120,65 @@ class BookingService:
                 "Mã tài nguyên không khớp với URL",
                 "id",
             )
-        new_slot = _slot_of(appointment)
+        named = slot_of(appointment)
+        slot = self._finder.read("Slot", named) if named else None
         with self._store.unit_of_work() as uow:
-            stored = uow.read("Appointment", id)
-            current = None if stored is None or stored.deleted else loads(stored.body)
-            old_slot = None if current is None else _slot_of(current)
-            takes_new_place = (
-                _active(appointment) and new_slot and (new_slot != old_slot or not _active(current))
-            )
-            if takes_new_place and new_slot:
+            stored = uow.read(_APPOINTMENT, id)
+            current = None if stored is None or stored.deleted else stored
+            if current is not None:
+                access.check_change(uow, current, Interaction.UPDATE)  # another child's: 404
+            entering = takes_new_place(None if current is None else loads(current.body), appointment)
+            if entering is not None:
+                if slot is None:
+                    raise unknown_slot(entering)
+                appointment = self._with_place(appointment, slot)
+            index = self._resources.extract(appointment)
+            access.check_new(appointment, index, Interaction.UPDATE)
+            if entering is not None and slot is not None:
                 patient_id = self._required_parts(appointment)[1]
-                slot = uow.read("Slot", new_slot)
-                if slot is not None and not slot.deleted:
-                    self.check_due(
-                        appointment, patient_id, date.fromisoformat(str(loads(slot.body)["start"])[:10])
-                    )
-                result = self._place(uow, appointment, new_slot, "PUT", if_match=if_match)
-            else:
-                result = self._resources.store_version(uow, appointment, "PUT", if_match=if_match)
-            for slot_id in {old_slot, new_slot} - {None}:
-                assert slot_id is not None
-                self.refresh_slot(uow, slot_id)
-            return result
+                self.check_due(appointment, patient_id, date.fromisoformat(str(slot["start"])[:10]))
+            return self._resources.store_version(
+                uow, appointment, "PUT", index=index, if_match=if_match, access=access
+            )
 
-    def patch(self, id: str, operations: Any, *, if_match: int | None = None) -> WriteResult:
-        """JSON Patch of an Appointment: a patch that moves it into a slot (or re-activates it) is
-        checked against that slot's capacity like a booking; both slots' statuses follow."""
+    def patch(
+        self, id: str, operations: Any, *, if_match: int | None = None, access: Access = OPEN_ACCESS
+    ) -> WriteResult:
+        """JSON Patch: a patch that moves the appointment into a slot (or re-activates it) is counted
+        against that slot's capacity by the write hook; both slots' statuses follow."""
+        access.rule(_APPOINTMENT, Interaction.UPDATE)
         with self._store.unit_of_work() as uow:
-            stored = uow.read("Appointment", id)
-            before = None if stored is None or stored.deleted else loads(stored.body)
-            result = self._resources.patch_in(uow, "Appointment", id, operations, if_match=if_match)
-            after = loads(result.stored.body)
-            old_slot, new_slot = (None if before is None else _slot_of(before)), _slot_of(after)
-            if _active(after) and new_slot and (new_slot != old_slot or not _active(before)):
-                slot_stored = uow.read("Slot", new_slot)
-                if slot_stored is None or slot_stored.deleted:
-                    raise not_found("Slot", new_slot)
-                slot = loads(slot_stored.body)
-                if len(self._holders(uow, new_slot, slot_capacity(slot))) > slot_capacity(slot):
-                    raise self._full(uow, new_slot, slot)  # the unit of work rolls the patch back
-            for slot_id in {old_slot, new_slot} - {None}:
-                assert slot_id is not None
-                self.refresh_slot(uow, slot_id)
-            return result
+            return self._resources.patch_in(
+                uow, _APPOINTMENT, id, operations, if_match=if_match, access=access
+            )
 
-    def delete(self, id: str, *, if_match: int | None = None) -> StoredResource | None:
-        """Deleting an Appointment frees its place."""
+    def delete(
+        self, id: str, *, if_match: int | None = None, access: Access = OPEN_ACCESS
+    ) -> StoredResource | None:
+        """Deleting an Appointment frees its place (the write hook sets the slot free)."""
+        access.rule(_APPOINTMENT, Interaction.DELETE)
         with self._store.unit_of_work() as uow:
-            stored = uow.read("Appointment", id)
-            slot_id = None if stored is None or stored.deleted else _slot_of(loads(stored.body))
-            deleted = self._resources.delete_in(uow, "Appointment", id, if_match=if_match)
-            if slot_id is not None:
-                self.refresh_slot(uow, slot_id)
-            return deleted
+            return self._resources.delete_in(uow, _APPOINTMENT, id, if_match=if_match, access=access)
 
-    # -- steps inside a unit of work (check-in uses them too) --------------------------------------
-
-    def refresh_slot(self, uow: UnitOfWork, slot_id: str) -> None:
-        """busy when all its places are taken, else free (a blocked slot stays as the operator set it)."""
-        stored = uow.read("Slot", slot_id)
-        if stored is None or stored.deleted:
-            return
-        slot = loads(stored.body)
-        if slot.get("status") not in ("free", "busy"):
-            return
-        taken = len(self._holders(uow, slot_id, slot_capacity(slot)))
-        wanted = "busy" if taken >= slot_capacity(slot) else "free"
-        if slot["status"] != wanted:
-            slot.pop("meta", None)
-            self._resources.store_version(uow, {**slot, "status": wanted}, "PUT", if_match=stored.version)
+    def full_now(self, slot_id: str, slot: JsonResource) -> FhirError:
+        """409 from the read snapshot: the next free slots of the same Schedule, earliest first. The
+        list is informational, so it is kept for NEXT_FREE_TTL seconds per full slot: a burst of refusals
+        (a popular session opening) costs one search, not one each."""
+        now = time.monotonic()
+        kept = self._next_free.get(slot_id)
+        if kept is not None and now - kept[0] < NEXT_FREE_TTL:
+            return full(slot_id, slot, kept[1])
+        schedule = (slot.get("schedule") or {}).get("reference", "")
+        params = [("schedule", schedule), ("status", "free"), ("start", f"ge{slot['start']}")]
+        free = []
+        for found in self._finder.iterate("Slot", [*params, ("_sort", "start")], NEXT_FREE_SHOWN + 1):
+            free.append(found)
+            if len(free) > NEXT_FREE_SHOWN:
+                break
+        if len(self._next_free) > NEXT_FREE_KEPT:
+            self._next_free.clear()
+        self._next_free[slot_id] = (now, free)
+        return full(slot_id, slot, free)
 
     def check_due(self, appointment: JsonResource, patient_id: str, day: date) -> None:
         """Every vaccine asked for must be open in the child's recommendation and allowed on `day`.
@@ -188,7 +188,8 @@ class BookingService:
             return
         issues = []
         for index, codings in enumerate(_requested(appointment)):
-            matching = [d for d in doses if d.matches(codings) and d.open]
+            wanted = self._recommendations.expand(codings)
+            matching = [d for d in doses if d.matches(wanted) and d.open]
             where = (f"Appointment.serviceType[{index}]",)
             if not matching:
                 issues.append(
@@ -214,7 +215,8 @@ class BookingService:
             raise FhirError(422, issues)
 
     def _required_parts(self, appointment: JsonResource) -> tuple[str, str]:
-        slot_id, patient_id = _slot_of(appointment), _patient_of(appointment)
+        patients = _patients_of(appointment)
+        slot_id, patient_id = slot_of(appointment), (patients[0] if len(set(patients)) == 1 else None)
         if slot_id is None:
             raise FhirError.of(
                 422,
@@ -227,8 +229,8 @@ class BookingService:
             raise FhirError.of(
                 422,
                 "required",
-                "An appointment names the child as a Patient participant",
-                "Lịch hẹn cần có trẻ (Patient) là người tham gia",
+                "An appointment names one child as a Patient participant",
+                "Lịch hẹn cần có đúng một trẻ (Patient) là người tham gia",
                 "Appointment.participant",
             )
         if not appointment.get("serviceType"):
@@ -241,88 +243,16 @@ class BookingService:
             )
         return slot_id, patient_id
 
-    def _holders(self, uow: UnitOfWork, slot_id: str, capacity: int) -> list[str]:
-        request = self._resources.condition_params(
-            "Appointment", [("slot", f"Slot/{slot_id}"), ("status", ",".join(ACTIVE_APPOINTMENT))]
-        )
-        return uow.search_ids(request, capacity + 1)
-
-    def _place(
-        self,
-        uow: UnitOfWork,
-        appointment: JsonResource,
-        slot_id: str,
-        method: str,
-        *,
-        if_match: int | None = None,
-    ) -> WriteResult:
-        stored_slot = uow.read("Slot", slot_id)
-        if stored_slot is None or stored_slot.deleted:
-            raise not_found("Slot", slot_id)
-        slot = loads(stored_slot.body)
-        if slot.get("status") not in ("free", "busy"):
-            raise FhirError.of(
-                409,
-                "conflict",
-                f"Slot/{slot_id} is not open for booking",
-                f"Slot/{slot_id} không nhận đặt lịch",
-                "Appointment.slot",
-            )
-        capacity = slot_capacity(slot)
-        holders = [h for h in self._holders(uow, slot_id, capacity) if h != appointment["id"]]
-        if len(holders) >= capacity:
-            raise self._full(uow, slot_id, slot)
-        appointment = self._with_place(uow, appointment, slot)
-        if method == "POST":
-            result = self._resources.store_version(uow, appointment, "POST")
-        else:
-            result = self._resources.store_version(uow, appointment, "PUT", if_match=if_match)
-        self.refresh_slot(uow, slot_id)
-        return result
-
-    def _with_place(self, uow: UnitOfWork, appointment: JsonResource, slot: JsonResource) -> JsonResource:
+    def _with_place(self, appointment: JsonResource, slot: JsonResource) -> JsonResource:
         """Times come from the slot; the Location of its Schedule joins the participants."""
         appointment = {**appointment, "start": slot["start"], "end": slot["end"]}
         if appointment.get("status") in ("proposed", "pending", "waitlist"):
             appointment["status"] = "booked"
         schedule_id = reference_id(slot.get("schedule"), "Schedule")
-        stored = uow.read("Schedule", schedule_id) if schedule_id else None
-        if stored is None or stored.deleted:
+        schedule = self._finder.read("Schedule", schedule_id) if schedule_id else None
+        if schedule is None:
             return appointment
-        locations = [a for a in loads(stored.body).get("actor", ()) if reference_id(a, "Location")]
+        locations = [a for a in schedule.get("actor", ()) if reference_id(a, "Location")]
         named = {p.get("actor", {}).get("reference") for p in appointment.get("participant", ())}
         extra = [{"actor": loc, "status": "accepted"} for loc in locations if loc["reference"] not in named]
         return {**appointment, "participant": [*appointment["participant"], *extra]}
-
-    def _full(self, uow: UnitOfWork, slot_id: str, slot: JsonResource) -> FhirError:
-        schedule = (slot.get("schedule") or {}).get("reference", "")
-        return _full(
-            slot_id,
-            slot,
-            self._finder.in_unit(uow, "Slot", [("schedule", schedule), ("status", "free")], 500),
-        )
-
-
-def _full(slot_id: str, slot: JsonResource, free: list[JsonResource]) -> FhirError:
-    """409 naming the next free slots of the same Schedule (`information` issues "Slot/<id> <start>")."""
-    start = _instant(str(slot["start"]))
-    later = sorted(
-        (s for s in free if _instant(s["start"]) >= start and s["id"] != slot_id),
-        key=lambda s: _instant(s["start"]),
-    )
-    issues = [
-        Issue(
-            "conflict", f"Slot/{slot_id} is fully booked", f"Slot/{slot_id} đã hết chỗ", ("Appointment.slot",)
-        )
-    ]
-    issues += [
-        Issue(
-            "informational", f"Slot/{s['id']} {s['start']}", f"Còn chỗ: {s['start']}", severity="information"
-        )
-        for s in later[:NEXT_FREE_SHOWN]
-    ]
-    return FhirError(409, issues)
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)

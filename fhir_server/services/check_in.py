@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
-from fhir_server.services.booking import BookingService
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.outcomes import not_found
 from fhir_server.services.resource_finder import ResourceFinder
@@ -59,7 +58,6 @@ class CheckInService:
         store: Store,
         resources: ResourceService,
         finder: ResourceFinder,
-        booking: BookingService,
         *,
         clock: Clock,
         zone: tzinfo,
@@ -67,7 +65,6 @@ class CheckInService:
         self._store = store
         self._resources = resources
         self._finder = finder
-        self._booking = booking
         self._clock = clock
         self._zone = zone
 
@@ -116,11 +113,9 @@ class CheckInService:
                 record = self._immunization(appointment, vaccination or Vaccination(), now)
                 immunization = self._resources.store_version(uow, record, "POST").stored
             appointment["status"] = status
+            # the Slot's status follows in the same unit of work (services/slot_capacity.py: a no-show
+            # frees the place)
             written = self._resources.store_version(uow, appointment, "PUT", if_match=stored.version).stored
-            for slot in appointment.get("slot", ()):
-                slot_id = reference_id(slot, "Slot")
-                if slot_id:
-                    self._booking.refresh_slot(uow, slot_id)
             return Marked(written, immunization)
 
     def _immunization(self, appointment: JsonResource, given: Vaccination, now: datetime) -> JsonResource:

@@ -30,12 +30,19 @@ from fhir_server.types import JsonResource
 
 class WriteHook(Protocol):
     """Keeps derived resources in step with a write, inside the same unit of work (so both commit or
-    neither): e.g. services.aefi keeps a Flag per serious AdverseEvent. `resource` is None on delete."""
+    neither): e.g. services.aefi keeps a Flag per serious AdverseEvent. `resource` is None on delete;
+    `previous` is the version it replaces (None on create), e.g. the Slot an Appointment leaves.
+    A hook may refuse the write by raising FhirError: the unit of work rolls it back."""
 
     resource_types: frozenset[str]
 
     def __call__(
-        self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        previous: StoredResource | None,
     ) -> None: ...
 
 
@@ -244,7 +251,7 @@ class ResourceService:
             access.disclose((match,))
             access.check_change(uow, match, Interaction.DELETE)
             deleted = uow.delete(resource_type, match.id)
-            self._after(uow, resource_type, match.id, None)
+            self._after(uow, resource_type, match.id, None, match)
         return self._deleted(deleted)
 
     # -- steps inside a unit of work, shared with transaction Bundles ----------------------------
@@ -302,6 +309,7 @@ class ResourceService:
             resource, index = stamped, (index if stamped == resource else None)
         if index is None:
             index = self._extractor.extract(resource)
+        current = None
         if method == "POST":  # a fresh server-assigned id: nothing to read first
             access.check_new(resource, index, Interaction.CREATE)
             result = WriteResult(uow.write(resource, index, method=method), created=True)
@@ -316,13 +324,29 @@ class ResourceService:
             result = WriteResult(
                 uow.write(resource, index, method=method, expected_version=if_match), created
             )
-        self._after(uow, resource["resourceType"], resource["id"], resource)
+        self._after(uow, resource["resourceType"], resource["id"], resource, current)
         return result
 
-    def _after(self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None) -> None:
+    def extract(self, resource: JsonResource) -> IndexValues:
+        """The index rows of `resource` (e.g. to check access before taking the writer lock)."""
+        return self._extractor.extract(resource)
+
+    def _hooked(self, resource_type: str) -> bool:
+        return any(resource_type in hook.resource_types for hook in self._hooks)
+
+    def _after(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        previous: StoredResource | None,
+    ) -> None:
+        if previous is not None and previous.deleted:
+            previous = None
         for hook in self._hooks:
             if resource_type in hook.resource_types:
-                hook(uow, resource_type, id, resource)
+                hook(uow, resource_type, id, resource, previous)
 
     def conditional_target(self, uow: UnitOfWork, condition: SearchRequest, resource: JsonResource) -> str:
         """The id a conditional update writes to: the one match, else the body's id (if it names nothing
@@ -395,7 +419,13 @@ class ResourceService:
         access: Access = OPEN_ACCESS,
     ) -> StoredResource | None:
         self.writable(resource_type)
-        if if_match is not None or access.enforced or access.disclosure is not None:
+        current = None
+        if (
+            if_match is not None
+            or access.enforced
+            or access.disclosure is not None
+            or self._hooked(resource_type)
+        ):
             current = uow.read(resource_type, id)
             if if_match is not None and (current is None or current.deleted):
                 raise VersionConflict(resource_type, id, if_match, None)  # If-Match names no version
@@ -404,7 +434,7 @@ class ResourceService:
                 access.check_change(uow, current, Interaction.DELETE)
         deleted = uow.delete(resource_type, id, expected_version=if_match)
         if deleted is not None:
-            self._after(uow, resource_type, id, None)
+            self._after(uow, resource_type, id, None, current)
         return deleted
 
     @staticmethod

@@ -9,7 +9,7 @@ Dates come from `recommendation[].dateCriterion` coded in LOINC: 30981-5 earlies
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +17,8 @@ from fhir_server.services.resource_finder import ResourceFinder
 from fhir_server.types import JsonResource
 
 LOINC = "http://loinc.org"
+VACCINE_GROUP_SYSTEM = "https://fhir.vn/CodeSystem/vaccine-group"  # the forecast's targetDisease codes
+VaccineGroups = Callable[[str, str], frozenset[str]]  # (system, code) of a vaccine -> groups it covers
 EARLIEST, DUE, OVERDUE, LATEST = "30981-5", "30980-7", "59778-1", "59777-3"
 _DONE = frozenset({"complete", "immune", "contraindicated", "aged-out", "agedout"})
 
@@ -31,6 +33,14 @@ class DoseRecommendation:
     due: date | None
     overdue: date | None
     latest: date | None
+    # "epi" (free, the national programme) or "service" (paid), from the forecast's programme note in
+    # `description`; None when the recommendation does not say (e.g. made by hand)
+    programme: str | None = None
+
+    @property
+    def epi(self) -> bool:
+        """Part of the national programme (or not known to be outside it)."""
+        return self.programme != "service"
 
     @property
     def open(self) -> bool:
@@ -58,16 +68,47 @@ def _codings(concepts: Iterable[JsonResource]) -> list[JsonResource]:
     return [c for concept in concepts for c in concept.get("coding", ())]
 
 
+# The forecast's vaccine groups (targetDisease) as a Vietnamese SMS or a recall list names them.
+GROUP_NAMES_VI = {
+    "BCG": "Lao (BCG)",
+    "DTaP/Tdap/Td": "Bạch hầu - Ho gà - Uốn ván",
+    "HepA": "Viêm gan A",
+    "HepB": "Viêm gan B",
+    "Hib": "Hib",
+    "HPV": "HPV",
+    "Influenza": "Cúm",
+    "Japanese Encephalitis": "Viêm não Nhật Bản",
+    "Measles": "Sởi",
+    "Meningococcal": "Não mô cầu",
+    "Meningococcal B": "Não mô cầu B",
+    "Mumps": "Quai bị",
+    "Pneumococcal": "Phế cầu",
+    "Polio": "Bại liệt",
+    "Rotavirus": "Rota",
+    "Rubella": "Rubella",
+    "Typhoid": "Thương hàn",
+    "Varicella": "Thủy đậu",
+}
+
+
 def _label(item: JsonResource) -> str:
-    for concept in [
-        *item.get("vaccineCode", ()),
-        *([item["targetDisease"]] if "targetDisease" in item else []),
-    ]:
+    """A short name: the vaccine's text or display, else the vaccine group in Vietnamese, else a code."""
+    for concept in item.get("vaccineCode", ()):
         if concept.get("text"):
             return str(concept["text"])
         for coding in concept.get("coding", ()):
-            if coding.get("display") or coding.get("code"):
-                return str(coding.get("display") or coding["code"])
+            if coding.get("display"):
+                return str(coding["display"])
+    disease = item.get("targetDisease") or {}
+    for coding in disease.get("coding", ()):
+        if coding.get("system") == VACCINE_GROUP_SYSTEM and coding.get("code") in GROUP_NAMES_VI:
+            return GROUP_NAMES_VI[str(coding["code"])]
+    if disease.get("text"):
+        return str(disease["text"])
+    for concept in [*item.get("vaccineCode", ()), disease]:
+        for coding in concept.get("coding", ()):
+            if coding.get("code"):
+                return str(coding["code"])
     return "vaccine"
 
 
@@ -94,6 +135,8 @@ def read_recommendation(resource: JsonResource) -> list[DoseRecommendation]:
                 if coding.get("system") == LOINC and isinstance(value, str) and len(value) >= 10:
                     dates[str(coding.get("code"))] = date.fromisoformat(value[:10])
         dose = item.get("doseNumberPositiveInt", item.get("doseNumberString"))
+        note = str(item.get("description", "")).lower()
+        programme = "epi" if note.startswith("epi") else "service" if note.startswith("service") else None
         doses.append(
             DoseRecommendation(
                 codes,
@@ -104,14 +147,27 @@ def read_recommendation(resource: JsonResource) -> list[DoseRecommendation]:
                 dates.get(DUE),
                 dates.get(OVERDUE),
                 dates.get(LATEST),
+                programme,
             )
         )
     return doses
 
 
+def _no_groups(system: str, code: str) -> frozenset[str]:
+    return frozenset()
+
+
 class RecommendationReader:
-    def __init__(self, finder: ResourceFinder) -> None:
+    def __init__(self, finder: ResourceFinder, vaccine_groups: VaccineGroups = _no_groups) -> None:
         self._finder = finder
+        self._groups = vaccine_groups
+
+    def expand(self, codings: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """An Appointment's or a Slot's vaccine codings plus the vaccine groups they cover, as the
+        forecast's targetDisease codings: VN-MRVAC then meets the stored Measles and Rubella doses."""
+        given = list(codings)
+        groups = {(VACCINE_GROUP_SYSTEM, g) for system, code in given for g in self._groups(system, code)}
+        return [*given, *sorted(groups)]
 
     def for_patient(self, patient_id: str) -> list[DoseRecommendation] | None:
         """The doses of the child's newest recommendation; None when none is stored yet."""

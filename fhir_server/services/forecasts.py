@@ -16,6 +16,7 @@ from fhir_server.definitions.programmes import Programmes
 from fhir_server.definitions.schedule import Schedule
 from fhir_server.forecast import fhir_adapter
 from fhir_server.forecast.engine import assess
+from fhir_server.forecast.history import normalise_cvx
 from fhir_server.forecast.reasons import Reason
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue
@@ -119,6 +120,17 @@ class ForecastService:
             ),
             warnings,
         )
+
+    def vaccine_groups_of(self, system: str, code: str) -> frozenset[str]:
+        """The schedule's vaccine groups a vaccine covers, whatever code names it: a national product
+        (VN-MRVAC -> Measles, Rubella) or CVX (03 -> Measles, Mumps, Rubella); empty when unknown. This
+        is how an Appointment's or a Slot's vaccines meet the stored recommendation's targetDisease."""
+        del system  # national product codes and CVX codes do not collide in the schedule's table
+        vaccine = self._schedule.vaccines.get(normalise_cvx(code))
+        if vaccine is None:
+            return frozenset()
+        groups = (self._schedule.group_of_antigen(a.antigen) for a in vaccine.associations)
+        return frozenset(g for g in groups if g)
 
     def _programme_note(self, vaccine_group: str, day: date) -> str:
         """EPI (free) or service (paid) on the assessment date, with the instrument in force."""

@@ -55,7 +55,9 @@ class RecallList:
 
     def overdue(self, commune: str, day: date) -> Iterator[RecallRow]:
         for patient in self._finder.iterate("Patient", [("address-city", commune)]):
-            doses = [d for d in self._recommendations.for_patient(patient["id"]) or [] if d.overdue_on(day)]
+            found = self._recommendations.for_patient(patient["id"]) or []
+            # EPI doses only: paid ones are the family's choice
+            doses = [d for d in found if d.epi and d.overdue_on(day)]
             if not doses:
                 continue
             mothers = self._finder.all("RelatedPerson", [("patient", f"Patient/{patient['id']}")])

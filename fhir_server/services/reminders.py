@@ -122,9 +122,11 @@ class ReminderJob:
         self._due_within = due_within_days
         self._repeat = overdue_repeat_days
         self._places: dict[str, str] = {}
+        self._last_family: tuple[str, JsonResource | None, list[JsonResource]] | None = None
 
     def run(self, day: date) -> ReminderReport:
         report = ReminderReport()
+        self._last_family = None  # read afresh each run (a mother may have opted out since)
         batch: list[Reminder] = []
         for reminder in self._reminders(day, report):
             batch.append(reminder)
@@ -148,7 +150,7 @@ class ReminderJob:
         )
         for appointment in appointments:
             yield from self._for_appointment(appointment, report)
-        for recommendation in self._finder.iterate("ImmunizationRecommendation", []):
+        for recommendation in self._finder.iterate("ImmunizationRecommendation", [], exact_numbers=False):
             yield from self._for_recommendation(recommendation, day, report)
 
     def _for_appointment(self, appointment: JsonResource, report: ReminderReport) -> Iterator[Reminder]:
@@ -176,10 +178,11 @@ class ReminderJob:
             return
         about = f"ImmunizationRecommendation/{recommendation['id']}"
         for dose in read_recommendation(recommendation):
+            if not dose.epi:
+                continue  # paid (service) vaccines are the family's choice: the registry does not chase them
             dose_key = ",".join(sorted(f"{s}|{c}" for s, c in dose.codes))
             label = dose.label
             if dose.overdue_on(day):
-                place = self._home_place(patient_id)
                 since = dose.overdue or day
                 period = (day - since).days // self._repeat
                 key = f"overdue|{patient_id}|{dose_key}|{since.isoformat()}|{period}"
@@ -187,18 +190,17 @@ class ReminderJob:
                     key,
                     patient_id,
                     about,
-                    partial(_overdue, vaccine=label, since=since, place=place),
+                    self._at_home(patient_id, partial(_overdue, vaccine=label, since=since)),
                     report=report,
                     kind="overdue",
                 )
             elif dose.due_within(day, self._due_within) and dose.due is not None:
-                place = self._home_place(patient_id)
                 key = f"due|{patient_id}|{dose_key}|{dose.due.isoformat()}"
                 yield from self._addressed(
                     key,
                     patient_id,
                     about,
-                    partial(_due, vaccine=label, due=dose.due, place=place),
+                    self._at_home(patient_id, partial(_due, vaccine=label, due=dose.due)),
                     report=report,
                     kind="due",
                 )
@@ -216,11 +218,9 @@ class ReminderJob:
         if self._store.read("CommunicationRequest", message_id("rem", key)) is not None:
             report.already_sent += 1  # cheap pre-check; the write re-checks inside its unit of work
             return
-        patient = self._finder.read("Patient", patient_id)
+        patient, mothers = self._family(patient_id)
         if patient is None:
             return
-        mothers = self._finder.all("RelatedPerson", [("patient", f"Patient/{patient_id}")])
-        mothers.sort(key=lambda p: not _is_mother(p))
         if mothers and all(opted_out(m) for m in mothers):
             report.opted_out += 1
             return
@@ -231,13 +231,29 @@ class ReminderJob:
         report.kinds[kind] = report.kinds.get(kind, 0) + 1
         yield Reminder(key, patient_id, recipient["id"], about, text(short_name(patient)))
 
+    def _family(self, patient_id: str) -> tuple[JsonResource | None, list[JsonResource]]:
+        """The child and their RelatedPersons (mother first); the last child's are kept, as a child's
+        doses come one after the other."""
+        if self._last_family is not None and self._last_family[0] == patient_id:
+            return self._last_family[1], self._last_family[2]
+        patient = self._finder.read("Patient", patient_id)
+        mothers = self._finder.all("RelatedPerson", [("patient", f"Patient/{patient_id}")]) if patient else []
+        mothers.sort(key=lambda p: not _is_mother(p))
+        self._last_family = (patient_id, patient, mothers)
+        return patient, mothers
+
     def _location_name(self, location_id: str | None) -> str:
         location = self._finder.read("Location", location_id) if location_id else None
         return str(location.get("name", "tram y te")) if location else "tram y te"
 
+    def _at_home(self, patient_id: str, text: Callable[..., SmsText]) -> Callable[[str], SmsText]:
+        """`text` with the child's home vaccination point, looked up only when the message is made (after
+        the already-sent check: a daily run mostly finds its reminders there)."""
+        return lambda name: text(name, place=self._home_place(patient_id))
+
     def _home_place(self, patient_id: str) -> str:
         """The vaccination point of the child's commune (the first Location there), by name."""
-        patient = self._finder.read("Patient", patient_id) or {}
+        patient = self._family(patient_id)[0] or {}
         commune = str(((patient.get("address") or [{}])[0]).get("city", ""))
         if commune not in self._places:
             found = self._finder.all("Location", [("address-city", commune)])[:1] if commune else []
@@ -251,14 +267,15 @@ class ReminderJob:
             return
         now = self._clock.now()
         send_after = self._quiet.next_allowed(now).astimezone(UTC)
-        # Validated before the writer lock is taken: bookings must not wait for that.
+        # Every reminder is built from the same template with values read from stored (validated)
+        # resources: the first of each batch is validated — before the writer lock is taken, so bookings
+        # do not wait for it — and the others are not (validation was half the run's time).
         prepared = []
-        for reminder in batch:
+        for n, reminder in enumerate(batch):
             request_id = message_id("rem", reminder.key)
-            resources = [
-                self._resources.validate(r["resourceType"], r)
-                for r in self._resources_of(reminder, request_id, now, send_after)
-            ]
+            resources = self._resources_of(reminder, request_id, now, send_after)
+            if n == 0:
+                resources = [self._resources.validate(r["resourceType"], r) for r in resources]
             prepared.append((request_id, resources))
         with self._store.unit_of_work() as uow:
             for request_id, resources in prepared:

@@ -8,7 +8,7 @@ from datetime import time, timedelta, tzinfo
 from fhir_server.services.booking import BookingService
 from fhir_server.services.check_in import CheckInService
 from fhir_server.services.crud import ResourceService
-from fhir_server.services.due_doses import RecommendationReader
+from fhir_server.services.due_doses import RecommendationReader, VaccineGroups
 from fhir_server.services.outbox import DeliveryPolicy, Dispatcher
 from fhir_server.services.recall import RecallList
 from fhir_server.services.reminders import QuietHours, ReminderJob
@@ -68,9 +68,21 @@ class Scheduling:
         )
 
 
-def build_scheduling(store: Store, resources: ResourceService, clock: Clock, zone: tzinfo) -> Scheduling:
+def build_scheduling(
+    store: Store,
+    resources: ResourceService,
+    clock: Clock,
+    zone: tzinfo,
+    vaccine_groups: VaccineGroups | None = None,
+) -> Scheduling:
+    """`vaccine_groups` (ForecastService.vaccine_groups_of) lets a product code on a Slot or an
+    Appointment meet the forecast's vaccine groups; without it only equal codes match."""
     finder = ResourceFinder(store, resources)
-    recommendations = RecommendationReader(finder)
+    recommendations = (
+        RecommendationReader(finder)
+        if vaccine_groups is None
+        else RecommendationReader(finder, vaccine_groups)
+    )
     booking = BookingService(store, resources, finder, recommendations)
     return Scheduling(
         finder=finder,
@@ -78,7 +90,7 @@ def build_scheduling(store: Store, resources: ResourceService, clock: Clock, zon
         slots=SlotGenerator(store, resources, zone),
         booking=booking,
         slot_finder=SlotFinder(resources, finder, recommendations),
-        check_in=CheckInService(store, resources, finder, booking, clock=clock, zone=zone),
+        check_in=CheckInService(store, resources, finder, clock=clock, zone=zone),
         recall=RecallList(finder, recommendations),
         zone=zone,
         store=store,

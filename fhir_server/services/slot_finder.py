@@ -84,7 +84,7 @@ class SlotFinder:
         found = []
         for slot in slots:
             day = date.fromisoformat(str(slot["start"])[:10])
-            offered = _codes(slot)
+            offered = self._recommendations.expand(_codes(slot))
             fitting = tuple(
                 d.label for d in doses if d.matches(offered) and (d.earliest is None or d.earliest <= day)
             )

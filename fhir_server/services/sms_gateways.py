@@ -12,6 +12,8 @@ from typing import Protocol
 
 import httpx
 
+from fhir_server.settings import MessagingSettings
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingSms:
@@ -84,3 +86,17 @@ class HttpGateway:
 
     def close(self) -> None:
         self._client.close()
+
+
+def gateway_for(messaging: MessagingSettings) -> SmsGateway:
+    """The gateway FHIR_SMS_GATEWAY names; ValueError for an http gateway without FHIR_SMS_URL."""
+    if messaging.gateway == "http":
+        if not messaging.url:
+            raise ValueError("FHIR_SMS_URL is needed with FHIR_SMS_GATEWAY=http")
+        return HttpGateway(
+            messaging.url,
+            template=messaging.template,
+            auth_header=messaging.auth_header,
+            timeout=messaging.timeout_seconds,
+        )
+    return FileGateway(Path(messaging.file_path))

@@ -449,7 +449,7 @@ def test_bulk_export_needs_population_access(world: World) -> None:
     assert world.client.get(f"/fhir{status_url}", headers=world.parent("child-1")).status_code == 403
 
 
-def test_booking_routes_are_for_health_workers_until_parents_get_their_own_checks(world: World) -> None:
+def test_a_read_only_parent_token_books_nothing_and_the_queue_is_for_staff(world: World) -> None:
     appointment = {
         "resourceType": "Appointment",
         "status": "booked",
