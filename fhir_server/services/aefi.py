@@ -66,7 +66,7 @@ def _flag(event_id: str, subject: str, status: str, start: str | None) -> JsonRe
 
 
 class AefiFlags:
-    """The write hook (services.crud.WriteHook) for AdverseEvent."""
+    """The write hook (services.write_steps.WriteHook) for AdverseEvent."""
 
     resource_types = frozenset({"AdverseEvent"})
 

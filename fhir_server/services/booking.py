@@ -31,7 +31,7 @@ from auth.scopes import Interaction
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue
 from fhir_server.services.access import OPEN_ACCESS, Access
-from fhir_server.services.crud import ResourceService, WriteResult
+from fhir_server.services.crud import ResourceService
 from fhir_server.services.due_doses import RecommendationReader
 from fhir_server.services.resource_finder import ResourceFinder
 from fhir_server.services.scheduling_codes import reference_id
@@ -43,6 +43,7 @@ from fhir_server.services.slot_capacity import (
     takes_new_place,
     unknown_slot,
 )
+from fhir_server.services.write_steps import WriteResult
 from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 

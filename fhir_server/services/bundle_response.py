@@ -10,7 +10,7 @@ from typing import Any
 from fhir_server.model.bundle import BundleEntry, bundle, etag, instant
 from fhir_server.model.outcome import FhirError, Issue, operation_outcome
 from fhir_server.services.bundle_entries import Entry
-from fhir_server.services.crud import WriteResult
+from fhir_server.services.write_steps import WriteResult
 from fhir_server.storage.base import StoredResource
 from fhir_server.types import JsonResource
 

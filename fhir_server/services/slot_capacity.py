@@ -102,7 +102,7 @@ def _instant(value: str) -> datetime:
 
 
 class SlotCapacity:
-    """The write hook (services.crud.WriteHook) for Appointment."""
+    """The write hook (services.write_steps.WriteHook) for Appointment."""
 
     resource_types = frozenset({"Appointment"})
 

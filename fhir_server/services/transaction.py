@@ -22,9 +22,10 @@ from fhir_server.model.outcome import FhirError
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
 from fhir_server.services.bundle_response import EntryResult, failed, response_bundle, written
-from fhir_server.services.crud import ResourceService, WriteResult
+from fhir_server.services.crud import ResourceService
 from fhir_server.services.outcomes import version_conflict
 from fhir_server.services.search import SearchService
+from fhir_server.services.write_steps import WriteResult
 from fhir_server.storage.base import (
     Method,
     Store,
