@@ -160,7 +160,9 @@ class ForecastService:
             DoseSource(f"Immunization/{s.id}", f"Immunization/{s.id}", loads(s.body))
             for s in self._about(("Immunization",), [patient_id], access, _PAGE)
         ]
-        clinical = [loads(s.body) for s in self._about(CLINICAL_TYPES, [patient_id], access, _PAGE)]
+        clinical = [
+            loads(s.body) for s in self._about(CLINICAL_TYPES, [patient_id], access, _PAGE, optional=True)
+        ]
         return History(loads(stored.body), immunizations, clinical)
 
     def stored_histories(self, patient_ids: Sequence[str]) -> dict[str, History]:
@@ -190,11 +192,24 @@ class ForecastService:
         return histories
 
     def _about(
-        self, resource_types: Sequence[str], patients: Sequence[str], access: Access, count: int
+        self,
+        resource_types: Sequence[str],
+        patients: Sequence[str],
+        access: Access,
+        count: int,
+        *,
+        optional: bool = False,
     ) -> Iterator[StoredResource]:
-        """Every resource of these types whose `patient` is one of `patients` (ids)."""
+        """Every resource of these types whose `patient` is one of `patients` (ids). `optional`: a type the
+        caller may not search at all (403) is left out instead of failing the whole request."""
         for resource_type in resource_types:
-            request = access.narrow(replace(self._patient_request(resource_type, patients), count=count))
+            request = replace(self._patient_request(resource_type, patients), count=count)
+            try:
+                request = access.narrow(request)
+            except FhirError as error:
+                if optional and error.status == 403:
+                    continue  # e.g. a parent's token without Condition scopes: forecast without them
+                raise
             while True:
                 page = self._store.search(request, with_total=False)
                 yield from page.resources

@@ -8,7 +8,7 @@ A Condition, Observation or AllergyIntolerance write refreshes the child it is a
 pregnancy, contraindications, evidence of immunity).
 A Patient write refreshes that child too (a newborn registered without doses is due for the birth doses; a
 corrected birth date moves every date); deleting a Patient deletes their recommendation.
-A recommendation whose content did not change is not written again (no new version).
+A recommendation whose content did not change (its assessment date aside) is not written again.
 A failed forecast never fails the write: it is logged (no personal data) and the old recommendation stays.
 """
 
@@ -135,10 +135,17 @@ class RecommendationRefresher:
 
 
 def _same(stored: StoredResource, recommendation: JsonResource) -> bool:
-    """The stored version says the same as a new forecast, meta aside (version and time are the store's).
-    Compared as bytes: the store writes `dumps(resource)` with `meta` appended last (storage/versioning.py
-    `stamp`), and parsing the stored body back cost as much as the forecast's write. A body written in
-    another key order only counts as changed (one write too many, never one too few)."""
+    """The stored version says the same as a new forecast, meta and assessment date aside: a recommendation
+    is not written again when only its `date` would change, so a daily `forecast refresh` writes only the
+    children whose statuses or dates moved (due/overdue are part of the content; `date` stays the day this
+    content was first computed). Compared as bytes: the store writes `dumps(resource)` with `meta` appended
+    last (storage/versioning.py `stamp`), and parsing the stored body back cost as much as the forecast's
+    write. A body written in another key order only counts as changed (one write too many, never one too
+    few)."""
     if stored.deleted or not stored.body:
         return False
-    return stored.body.startswith(dumps(recommendation)[:-1] + b',"meta":')
+    at = stored.body.find(b',"date":"')  # the top-level one: `patient` before it holds no date
+    if at < 0:
+        return False
+    candidate = {**recommendation, "date": stored.body[at + 9 : at + 19].decode()}  # same key order
+    return stored.body.startswith(dumps(candidate)[:-1] + b',"meta":')
