@@ -49,6 +49,8 @@ class Duration:
 
     def add_to(self, start: date) -> date:
         """`start` plus this duration (CALCDT-1..6)."""
+        if not self.months and not self.years:  # days and weeks: no calendar step (the engine's hot path)
+            return start + timedelta(days=self.days)
         month_index = start.month - 1 + self.months + 12 * self.years
         year, month = start.year + month_index // 12, month_index % 12 + 1
         try:

@@ -39,6 +39,8 @@ ALWAYS = Period()
 _SYSTEMS = {  # FHIR code system URIs -> CDC's names in codedValues
     "http://snomed.info/sct": "SNOMED",
     "http://hl7.org/fhir/sid/cvx": "CVX",
+    "http://hl7.org/fhir/sid/icd-10": "ICD10",
+    "urn:oid:2.16.840.1.114222.4.5.274": "CDCPHINVS",  # CDC's PHIN VADS code system (VXC codes)
 }
 
 

@@ -12,7 +12,7 @@ Codes (docs/forecast.md "FHIR face"):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,6 +22,8 @@ from fhir_server.forecast.model import (
     Assessment,
     DoseEvaluation,
     Patient,
+    PatientObservation,
+    Sex,
     VaccineGroupResult,
 )
 from fhir_server.forecast.reasons import Reason
@@ -63,13 +65,74 @@ class DoseInput:
     problem: Reason | None = None
 
 
-def patient_of(resource: Mapping[str, Any]) -> Patient | None:
+def patient_of(
+    resource: Mapping[str, Any], observations: Sequence[PatientObservation] = ()
+) -> Patient | None:
     """The engine's patient; None without a usable birthDate (a full date is needed)."""
     birth = _day(resource.get("birthDate"))
     if birth is None:
         return None
     gender = resource.get("gender")
-    return Patient(birth, "female" if gender == "female" else "male" if gender == "male" else "unknown")
+    sex: Sex = "female" if gender == "female" else "male" if gender == "male" else "unknown"
+    return Patient(birth, sex, tuple(observations))
+
+
+# Statuses under which a clinical fact does not hold (refuted, resolved, entered in error, cancelled)
+_NOT_HOLDING = frozenset(
+    {"refuted", "entered-in-error", "inactive", "resolved", "remission", "cancelled", "unconfirmed"}
+)
+
+
+def observations_of(
+    clinical: Iterable[tuple[str, Mapping[str, Any]]],
+    lookup: Callable[[str, str], tuple[str, ...]],
+) -> tuple[PatientObservation, ...]:
+    """CDSi observations (indications, contraindications, evidence of immunity) of a child's Conditions,
+    Observations and AllergyIntolerances: every coding of `code`, `valueCodeableConcept` and
+    `reaction.substance` that the schedule maps (`lookup(system, code)`: SNOMED, CVX, ICD-10, CDC's
+    PHIN VS). Facts refuted, resolved, entered in error or cancelled do not count. Dated by onset, else
+    effective, else recorded date (the engine uses the date for observation-based intervals)."""
+    found: dict[str, date | None] = {}
+    for _key, resource in clinical:
+        if not _holds(resource):
+            continue
+        when = _fact_date(resource)
+        for system, code in _codings(resource):
+            for observation in lookup(system, code):
+                earlier = found.get(observation)
+                found[observation] = when if earlier is None or (when and when < earlier) else earlier
+    return tuple(PatientObservation(code, day) for code, day in sorted(found.items()))
+
+
+def _holds(resource: Mapping[str, Any]) -> bool:
+    if resource.get("status") in _NOT_HOLDING:  # Observation.status
+        return False
+    for element in ("clinicalStatus", "verificationStatus"):  # Condition, AllergyIntolerance
+        concept = resource.get(element)
+        codes = {c.get("code") for c in concept.get("coding", ())} if isinstance(concept, dict) else set()
+        if codes & _NOT_HOLDING:
+            return False
+    return True
+
+
+def _codings(resource: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    concepts = [resource.get("code"), resource.get("valueCodeableConcept")]
+    for reaction in resource.get("reaction") or ():
+        if isinstance(reaction, dict):
+            concepts.append(reaction.get("substance"))
+    for concept in concepts:
+        if isinstance(concept, dict):
+            for coding in concept.get("coding") or ():
+                if isinstance(coding, dict) and coding.get("code"):
+                    yield str(coding.get("system", "")), str(coding["code"])
+
+
+def _fact_date(resource: Mapping[str, Any]) -> date | None:
+    for element in ("onsetDateTime", "effectiveDateTime", "recordedDate", "issued"):
+        day = _day(resource.get(element))
+        if day is not None:
+            return day
+    return None
 
 
 def doses_of(

@@ -1,10 +1,12 @@
 """`$immds-forecast` (ImmDS IG): parameters checked against
 conformance/operations/OperationDefinition-immds-forecast.json, then one call to `ForecastService.assess`.
 
-- System level, `POST [base]/$immds-forecast`: Parameters with assessmentDate, patient (a Patient resource)
-  and immunization* (Immunization resources).
+- System level, `POST [base]/$immds-forecast`: Parameters with assessmentDate, patient (a Patient resource),
+  immunization* (Immunization resources) and, our addition, condition*, observation*, allergyIntolerance*
+  (the child's clinical facts, mapped to CDSi observations: indications, contraindications, immunity).
 - Instance level, `GET|POST [base]/Patient/[id]/$immds-forecast`: assessmentDate in the query or a
-  Parameters body; the stored patient and their stored completed Immunizations are used.
+  Parameters body; the stored patient, their stored completed Immunizations and their stored Conditions,
+  Observations and AllergyIntolerances are used.
 Out: Parameters with evaluation* (ImmunizationEvaluation), recommendation (ImmunizationRecommendation) and,
 when the input had problems, `outcome` (an OperationOutcome of warnings: a local addition, not in the IG).
 """
@@ -20,10 +22,16 @@ from typing import Any
 from fhir_server.definitions.operations import OperationDefinition, OperationParameter
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.access import OPEN_ACCESS, Access
-from fhir_server.services.forecasts import DoseSource, ForecastService, params_of
+from fhir_server.services.forecasts import DoseSource, ForecastService, clinical_sources, params_of
 from fhir_server.types import JsonResource
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The child's clinical facts (our addition to the IG's parameters): their codes become CDSi observations
+CLINICAL_PARAMETERS = (
+    ("condition", "Condition"),
+    ("observation", "Observation"),
+    ("allergyIntolerance", "AllergyIntolerance"),
+)
 
 
 class ImmdsForecast:
@@ -53,9 +61,15 @@ class ImmdsForecast:
             for index, part in parts.get("immunization", [])
             if (resource := self._resource(part, "Immunization", index))
         ]
+        clinical = [
+            (f"Parameters.parameter[{index}].resource", resource)
+            for name, resource_type in CLINICAL_PARAMETERS
+            for index, part in parts.get(name, [])
+            if (resource := self._resource(part, resource_type, index))
+        ]
         patient_ref = f"Patient/{patient['id']}" if patient.get("id") else "Patient"
         result = self._forecasts.assess(
-            patient, immunizations, _assessment_date(parts), patient_ref=patient_ref
+            patient, immunizations, _assessment_date(parts), patient_ref=patient_ref, clinical=clinical
         )
         return params_of(result)
 
@@ -68,7 +82,7 @@ class ImmdsForecast:
     ) -> JsonResource:
         if body is not None:
             parts = self._parts(body)
-            for name in ("patient", "immunization"):
+            for name in ("patient", "immunization", *(name for name, _ in CLINICAL_PARAMETERS)):
                 if name in parts:
                     index = parts[name][0][0]
                     raise _bad(
@@ -84,6 +98,7 @@ class ImmdsForecast:
             history.immunizations,
             _assessment_date(parts),
             patient_ref=f"Patient/{patient_id}",
+            clinical=clinical_sources(history.clinical),
         )
         return params_of(result)
 

@@ -8,7 +8,7 @@ policy check belongs at its top. `stored_history` reads a stored child; `Recomme
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -20,12 +20,17 @@ from fhir_server.forecast.history import normalise_cvx
 from fhir_server.forecast.reasons import Reason
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError, Issue
+from fhir_server.search.request import ReferenceQuery, SearchRequest
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.conditions import Conditions
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
 _PAGE = 500
+_MANY_PAGE = 2000
+_VALUES = 100
+# Where a child's clinical facts are, by type (all three have the R4 search parameter `patient`)
+CLINICAL_TYPES = ("Condition", "Observation", "AllergyIntolerance")
 _OLDEST = 130  # years: an older birth date is taken for a typing error
 
 
@@ -47,10 +52,12 @@ class DoseSource:
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """A stored child: the Patient and their completed Immunizations."""
+    """A stored child: the Patient, their Immunizations and their clinical facts (Condition, Observation,
+    AllergyIntolerance: the CDSi observations they map to)."""
 
     patient: JsonResource
     immunizations: list[DoseSource]
+    clinical: list[JsonResource] = field(default_factory=list)
 
 
 class ForecastService:
@@ -67,6 +74,7 @@ class ForecastService:
         self._schedule = schedule
         self._programmes = programmes
         self._national = national_systems
+        self._templates: dict[str, SearchRequest] = {}
 
     @property
     def schedule_name(self) -> str:
@@ -80,10 +88,15 @@ class ForecastService:
         *,
         patient_ref: str,
         recommendation_id: str | None = None,
+        clinical: Sequence[tuple[str, JsonResource]] = (),
+        with_evaluations: bool = True,
     ) -> ForecastResult:
         """Evaluate and forecast: the one entry point of `$immds-forecast` (an access policy goes here).
-        Input problems become warnings, never errors, except a patient without a full birth date (422)."""
-        person = fhir_adapter.patient_of(patient)
+        Input problems become warnings, never errors, except a patient without a full birth date (422).
+        `clinical`: (FHIRPath, Condition | Observation | AllergyIntolerance) whose codes the schedule maps
+        to CDSi observations (indications, contraindications, evidence of immunity)."""
+        observations = fhir_adapter.observations_of(clinical, self._schedule.observation_codes)
+        person = fhir_adapter.patient_of(patient, observations)
         if person is None:
             raise FhirError.of(
                 422,
@@ -109,7 +122,7 @@ class ForecastService:
             for group in result.vaccine_groups
         }
         return ForecastResult(
-            fhir_adapter.evaluations(result, patient_ref, references),
+            fhir_adapter.evaluations(result, patient_ref, references) if with_evaluations else [],
             fhir_adapter.recommendation(
                 result,
                 patient_ref,
@@ -154,30 +167,110 @@ class ForecastService:
                 f"Không tìm thấy Patient/{patient_id}",
             )
         access.check_read(stored)
-        return History(loads(stored.body), list(self._immunizations(patient_id, access)))
-
-    def _immunizations(self, patient_id: str, access: Access = OPEN_ACCESS) -> Iterator[DoseSource]:
         # status is filtered by the adapter (only `completed` counts): a status criterion doubles the read
-        request = self._conditions.from_params("Immunization", [("patient", f"Patient/{patient_id}")])
-        request = access.narrow(replace(request, count=_PAGE))
-        while True:
-            page = self._store.search(request, with_total=False)
-            for stored in page.resources:
-                reference = f"Immunization/{stored.id}"
-                yield DoseSource(reference, reference, loads(stored.body))
-            if page.next_cursor is None or not page.resources:
-                return
-            request = replace(request, cursor=page.next_cursor)
+        immunizations = [
+            DoseSource(f"Immunization/{s.id}", f"Immunization/{s.id}", loads(s.body))
+            for s in self._about(("Immunization",), [patient_id], access, _PAGE)
+        ]
+        clinical = [
+            loads(s.body) for s in self._about(CLINICAL_TYPES, [patient_id], access, _PAGE, optional=True)
+        ]
+        return History(loads(stored.body), immunizations, clinical)
 
-    def for_stored(self, patient_id: str, assessment_date: date) -> ForecastResult:
-        history = self.stored_history(patient_id)
+    def stored_histories(self, patient_ids: Sequence[str]) -> dict[str, History]:
+        """Several stored children at once (bulk refresh): one search per resource type for all of them
+        (`patient=Patient/a,Patient/b,...`) instead of one per child. Children not stored are left out."""
+        histories: dict[str, History] = {}
+        for patient_id in patient_ids:
+            stored = self._store.read("Patient", patient_id)
+            if stored is not None and not stored.deleted:
+                histories[patient_id] = History(loads(stored.body), [], [])
+        if not histories:
+            return histories
+        found = list(histories)
+        for start in range(0, len(found), _VALUES):  # 100 values per search, as a client may send
+            references = found[start : start + _VALUES]
+            for stored in self._about(("Immunization",), references, OPEN_ACCESS, _MANY_PAGE):
+                body = loads(stored.body)
+                history = histories.get(subject_id_of(body) or "")
+                if history is not None:
+                    reference = f"Immunization/{stored.id}"
+                    history.immunizations.append(DoseSource(reference, reference, body))
+            for stored in self._about(CLINICAL_TYPES, references, OPEN_ACCESS, _MANY_PAGE):
+                body = loads(stored.body)
+                history = histories.get(subject_id_of(body) or "")
+                if history is not None:
+                    history.clinical.append(body)
+        return histories
+
+    def _about(
+        self,
+        resource_types: Sequence[str],
+        patients: Sequence[str],
+        access: Access,
+        count: int,
+        *,
+        optional: bool = False,
+    ) -> Iterator[StoredResource]:
+        """Every resource of these types whose `patient` is one of `patients` (ids). `optional`: a type the
+        caller may not search at all (403) is left out instead of failing the whole request."""
+        for resource_type in resource_types:
+            request = replace(self._patient_request(resource_type, patients), count=count)
+            try:
+                request = access.narrow(request)
+            except FhirError as error:
+                if optional and error.status == 403:
+                    continue  # e.g. a parent's token without Condition scopes: forecast without them
+                raise
+            while True:
+                page = self._store.search(request, with_total=False)
+                yield from page.resources
+                if page.next_cursor is None or not page.resources:
+                    break
+                request = replace(request, cursor=page.next_cursor)
+
+    def _patient_request(self, resource_type: str, patients: Sequence[str]) -> SearchRequest:
+        """`patient=Patient/a,Patient/b,...`, parsed once per type (parsing cost as much as the search
+        on the after-write path, which runs four of them per write)."""
+        template = self._templates.get(resource_type)
+        if template is None:
+            template = self._conditions.from_params(resource_type, [("patient", "Patient/x")])
+            self._templates[resource_type] = template
+        criterion = template.criteria[0]
+        values = tuple(ReferenceQuery("Patient", patient_id, None) for patient_id in patients)
+        return replace(template, criteria=(replace(criterion, values=values),))
+
+    def for_history(self, patient_id: str, history: History, assessment_date: date) -> ForecastResult:
+        """The stored recommendation of a child (`rec-<id>`) from their stored history."""
         return self.assess(
             history.patient,
             history.immunizations,
             assessment_date,
             patient_ref=f"Patient/{patient_id}",
             recommendation_id=recommendation_id(patient_id),
+            clinical=clinical_sources(history.clinical),
+            with_evaluations=False,  # only the recommendation is stored
         )
+
+    def for_stored(self, patient_id: str, assessment_date: date) -> ForecastResult:
+        return self.for_history(patient_id, self.stored_history(patient_id), assessment_date)
+
+
+def clinical_sources(resources: Sequence[JsonResource]) -> list[tuple[str, JsonResource]]:
+    return [(f"{r.get('resourceType')}/{r.get('id')}", r) for r in resources]
+
+
+def subject_id_of(resource: Mapping[str, Any]) -> str | None:
+    """The child a resource is about: `patient` (Immunization, AllergyIntolerance) or `subject` (Condition,
+    Observation); `Patient/123` or `https://host/fhir/Patient/123` (a local absolute reference) -> `123`."""
+    for name in ("patient", "subject"):
+        element = resource.get(name)
+        reference = element.get("reference") if isinstance(element, dict) else None
+        if isinstance(reference, str):
+            parts = reference.rstrip("/").split("/")
+            if len(parts) >= 2 and parts[-2] == "Patient":
+                return parts[-1]
+    return None
 
 
 def recommendation_id(patient_id: str) -> str:

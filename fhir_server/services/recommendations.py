@@ -4,8 +4,11 @@ Listens to ResourceService commits: when an Immunization is written or deleted (
 Bundle), the children it names (now and in its previous version) get their recommendation recomputed at
 today's date and stored at `rec-<patient id>` as a new version, so `ImmunizationRecommendation?patient=...`
 is always current and due lists can be searched (`date`, `status`, `vaccine-type`, `target-disease`).
+A Condition, Observation or AllergyIntolerance write refreshes the child it is about (CDSi observations:
+pregnancy, contraindications, evidence of immunity).
 A Patient write refreshes that child too (a newborn registered without doses is due for the birth doses; a
 corrected birth date moves every date); deleting a Patient deletes their recommendation.
+A recommendation whose content did not change (its assessment date aside) is not written again.
 A failed forecast never fails the write: it is logged (no personal data) and the old recommendation stays.
 """
 
@@ -15,14 +18,24 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
-from fhir_server.model.json import loads
+from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.extract import Extractor
-from fhir_server.services.forecasts import ForecastService, recommendation_id
+from fhir_server.services.forecasts import (
+    CLINICAL_TYPES,
+    ForecastResult,
+    ForecastService,
+    recommendation_id,
+    subject_id_of,
+)
 from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
 log = logging.getLogger("fhir_server.recommendations")
+
+
+# The resource types whose writes change a child's forecast, besides Patient
+_ABOUT_A_CHILD = frozenset({"Immunization", *CLINICAL_TYPES})
 
 
 class RecommendationRefresher:
@@ -37,8 +50,13 @@ class RecommendationRefresher:
     def after_commit(self, written: Sequence[StoredResource]) -> None:
         """The ResourceService listener: one refresh per affected child, after the write committed."""
         patients = sorted(self._patients_of(written))
-        for patient_id in patients:
-            self.refresh_quietly(patient_id)
+        if len(patients) == 1:
+            self.refresh_quietly(patients[0])
+        elif patients:  # a transaction Bundle: the children's histories in one read, one write
+            try:
+                self.refresh_many(patients, self._today())
+            except Exception as exc:
+                log.warning("recommendation refresh failed: %s", type(exc).__name__)
         gone = [s.id for s in written if s.resource_type == "Patient" and s.deleted]
         if gone:
             try:
@@ -61,55 +79,73 @@ class RecommendationRefresher:
         return True
 
     def refresh(self, patient_id: str, today: date | None = None) -> StoredResource:
+        """Recompute one child's recommendation; the stored version when its content is unchanged."""
         result = self._forecasts.for_stored(patient_id, today or self._today())
         recommendation = result.recommendation
+        current = self._store.read("ImmunizationRecommendation", recommendation["id"])
+        if current is not None and _same(current, recommendation):
+            return current
         index = self._extractor.extract(recommendation)
         with self._store.unit_of_work() as uow:
             return uow.write(recommendation, index, method="PUT")
 
     def refresh_many(self, patient_ids: Sequence[str], today: date) -> tuple[int, int]:
-        """Bulk (`fhir-server forecast refresh`): forecast each child, then store all in one unit of work.
-        Returns (refreshed, failed); a child whose forecast fails keeps the old recommendation."""
-        written: list[JsonResource] = []
-        failed = 0
-        for patient_id in patient_ids:
+        """Bulk (`fhir-server forecast refresh`, transaction Bundles): the children's histories read in one
+        search per resource type, each child forecast, the changed recommendations stored in one unit of
+        work. Returns (refreshed, failed): a child not stored or whose forecast fails is failed and keeps
+        the old recommendation; an unchanged recommendation counts as refreshed without a new version."""
+        histories = self._forecasts.stored_histories(patient_ids)
+        failed = len(patient_ids) - len(histories)
+        results: list[ForecastResult] = []
+        for patient_id, history in histories.items():
             try:
-                written.append(self._forecasts.for_stored(patient_id, today).recommendation)
+                results.append(self._forecasts.for_history(patient_id, history, today))
             except Exception as exc:
                 failed += 1
                 log.warning("recommendation refresh failed: %s", type(exc).__name__)
-        indexed = [(r, self._extractor.extract(r)) for r in written]
-        with self._store.unit_of_work() as uow:
-            for resource, index in indexed:
-                uow.write(resource, index, method="PUT")
-        return len(written), failed
+        changed = [r.recommendation for r in results if not self._unchanged(r.recommendation)]
+        indexed = [(r, self._extractor.extract(r)) for r in changed]
+        if indexed:
+            with self._store.unit_of_work() as uow:
+                for resource, index in indexed:
+                    uow.write(resource, index, method="PUT")
+        return len(results), failed
+
+    def _unchanged(self, recommendation: JsonResource) -> bool:
+        current = self._store.read("ImmunizationRecommendation", recommendation["id"])
+        return current is not None and _same(current, recommendation)
 
     def _patients_of(self, written: Iterable[StoredResource]) -> set[str]:
         patients: set[str] = set()
         for stored in written:
             if stored.resource_type == "Patient" and not stored.deleted:
                 patients.add(stored.id)
-            if stored.resource_type != "Immunization":
+            if stored.resource_type not in _ABOUT_A_CHILD:
                 continue
             bodies = [stored.body] if stored.body else []
             if stored.version > 1 or stored.deleted:  # the child it belonged to before also changes
-                previous = self._store.vread("Immunization", stored.id, stored.version - 1)
+                previous = self._store.vread(stored.resource_type, stored.id, stored.version - 1)
                 if previous is not None and previous.body:
                     bodies.append(previous.body)
             for body in bodies:
-                patient_id = patient_id_of(loads(body))
+                patient_id = subject_id_of(loads(body))
                 if patient_id:
                     patients.add(patient_id)
         return patients
 
 
-def patient_id_of(immunization: dict[str, object]) -> str | None:
-    """`Patient/123` or `https://host/fhir/Patient/123` (a local absolute reference) -> `123`."""
-    patient = immunization.get("patient")
-    reference = patient.get("reference") if isinstance(patient, dict) else None
-    if not isinstance(reference, str):
-        return None
-    parts = reference.rstrip("/").split("/")
-    if len(parts) >= 2 and parts[-2] == "Patient":
-        return parts[-1]
-    return None
+def _same(stored: StoredResource, recommendation: JsonResource) -> bool:
+    """The stored version says the same as a new forecast, meta and assessment date aside: a recommendation
+    is not written again when only its `date` would change, so a daily `forecast refresh` writes only the
+    children whose statuses or dates moved (due/overdue are part of the content; `date` stays the day this
+    content was first computed). Compared as bytes: the store writes `dumps(resource)` with `meta` appended
+    last (storage/versioning.py `stamp`), and parsing the stored body back cost as much as the forecast's
+    write. A body written in another key order only counts as changed (one write too many, never one too
+    few)."""
+    if stored.deleted or not stored.body:
+        return False
+    at = stored.body.find(b',"date":"')  # the top-level one: `patient` before it holds no date
+    if at < 0:
+        return False
+    candidate = {**recommendation, "date": stored.body[at + 9 : at + 19].decode()}  # same key order
+    return stored.body.startswith(dumps(candidate)[:-1] + b',"meta":')

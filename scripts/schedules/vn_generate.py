@@ -29,7 +29,7 @@ from vn_model import Age, Antigen, Condition, Dose, Interval, Series, Skip, Use,
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "schedules" / "vn"
 TERMINOLOGY = ROOT / "terminology"
-OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so CDC-style observations work)
+OBSERVATIONS = (  # CDC ScheduleSupportingData 4.64 (same codes: CDC-style observations work), + ICD-10
     (
         "007",
         "Pregnant",
@@ -40,6 +40,8 @@ OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so 
             ("77386006", "SNOMED", "Patient currently pregnant [finding]"),
             ("102874004", "SNOMED", "Possible pregnancy [finding]"),
             ("255409004", "SNOMED", "Pregnant woman [person]"),
+            ("Z33", "ICD10", "Pregnant state"),  # ICD-10 (WHO, used by Vietnam's Ministry of Health)
+            ("Z34", "ICD10", "Supervision of normal pregnancy"),
         ),
     ),
     (
@@ -48,7 +50,12 @@ OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so 
         "",
         "Do not vaccinate if the patient has Severe Combined Immunodeficiency [SCID].",
         "",
-        (("31323000", "SNOMED", "Severe combined immunodeficiency disease [disorder]"),),
+        (
+            ("31323000", "SNOMED", "Severe combined immunodeficiency disease [disorder]"),
+            ("D81.0", "ICD10", "Severe combined immunodeficiency with reticular dysgenesis"),
+            ("D81.1", "ICD10", "Severe combined immunodeficiency with low T- and B-cell numbers"),
+            ("D81.2", "ICD10", "Severe combined immunodeficiency with low or normal B-cell numbers"),
+        ),
     ),
     (
         "080",
@@ -64,6 +71,7 @@ OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so 
                 "Allergy to previous dose of this vaccine or to any of its unlisted vaccine components "
                 "[anaphylactic]",
             ),
+            ("T88.1", "ICD10", "Other complications following immunization, not elsewhere classified"),
         ),
     ),
     (
@@ -78,6 +86,7 @@ OBSERVATIONS = (  # copied from CDC ScheduleSupportingData 4.64 (same codes, so 
             ("35327006", "SNOMED", "Intussusception [morphologic abnormality]"),
             ("49723003", "SNOMED", "Intussusception of intestine [disorder]"),
             ("VXC21", "CDCPHINVS", "Previous history of intussusception"),
+            ("K56.1", "ICD10", "Intussusception"),
         ),
     ),
 )

@@ -105,3 +105,15 @@ def test_a_failing_forecast_never_fails_the_write(client: TestClient) -> None:
     assert rec(client)["meta"]["versionId"] == before["meta"]["versionId"]  # the old one is kept
     orphan = dose("VN-BCG", "2026-03-10", id="c", patient={"reference": "Patient/nobody"})
     assert client.put("/fhir/Immunization/c", json=orphan).status_code == 201
+
+
+def test_an_unchanged_recommendation_is_not_written_again(client: TestClient) -> None:
+    client.put("/fhir/Patient/child-1", json=patient())
+    client.put("/fhir/Immunization/a", json=dose("VN-BCG", "2026-03-10", id="a"))
+    before = rec(client)
+    renamed = patient(telecom=[{"system": "phone", "value": "0900000000"}])
+    assert client.put("/fhir/Patient/child-1", json=renamed).status_code == 200
+    assert rec(client)["meta"] == before["meta"]  # same content: no new version
+    moved = patient(birthDate="2026-02-10")
+    assert client.put("/fhir/Patient/child-1", json=moved).status_code == 200
+    assert int(rec(client)["meta"]["versionId"]) == int(before["meta"]["versionId"]) + 1

@@ -410,6 +410,16 @@ def test_a_parent_forecasts_only_their_own_child(world: World) -> None:
     assert other.status_code == 404
 
 
+def test_a_forecast_needs_no_scope_on_clinical_facts(world: World) -> None:
+    """Conditions, Observations and AllergyIntolerances feed the forecast when the caller may read them;
+    a token without those scopes still gets the forecast (without them), not a 403."""
+    headers = world.parent("child-1", scope="patient/Patient.rs patient/Immunization.rs")
+    query = "$immds-forecast?assessmentDate=2026-11-27"
+    response = world.client.get(f"/fhir/Patient/child-1/{query}", headers=headers)
+    assert response.status_code == 200, response.text
+    assert world.client.get("/fhir/Condition?patient=child-1", headers=headers).status_code == 403
+
+
 def test_a_parent_validates_only_what_they_may_read(world: World) -> None:
     """Instance-level $validate reads the stored resource with the caller's access: another child's record
     is 404, as a read would be, and its content never appears in the OperationOutcome."""

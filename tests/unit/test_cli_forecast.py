@@ -62,3 +62,38 @@ def test_refresh_named_patients(database: str, capsys: pytest.CaptureFixture[str
     assert (shown["children"], shown["failed"]) == (1, 1)
     assert recommendation_date("p1") == "2026-07-01"
     assert recommendation_date("p2") != "2026-07-01"  # refreshed at its creation (today), not now
+
+
+def recommendation_version(patient_id: str) -> int:
+    services = build_services(Settings())
+    try:
+        stored = services.store.read("ImmunizationRecommendation", f"rec-{patient_id}")
+        assert stored is not None
+        return stored.version
+    finally:
+        services.store.close()
+
+
+def test_a_second_run_on_the_same_date_writes_nothing(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["forecast", "refresh", "--all", "--date", "2026-06-01", "--workers", "1"]) == 0
+    first = [recommendation_version(f"p{n}") for n in range(5)]
+    assert main(["forecast", "refresh", "--all", "--date", "2026-06-01", "--workers", "1"]) == 0
+    shown = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert shown["children"] == 5
+    assert [recommendation_version(f"p{n}") for n in range(5)] == first
+
+
+def test_a_later_date_that_changes_nothing_writes_nothing(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """p0 (born 2026-01-01, no doses): nothing falls due or overdue between 1 and 15 June; on 1 July a
+    dose becomes overdue. The recommendation's `date` stays the day its content was first computed."""
+    assert main(["forecast", "refresh", "--patient", "p0", "--date", "2026-06-01"]) == 0
+    first = recommendation_version("p0")
+    assert main(["forecast", "refresh", "--patient", "p0", "--date", "2026-06-15"]) == 0
+    assert (recommendation_version("p0"), recommendation_date("p0")) == (first, "2026-06-01")
+    assert main(["forecast", "refresh", "--patient", "p0", "--date", "2026-07-01"]) == 0
+    assert (recommendation_version("p0"), recommendation_date("p0")) == (first + 1, "2026-07-01")
+    capsys.readouterr()

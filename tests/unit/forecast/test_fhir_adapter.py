@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fhir_server.forecast.fhir_adapter import CVX, cvx_code, doses_of, patient_of, status_code
+from fhir_server.forecast.fhir_adapter import (
+    CVX,
+    cvx_code,
+    doses_of,
+    observations_of,
+    patient_of,
+    status_code,
+)
 from fhir_server.forecast.model import Forecast, VaccineGroupResult
 
 NATIONAL = "https://fhir.vn/CodeSystem/vn-vaccine"
@@ -63,3 +70,32 @@ def test_due_overdue_and_not_yet() -> None:
 
 def test_cvx_codes_are_written_with_two_digits() -> None:
     assert [cvx_code(c) for c in ("3", "08", "110", "VN-BCG")] == ["03", "08", "110", "VN-BCG"]
+
+
+def test_clinical_facts_become_observations() -> None:
+    table = {("http://snomed.info/sct", "1"): ("080",), ("http://hl7.org/fhir/sid/cvx", "08"): ("080", "101")}
+
+    def lookup(system: str, code: str) -> tuple[str, ...]:
+        return table.get((system, code), ())
+
+    later = {
+        "resourceType": "Condition",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1"}, {"system": "x", "code": "1"}]},
+        "onsetDateTime": "2026-05-01",
+    }
+    earlier = {
+        "resourceType": "AllergyIntolerance",
+        "code": {"text": "reaction to HepB vaccine"},
+        "reaction": [{"substance": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "08"}]}}],
+        "recordedDate": "2026-04-01T10:00:00+07:00",
+    }
+    refuted = {
+        "resourceType": "Condition",
+        "verificationStatus": {"coding": [{"code": "refuted"}]},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "9"}]},
+    }
+    table[("http://snomed.info/sct", "9")] = ("999",)
+    found = observations_of([("a", later), ("b", earlier), ("c", refuted)], lookup)
+    assert [(o.code, o.date) for o in found] == [("080", date(2026, 4, 1)), ("101", date(2026, 4, 1))]
+    person = patient_of({"birthDate": "2026-01-01"}, found)
+    assert person is not None and person.observations == found
