@@ -130,6 +130,13 @@ class UnitOfWork(Protocol):
         there is nothing to delete (never created, or already deleted)."""
         ...
 
+    def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
+        """Replace the index rows of the current version of a resource, without a new version (the
+        re-index command, after extraction changed). Nothing happens, and False is returned, when
+        `version` is no longer the current one or the resource is deleted: a write since has already
+        indexed the newer version."""
+        ...
+
     def save_checkpoint(self, name: str, value: bytes) -> None:
         """Store `value` under `name` (replacing any previous one), committed with this unit of work's
         writes: a bulk import records how far it got in the same commit as the resources, so after a

@@ -6,6 +6,7 @@ Reads run without either, on the calling thread's own connection, and see the la
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from fhir_server.storage.sqlite.locking import begin_immediate, connect
 from fhir_server.storage.sqlite.predicates import Params
 from fhir_server.storage.sqlite.query import page_statements
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
-from fhir_server.storage.sqlite.schema import migrate, schema_version
+from fhir_server.storage.sqlite.schema import REINDEX_SINCE, migrate, schema_version
 from fhir_server.storage.sqlite.unit_of_work import READ_CURRENT, SqliteUnitOfWork
 from fhir_server.storage.versioning import (
     decode_cursor,
@@ -41,6 +42,7 @@ from fhir_server.storage.versioning import (
 )
 from fhir_server.types import Clock
 
+_log = logging.getLogger("fhir_server.storage.sqlite")
 _VREAD = (
     f"SELECT {VERSION_COLUMNS} FROM {VERSION_FROM} WHERE r.resource_type = ? AND r.id = ? AND h.version = ?"
 )
@@ -58,7 +60,13 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
-        self._schema_version = migrate(self._connection(), lock_timeout)
+        found = migrate(self._connection(), lock_timeout)
+        if 0 < found < REINDEX_SINCE:
+            _log.warning(
+                "The SQLite file was written by schema version %d: run `fhir-server reindex` so that older"
+                " resources get the index rows added since (composites, canonical UCUM quantities)",
+                found,
+            )
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
