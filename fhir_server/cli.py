@@ -307,7 +307,7 @@ def _reindex(args: argparse.Namespace) -> int:
         types = list(dict.fromkeys(args.type)) or sorted(known)
         report = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
         reindexer = Reindexer(services.store, services.extractor, batch=args.batch_size, report=report)
-        reindexer.run(types, restart=args.restart)
+        reindexer.run(types, restart=args.restart, every_type=not args.type)
     except KeyboardInterrupt:
         print("\ninterrupted: committed batches stay; run the same command to resume", file=sys.stderr)
         return 130

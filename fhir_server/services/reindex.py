@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fhir_server.model.json import loads
 from fhir_server.search.extract import Extractor
 from fhir_server.search.request import SearchRequest
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import REINDEX_OWED, Store
 
 CHECKPOINT = "reindex"
 BATCH = 500
@@ -50,8 +50,9 @@ class Reindexer:
         self._report = report
         self._clock = clock
 
-    def run(self, types: Sequence[str], *, restart: bool = False) -> ReindexSummary:
-        """Re-index the current resources of `types`, in that order."""
+    def run(self, types: Sequence[str], *, restart: bool = False, every_type: bool = False) -> ReindexSummary:
+        """Re-index the current resources of `types`, in that order. `every_type`: `types` are all the
+        types there are, so a finished run pays the re-index a migration said was owed (REINDEX_OWED)."""
         summary = ReindexSummary()
         state = None if restart else self._resumable(types)
         start, cursor = (0, None) if state is None else state
@@ -66,6 +67,8 @@ class Reindexer:
                 summary.indexed[resource_type] = count
         with self._store.unit_of_work() as uow:
             uow.save_checkpoint(CHECKPOINT, _state(types, len(types), None, complete=True))
+            if every_type and self._store.checkpoint(REINDEX_OWED):
+                uow.save_checkpoint(REINDEX_OWED, b"")
         total = sum(summary.indexed.values())
         self._report(
             f"re-indexed {total:,} resources of {len(summary.indexed)} types; skipped {summary.skipped}"

@@ -10,13 +10,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.request import SearchRequest
 from fhir_server.types import JsonResource
 
 Method = Literal["POST", "PUT", "PATCH", "DELETE"]
+
+# A checkpoint set (non-empty) when the stored index rows are older than what the extractor writes (a
+# SQLite file migrated to schema v4); the store warns on every opening until a full `fhir-server reindex`
+# clears it (empty value).
+REINDEX_OWED: Final = "reindex-owed"
 
 
 @dataclass(frozen=True, slots=True)

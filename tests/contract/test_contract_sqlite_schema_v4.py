@@ -85,6 +85,37 @@ def test_an_older_file_is_migrated_and_searchable_after_reindex(
         store.close()
 
 
+def warnings_on_opening(path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> int:
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="fhir_server.storage.sqlite"):
+        SqliteStore(path, clock).close()
+    return sum("fhir-server reindex" in r.getMessage() for r in caplog.records)
+
+
+def test_the_warning_repeats_until_a_reindex_of_every_type(
+    tmp_path: Path, clock: FakeClock, definitions: Definitions, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    old_file(path, 3)
+    assert [warnings_on_opening(path, clock, caplog) for _ in range(2)] == [
+        1,
+        1,
+    ]  # not only the migrating one
+    store = SqliteStore(path, clock)
+    try:
+        reindexer = Reindexer(store, Extractor(definitions.search_params, VN))
+        reindexer.run(["Observation"])  # some types only: the others may still hold old rows
+    finally:
+        store.close()
+    assert warnings_on_opening(path, clock, caplog) == 1
+    store = SqliteStore(path, clock)
+    try:
+        Reindexer(store, Extractor(definitions.search_params, VN)).run(["Observation"], every_type=True)
+    finally:
+        store.close()
+    assert warnings_on_opening(path, clock, caplog) == 0
+
+
 def test_a_current_file_does_not_ask_for_a_reindex(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

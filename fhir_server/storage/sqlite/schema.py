@@ -112,7 +112,7 @@ _V3: Final[tuple[str, ...]] = ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY,
 
 # Version 4: k7, k8 for the canonical UCUM value and unit of quantity rows (search.ucum), also in composite
 # combinations (token + quantity = 8 values). Added columns cost no rewrite: older rows read NULL there,
-# so their quantities match UCUM searches only after `fhir-server reindex` (store.py logs it on opening).
+# so their quantities match UCUM searches only after `fhir-server reindex` (store.py warns on opening).
 _V4: Final[tuple[str, ...]] = (
     "ALTER TABLE idx ADD COLUMN k7",
     "ALTER TABLE idx ADD COLUMN k8",
@@ -120,11 +120,12 @@ _V4: Final[tuple[str, ...]] = (
     _view(INDEX_KINDS["quantity"][1], INDEX_KINDS["quantity"][2]),
     "DROP VIEW idx_composite",
     _view(INDEX_KINDS["composite"][1], INDEX_KINDS["composite"][2]),
+    # A file with resources owes a re-index (storage.base.REINDEX_OWED); a new one owes nothing.
+    "INSERT OR REPLACE INTO checkpoints (name, value) SELECT 'reindex-owed', X'34'"
+    " WHERE EXISTS (SELECT 1 FROM resources)",
 )
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
-# A file written before this version lacks index rows that later code extracts: reindex it.
-REINDEX_SINCE: Final = 4
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -134,7 +135,7 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 def migrate(conn: sqlite3.Connection, lock_timeout: float) -> int:
     """Bring the file up to SCHEMA_VERSION in one write transaction (several server processes may start
-    at once; the first one migrates, the others find the work done). Returns the version found before."""
+    at once; the first one migrates, the others find the work done). Returns the version."""
     begin_immediate(conn, lock_timeout)
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -151,4 +152,4 @@ def migrate(conn: sqlite3.Connection, lock_timeout: float) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return current
+    return SCHEMA_VERSION

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fhir_server.search.request import SearchRequest
 from fhir_server.storage.base import (
+    REINDEX_OWED,
     ColumnValue,
     HistoryPage,
     HistoryQuery,
@@ -31,7 +32,7 @@ from fhir_server.storage.sqlite.locking import begin_immediate, connect
 from fhir_server.storage.sqlite.predicates import Params
 from fhir_server.storage.sqlite.query import page_statements
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
-from fhir_server.storage.sqlite.schema import REINDEX_SINCE, migrate, schema_version
+from fhir_server.storage.sqlite.schema import migrate, schema_version
 from fhir_server.storage.sqlite.unit_of_work import READ_CURRENT, SqliteUnitOfWork
 from fhir_server.storage.versioning import (
     decode_cursor,
@@ -60,12 +61,11 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
-        found = migrate(self._connection(), lock_timeout)
-        if 0 < found < REINDEX_SINCE:
+        self._schema_version = migrate(self._connection(), lock_timeout)
+        if self.checkpoint(REINDEX_OWED):
             _log.warning(
-                "The SQLite file was written by schema version %d: run `fhir-server reindex` so that older"
-                " resources get the index rows added since (composites, canonical UCUM quantities)",
-                found,
+                "The SQLite file holds index rows written by an older version: run `fhir-server reindex`"
+                " so that those resources get the rows added since (composites, canonical UCUM quantities)"
             )
 
     def _connection(self) -> sqlite3.Connection:
