@@ -1,6 +1,6 @@
-"""Command line: `fhir-server serve`, `import`, `seed-demo`, `demo-token`, `create-client`, `create-user`,
-`rotate-keys`, `forecast refresh` (cli_forecast.py); the appointment commands (`slots`, `reminders`,
-`recall`) live in cli_scheduling."""
+"""Command line: `fhir-server serve`, `import`, `reindex`, `seed-demo`, `demo-token`, `create-client`,
+`create-user`, `rotate-keys`, `forecast refresh` (cli_forecast.py); the appointment commands (`slots`,
+`reminders`, `recall`) live in cli_scheduling."""
 
 from __future__ import annotations
 
@@ -286,6 +286,36 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
+def _reindex(args: argparse.Namespace) -> int:
+    from fhir_server.app import build_services
+    from fhir_server.logs import configure
+    from fhir_server.services.reindex import Reindexer
+    from fhir_server.settings import Settings
+
+    configure("warning")
+    if args.database_url:
+        os.environ["FHIR_DATABASE_URL"] = args.database_url
+    settings = Settings()
+    _check_store(settings.database_url, settings.mongodb_timeout_ms)
+    services = build_services(settings)
+    try:
+        known = services.resource_types
+        unknown = [t for t in args.type if t not in known]
+        if unknown:
+            print(f"reindex: unknown resource type: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        types = list(dict.fromkeys(args.type)) or sorted(known)
+        report = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+        reindexer = Reindexer(services.store, services.extractor, batch=args.batch_size, report=report)
+        reindexer.run(types, restart=args.restart, every_type=not args.type)
+    except KeyboardInterrupt:
+        print("\ninterrupted: committed batches stay; run the same command to resume", file=sys.stderr)
+        return 130
+    finally:
+        services.store.close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fhir-server", description="FHIR R4 immunization registry server")
     commands = root.add_subparsers(dest="command", required=True)
@@ -318,6 +348,19 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
     bulk.add_argument("--rejects-dir", help="where FILE.rejects.ndjson go (default: next to each FILE)")
     bulk.set_defaults(run=_import)
+
+    reindex = commands.add_parser(
+        "reindex",
+        help="rebuild the search index rows of current resources from their stored bodies",
+        description="Run after a change to search parameters or to what is indexed, or when the server "
+        "logs that the database was written by an older schema. Resources keep their versions. Re-run "
+        "the same command after an interruption to resume; exit status 130 when interrupted.",
+    )
+    reindex.add_argument("--type", action="append", default=[], help="only this type (repeatable)")
+    reindex.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
+    reindex.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
+    reindex.add_argument("--restart", action="store_true", help="ignore an interrupted run; start over")
+    reindex.set_defaults(run=_reindex)
 
     seed = commands.add_parser("seed-demo", help="load the synthetic demo population")
     seed.add_argument("--patients", type=int, default=200)

@@ -28,6 +28,7 @@ from math import isfinite
 from typing import Any, Final
 
 from fhir_server.model.ids import ID
+from fhir_server.search import ucum
 from fhir_server.search.dates import date_range, period_range
 from fhir_server.search.index import (
     DateValue,
@@ -40,6 +41,7 @@ from fhir_server.search.index import (
     of_type_param,
 )
 from fhir_server.search.normalize import fold
+from fhir_server.search.ucum import UCUM_SYSTEM
 
 CURRENCY_SYSTEM = "urn:iso:std:iso:4217"
 REFERENCE_PATTERN = re.compile(rf"(?:^|/)([A-Z][A-Za-z]+)/({ID})(?:/_history/[^/]+)?$")
@@ -306,8 +308,22 @@ def to_quantities(rows: Rows, codes: Codes, value: Any, kind: str | None) -> Non
         system, unit_code, unit = value.get("system"), value.get("code"), value.get("unit")
     else:
         return
+    canonical = _canonical(number, system, unit_code)
     for code in codes:
-        rows.quantities.append(QuantityValue(code, amount, low, high, system, unit_code, unit))
+        rows.quantities.append(QuantityValue(code, amount, low, high, system, unit_code, unit, *canonical))
+
+
+def _canonical(number: float | int, system: object, code: object) -> tuple[float | None, str | None]:
+    """(canonical value, canonical unit) of a UCUM quantity (`search.ucum`), else (None, None)."""
+    if system != UCUM_SYSTEM or not isinstance(code, str):
+        return None, None
+    try:
+        found = ucum.canonical(Decimal(_number_literal(number)), code)
+    except (ArithmeticError, ValueError):
+        return None, None
+    if found is None or not isfinite(found[0]):
+        return None, None
+    return found
 
 
 def to_uris(rows: Rows, codes: Codes, value: Any, kind: str | None) -> None:

@@ -65,6 +65,10 @@ class QuantityValue:
     system: str | None
     code: str | None
     unit: str | None
+    # For UCUM codes `search.ucum` can convert: the value in the canonical unit, and that unit
+    # (`5500 ug` -> 0.0055, "g"), compared when a query names the UCUM system.
+    canonical_value: float | None = None
+    canonical_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

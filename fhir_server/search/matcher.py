@@ -15,7 +15,8 @@ engine and the oracle every other backend is tested against, so it favours plain
 - number/quantity: the stored value as a point against the query's range: eq/ap = inside [low, high)
   (`100` is [99.5, 100.5); for ap the parser widened it to ±10%), ne = outside, gt/sa, lt/eb, ge, le
   compare with the exact query value; quantity units compare system+code, or code-or-unit when no
-  system is given (no UCUM conversion).
+  system is given; a UCUM query whose code `search.ucum` converts compares canonical values in the
+  same canonical unit instead (`gt5.4|http://unitsofmeasure.org|mg` finds 5500 ug and 0.0055 g).
 - uri: equality, `:below` (prefix of the stored uri), `:above` (the stored uri is a prefix of the query).
 - composite: one stored combination (one element's component values, `search.composite`) matches
   every part of the query, each part by the rules of its own type above.
@@ -194,6 +195,13 @@ def number_matches(prefix: str, value: float, low: float, high: float, stored: f
 
 
 def quantity_matches(query: QuantityQuery, row: QuantityValue) -> bool:
+    canonical = query.canonical
+    if canonical is not None:  # UCUM: the same canonical unit, and the values in it
+        if row.canonical_code != canonical.code or row.canonical_value is None:
+            return False
+        return number_matches(
+            query.prefix, canonical.value, canonical.low, canonical.high, row.canonical_value
+        )
     if query.system is not None and row.system != query.system:
         return False
     if (

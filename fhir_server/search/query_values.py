@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 from datetime import tzinfo
+from decimal import Decimal
+from math import isfinite
 from typing import Final
 
 from fhir_server.model.ids import ID_PATTERN
 from fhir_server.model.outcome import FhirError
+from fhir_server.search import ucum
 from fhir_server.search.convert import UnrepresentableNumber, clip, number_range, split_reference
 from fhir_server.search.dates import date_query, split_prefix
 from fhir_server.search.normalize import fold
 from fhir_server.search.request import (
+    CanonicalQuantity,
     NumberQuery,
     Prefix,
     QuantityQuery,
@@ -25,6 +29,7 @@ from fhir_server.search.request import (
     StringQuery,
     TokenQuery,
 )
+from fhir_server.search.ucum import UCUM_SYSTEM
 
 _ESCAPED: Final = re.compile(r"\\([\\,|$])")
 _NON_NEGATIVE: Final = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() accepts "²", int() does not
@@ -145,7 +150,26 @@ def quantity_query(name: str, raw: str) -> QuantityQuery:
         )
     prefix, number = _prefixed(name, unescape(parts[0]))
     system, code = (unescape(p) or None for p in parts[1:]) if len(parts) == 3 else (None, None)
-    return QuantityQuery(prefix, *_number(name, number, prefix), system, code)
+    value, low, high = _number(name, number, prefix)
+    canonical = None
+    if system == UCUM_SYSTEM and code is not None:
+        canonical = _canonical(number, low, high, code)
+    return QuantityQuery(prefix, value, low, high, system, code, canonical)
+
+
+def _canonical(number: str, low: float, high: float, code: str) -> CanonicalQuantity | None:
+    """The query value and its range in the canonical unit of a UCUM code; None if the code does not
+    convert (then rows match its system|code as written)."""
+    try:
+        value = ucum.canonical(Decimal(number), code)
+        bounds = ucum.canonical(low, code), ucum.canonical(high, code)
+    except (ArithmeticError, ValueError):  # a value no float holds once converted
+        return None
+    if value is None or bounds[0] is None or bounds[1] is None:
+        return None
+    if not all(isfinite(v) for v in (value[0], bounds[0][0], bounds[1][0])):
+        return None
+    return CanonicalQuantity(value[0], bounds[0][0], bounds[1][0], value[1])
 
 
 def reference_query(

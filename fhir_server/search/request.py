@@ -49,6 +49,16 @@ class NumberQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class CanonicalQuantity:
+    """A UCUM query value in its canonical unit (`search.ucum`): value, range [low, high), unit."""
+
+    value: float
+    low: float
+    high: float
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class QuantityQuery:
     prefix: Prefix
     value: float
@@ -56,6 +66,9 @@ class QuantityQuery:
     high: float
     system: str | None
     code: str | None
+    # Set by `search.parse` when system is UCUM and the code converts: then rows compare canonically
+    # (canonical_code equal, canonical_value against this range) instead of by system|code.
+    canonical: CanonicalQuantity | None = None
 
 
 @dataclass(frozen=True, slots=True)

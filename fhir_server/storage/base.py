@@ -10,13 +10,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.request import SearchRequest
 from fhir_server.types import JsonResource
 
 Method = Literal["POST", "PUT", "PATCH", "DELETE"]
+
+# A checkpoint set (non-empty) when the stored index rows are older than what the extractor writes (a
+# SQLite file migrated to schema v4); the store warns on every opening until a full `fhir-server reindex`
+# clears it (empty value).
+REINDEX_OWED: Final = "reindex-owed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +133,13 @@ class UnitOfWork(Protocol):
     ) -> StoredResource | None:
         """Logical delete: a new history version marked deleted, index rows removed. Returns None when
         there is nothing to delete (never created, or already deleted)."""
+        ...
+
+    def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
+        """Replace the index rows of the current version of a resource, without a new version (the
+        re-index command, after extraction changed). Nothing happens, and False is returned, when
+        `version` is no longer the current one or the resource is deleted: a write since has already
+        indexed the newer version."""
         ...
 
     def save_checkpoint(self, name: str, value: bytes) -> None:

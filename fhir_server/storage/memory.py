@@ -246,6 +246,14 @@ class _MemoryUnitOfWork:
         self.new_versions.append(stored)
         return stored
 
+    def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
+        key: Key = (resource_type, id)
+        current = self._current(key)
+        if current is None or current.stored.deleted or current.stored.version != version:
+            return False
+        self.pending[key] = _Current(current.stored, index)
+        return True
+
     def save_checkpoint(self, name: str, value: bytes) -> None:
         self.checkpoints[name] = value
 

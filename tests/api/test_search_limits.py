@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from starlette.testclient import TestClient
 
+from fhir_server.app import create_app
+from fhir_server.settings import Settings
 from tests.api.conftest import FHIR_JSON, patient
 
 JSON = {"Content-Type": FHIR_JSON}
@@ -79,3 +84,20 @@ def test_sort_in_links_is_what_was_applied(client: TestClient) -> None:
     self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
     assert "_sort=-birthdate" in self_link
     assert "foo" not in self_link
+
+
+def test_count_default_and_maximum_come_from_settings(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'count.sqlite3'}", default_count=3, max_count=5)
+    with TestClient(create_app(settings), base_url="http://testserver") as small:
+        for n in range(7):
+            assert small.put(f"/fhir/Patient/p{n}", json=patient(f"p{n}"), headers=JSON).status_code == 201
+        default = small.get("/fhir/Patient").json()
+        assert len(default["entry"]) == 3 and "_count=3" in link(default, "self")
+        capped = small.get("/fhir/Patient", params={"_count": "100"}).json()
+        assert len(capped["entry"]) == 5 and "_count=5" in link(capped, "self")
+        rest = small.get(link(capped, "next").replace("http://testserver", "")).json()
+        assert [e["resource"]["id"] for e in rest["entry"]] == ["p5", "p6"]
+
+
+def link(bundle: dict[str, Any], relation: str) -> str:
+    return next(str(found["url"]) for found in bundle["link"] if found["relation"] == relation)

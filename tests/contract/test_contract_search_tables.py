@@ -32,6 +32,7 @@ from tests.unit.search.test_matcher import (
     test_quantities,
     test_reference_by_identifier_and_by_absolute_url,
     test_references,
+    test_security_and_source,
     test_token_without_value_on_the_resource_matches_not,
     test_tokens,
     test_vietnamese_names,

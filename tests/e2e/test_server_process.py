@@ -80,3 +80,34 @@ def test_health(server: ServerProcess) -> None:
     body = httpx.get(f"{server.root}/health").json()
     assert body["status"] == "ok"
     assert body["store"]["backend"] == "sqlite"
+
+
+def test_twenty_racing_conditional_creates_make_one_patient(two_workers: ServerProcess) -> None:
+    """Issue 3 item 7, over two server processes: 20 POSTs with the same If-None-Exist at once."""
+    cccd = "https://fhir.vn/sid/cccd|079226000777"
+    body = {
+        **_patient("ignored", "female"),
+        "identifier": [{"system": cccd.split("|", maxsplit=1)[0], "value": "079226000777"}],
+    }
+    del body["id"]
+    barrier = threading.Barrier(20)
+    results: list[tuple[int, str]] = []
+
+    def create(_: int) -> None:
+        with httpx.Client(timeout=30) as http:
+            barrier.wait()
+            response = http.post(
+                f"{two_workers.base}/Patient",
+                json=body,
+                headers={**JSON, "If-None-Exist": f"identifier={cccd}"},
+            )
+            results.append((response.status_code, response.headers.get("location", "")))
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in results) == [200] * 19 + [201]
+    found = httpx.get(f"{two_workers.base}/Patient", params={"identifier": cccd, "_total": "accurate"}).json()
+    assert found["total"] == 1

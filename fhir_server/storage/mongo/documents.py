@@ -96,7 +96,7 @@ def _row(v: ComponentValue) -> Document:
     if isinstance(v, NumberValue):
         return {"p": v.param, "v": float(v.value), "lo": float(v.low), "hi": float(v.high)}
     if isinstance(v, QuantityValue):
-        return {
+        row: Document = {
             "p": v.param,
             "v": float(v.value),
             "lo": float(v.low),
@@ -105,6 +105,9 @@ def _row(v: ComponentValue) -> Document:
             "c": v.code,
             "un": v.unit,
         }
+        if v.canonical_code is not None:  # UCUM (search.ucum): the canonical value and unit
+            row |= {"cv": v.canonical_value, "cc": v.canonical_code}
+        return row
     return {"p": v.param, "u": v.uri}
 
 
@@ -169,9 +172,7 @@ def index_values(idx: Document | None) -> IndexValues:
             for r in idx.get("r", ())
         ),
         numbers=tuple(NumberValue(r["p"], r["v"], r["lo"], r["hi"]) for r in idx.get("n", ())),
-        quantities=tuple(
-            QuantityValue(r["p"], r["v"], r["lo"], r["hi"], r["s"], r["c"], r["un"]) for r in idx.get("q", ())
-        ),
+        quantities=tuple(_quantity(r) for r in idx.get("q", ())),
         uris=tuple(UriValue(r["p"], r["u"]) for r in idx.get("u", ())),
         composites=tuple(
             CompositeValue(
@@ -196,8 +197,12 @@ def _part(kind: str, r: Document) -> ComponentValue:
     if kind == "n":
         return NumberValue(r["p"], r["v"], r["lo"], r["hi"])
     if kind == "q":
-        return QuantityValue(r["p"], r["v"], r["lo"], r["hi"], r["s"], r["c"], r["un"])
+        return _quantity(r)
     return UriValue(r["p"], r["u"])
+
+
+def _quantity(r: Document) -> QuantityValue:
+    return QuantityValue(r["p"], r["v"], r["lo"], r["hi"], r["s"], r["c"], r["un"], r.get("cv"), r.get("cc"))
 
 
 def compartment(resource_type: str, id: str, index: IndexValues) -> str | None:

@@ -165,14 +165,14 @@ def date_condition(value: QueryValue, modifier: str | None, param: str) -> Condi
     return range_condition(query.prefix, "lo", "hi", query.low, query.high)
 
 
-def _compare(prefix_: Prefix, value: float, low: float, high: float) -> Condition:
+def _compare(prefix_: Prefix, value: float, low: float, high: float, field: str = "v") -> Condition:
     """The stored value as a point: eq/ap within the query's range, gt/lt/ge/le the exact value."""
     if prefix_ in ("eq", "ap"):
-        return {"v": {"$gte": low, "$lt": high}}
+        return {field: {"$gte": low, "$lt": high}}
     if prefix_ == "ne":
-        return {"$or": [{"v": {"$lt": low}}, {"v": {"$gte": high}}]}
+        return {"$or": [{field: {"$lt": low}}, {field: {"$gte": high}}]}
     operators = {"gt": "$gt", "sa": "$gt", "lt": "$lt", "eb": "$lt", "ge": "$gte", "le": "$lte"}
-    return {"v": {operators[prefix_]: value}}
+    return {field: {operators[prefix_]: value}}
 
 
 def number_condition(value: QueryValue, modifier: str | None, param: str) -> Condition:
@@ -183,10 +183,15 @@ def number_condition(value: QueryValue, modifier: str | None, param: str) -> Con
 
 
 def quantity_condition(value: QueryValue, modifier: str | None, param: str) -> Condition:
-    """`5.4|system|code` matches system and code; `5.4||code` matches the code or the unit text."""
+    """`5.4|system|code` matches system and code; `5.4||code` matches the code or the unit text; with
+    the UCUM system and a code that converts, the canonical unit and value (search.ucum)."""
     if modifier is not None:
         raise modifier_error(param, modifier)
     query = _expect(value, QuantityQuery, param)
+    canonical = query.canonical
+    if canonical is not None:
+        compared = _compare(query.prefix, canonical.value, canonical.low, canonical.high, "cv")
+        return {"$and": [{"cc": canonical.code}, compared]}
     parts = [_compare(query.prefix, float(query.value), float(query.low), float(query.high))]
     if query.system is not None:
         parts.append({"s": query.system})

@@ -182,6 +182,16 @@ class MongoUnitOfWork:
         self._versions.append((stored, state.pc))
         return stored
 
+    def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
+        state = self._state(resource_type, id)
+        current = state.current
+        if current is None or current.deleted or current.version != version:
+            return False
+        # Written by commit() like a write (compare-and-set on the version), without a history entry.
+        state.index, state.touched = index, True
+        state.pc = compartment(resource_type, id, index)
+        return True
+
     def save_checkpoint(self, name: str, value: bytes) -> None:
         self.lock_checkpoint(name)
         self._checkpoints[name] = value
@@ -191,7 +201,7 @@ class MongoUnitOfWork:
 
     # -- commit ------------------------------------------------------------------------------------
     def commit(self) -> None:
-        if not self._versions and not self._checkpoints:
+        if not self._versions and not self._checkpoints and not any(s.touched for s in self._states.values()):
             return
         first = self._store.next_history_sequences(len(self._versions)) if self._versions else 0
         history = [history_document(stored, first + n, pc) for n, (stored, pc) in enumerate(self._versions)]

@@ -25,6 +25,7 @@ from fhir_server.search.request import (
     Criterion,
     DateQuery,
     HasQuery,
+    QuantityQuery,
     QueryValue,
     ReferenceQuery,
     SearchRequest,
@@ -188,6 +189,8 @@ def _seek(kind: str, value: QueryValue, modifier: str | None, pid_params: Params
         return already if coded and modifier != "text" else None
     if kind == "uri":
         return already if modifier in (None, "below") else None
+    if kind == "quantity" and isinstance(value, QuantityQuery) and value.canonical is not None:
+        return None  # compares k7, k8, which the search index does not hold
     if kind in ("reference", "number", "quantity"):
         return None if getattr(value, "prefix", None) == "ne" else already
     if kind == "date" and isinstance(value, DateQuery):

@@ -70,10 +70,9 @@ def _rows(index: IndexValues) -> list[Row]:
     for reference in index.references:
         rows += _reference_rows(reference)
     rows += [(code["number"], v.param, float(v.value), float(v.low), float(v.high)) for v in index.numbers]
-    rows += [
-        (code["quantity"], v.param, float(v.value), float(v.low), float(v.high), v.system, v.code, v.unit)
-        for v in index.quantities
-    ]
+    for v in index.quantities:
+        written = (float(v.value), float(v.low), float(v.high), v.system, v.code, v.unit)
+        rows.append((code["quantity"], v.param, *written, *_canonical(v)))
     rows += [(code["uri"], v.param, v.uri) for v in index.uris]
     for composite in index.composites:
         for values in product(*(_part_values(part) for part in composite.parts)):
@@ -90,7 +89,7 @@ def _part_values(part: ComponentValue) -> list[tuple[object, ...]]:
         case TokenValue():
             return [(part.code, part.system)]
         case QuantityValue():
-            return [(float(part.value), part.system, part.code, part.unit)]
+            return [(float(part.value), part.system, part.code, part.unit, *_canonical(part))]
         case NumberValue():
             return [(float(part.value),)]
         case DateValue():
@@ -101,6 +100,11 @@ def _part_values(part: ComponentValue) -> list[tuple[object, ...]]:
             return [row[2:] for row in _reference_rows(part)]
         case _:
             return [(part.uri,)]
+
+
+def _canonical(v: QuantityValue) -> tuple[object, ...]:
+    """k7, k8 of a quantity row (left NULL when the unit has no canonical form)."""
+    return () if v.canonical_code is None else (v.canonical_value, v.canonical_code)
 
 
 def _reference_rows(ref: ReferenceValue) -> list[Row]:

@@ -155,17 +155,17 @@ def date_predicate(value: QueryValue, modifier: str | None, param: str) -> Predi
     return range_predicate(query.prefix, "low", "high", query.low, query.high)
 
 
-def _compare(prefix: Prefix, value: float, low: float, high: float) -> Predicate:
+def _compare(prefix: Prefix, value: float, low: float, high: float, column: str = "value") -> Predicate:
     """Numbers: the stored value as a point. `eq` means within the implicit precision of the query value
     ("100" is [99.5, 100.5)), `ap` within the range the parser widened to ±10%; gt/lt/ge/le compare with
     the exact value (sa/eb as gt/lt)."""
-    within = "(value >= ? AND value < ?)"
+    within = f"({column} >= ? AND {column} < ?)"
     if prefix in ("eq", "ap"):
         return within, (low, high)
     if prefix == "ne":
         return f"NOT {within}", (low, high)
     operators = {"gt": ">", "sa": ">", "lt": "<", "eb": "<", "ge": ">=", "le": "<="}
-    return f"value {operators[prefix]} ?", (value,)
+    return f"{column} {operators[prefix]} ?", (value,)
 
 
 def number_predicate(value: QueryValue, modifier: str | None, param: str) -> Predicate:
@@ -176,10 +176,15 @@ def number_predicate(value: QueryValue, modifier: str | None, param: str) -> Pre
 
 
 def quantity_predicate(value: QueryValue, modifier: str | None, param: str) -> Predicate:
-    """`5.4|system|code` matches system and code; `5.4||code` matches the code or the unit text."""
+    """`5.4|system|code` matches system and code; `5.4||code` matches the code or the unit text; with
+    the UCUM system and a code that converts, the canonical unit and value (search.ucum)."""
     if modifier is not None:
         raise _modifier(param, modifier)
     query = _expect(value, QuantityQuery, param)
+    canonical = query.canonical
+    if canonical is not None:  # UCUM (search.ucum): the canonical unit and the values in it
+        sql, params = _compare(query.prefix, canonical.value, canonical.low, canonical.high, "canonical")
+        return f"(canonical_code = ? AND {sql})", (canonical.code, *params)
     sql, params = _compare(query.prefix, float(query.value), float(query.low), float(query.high))
     clauses, bound = [sql], list(params)
     if query.system is not None:

@@ -22,7 +22,8 @@ from fhir_server.storage.sqlite.locking import begin_immediate
 #   pages, fewer splits). Queries look the pid up in a scalar subquery (query.py).
 # - k1..k6 hold the values; the view of each kind names them for the predicates (predicates.py).
 ROW_BITS: Final = 20
-VALUE_COLUMNS: Final = ("k1", "k2", "k3", "k4", "k5", "k6")
+VALUE_COLUMNS: Final = ("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8")
+_V1_WIDTH: Final = 6  # k7, k8 came with version 4: the views of versions 1-3 name k1..k6 only
 
 # By IR kind: (kind code in `params`, view, names of its value columns k1, k2, ...). k1 and k2, the
 # indexed columns, are what the kind's searches seek on.
@@ -34,7 +35,12 @@ INDEX_KINDS: Final[dict[str, tuple[int, str, tuple[str, ...]]]] = {
     # target_type NULL). An id row with `plain` = 1 has url `type/id` and no url row (index_rows.py).
     "reference": (4, "idx_reference", ("value", "target_type", "plain")),
     "number": (5, "idx_number", ("value", "low", "high")),
-    "quantity": (6, "idx_quantity", ("value", "low", "high", "system", "code", "unit")),
+    # canonical, canonical_code: the value in its UCUM canonical unit and that unit (version 4).
+    "quantity": (
+        6,
+        "idx_quantity",
+        ("value", "low", "high", "system", "code", "unit", "canonical", "canonical_code"),
+    ),
     "uri": (7, "idx_uri", ("uri",)),
     # One row per combination of a composite's component values (search.composite): the parts' values
     # side by side, each part in the columns COMPOSITE_SLOTS gives its type (version 2).
@@ -46,7 +52,7 @@ _V1_KINDS: Final = ("string", "token", "date", "reference", "number", "quantity"
 # (predicates.py): the first part's first value is k1, the one the search index seeks.
 COMPOSITE_SLOTS: Final[dict[str, tuple[str, ...]]] = {
     "token": ("code", "system"),
-    "quantity": ("value", "system", "code", "unit"),
+    "quantity": ("value", "system", "code", "unit", "canonical", "canonical_code"),
     "number": ("value",),
     "date": ("low", "high"),
     "string": ("normalized", "exact"),
@@ -55,8 +61,8 @@ COMPOSITE_SLOTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _view(view: str, columns: tuple[str, ...]) -> str:
-    named = ", ".join(f"{k} AS {name}" for k, name in zip(VALUE_COLUMNS, columns, strict=False))
+def _view(view: str, columns: tuple[str, ...], width: int = len(VALUE_COLUMNS)) -> str:
+    named = ", ".join(f"{k} AS {name}" for k, name in zip(VALUE_COLUMNS[:width], columns, strict=False))
     return f"CREATE VIEW {view} AS SELECT entry >> {ROW_BITS} AS rid, pid, {named} FROM idx"
 
 
@@ -89,7 +95,7 @@ _V1: Final[tuple[str, ...]] = (
     # Value columns without a declared type keep what is bound: text, integer (dates) or real (numbers).
     "CREATE TABLE idx (entry INTEGER PRIMARY KEY, pid INTEGER NOT NULL, k1, k2, k3, k4, k5, k6)",
     "CREATE INDEX idx_search ON idx (pid, k1, k2)",
-    *(_view(INDEX_KINDS[kind][1], INDEX_KINDS[kind][2]) for kind in _V1_KINDS),
+    *(_view(INDEX_KINDS[kind][1], INDEX_KINDS[kind][2], _V1_WIDTH) for kind in _V1_KINDS),
 )
 
 # Version 2: the composite view, and `params.width`, the widest date range [k1, k2) ever stored under a
@@ -99,12 +105,26 @@ _V2: Final[tuple[str, ...]] = (
     "ALTER TABLE params ADD COLUMN width INTEGER",
     f"UPDATE params SET width = (SELECT max(k2 - k1) FROM idx WHERE idx.pid = params.pid)"
     f" WHERE kind = {INDEX_KINDS['date'][0]}",
-    _view(INDEX_KINDS["composite"][1], INDEX_KINDS["composite"][2]),
+    _view(INDEX_KINDS["composite"][1], INDEX_KINDS["composite"][2], _V1_WIDTH),
 )
 # Version 3: named progress markers written in the same transaction as the data they describe (bulk import).
 _V3: Final[tuple[str, ...]] = ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value BLOB NOT NULL)",)
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+# Version 4: k7, k8 for the canonical UCUM value and unit of quantity rows (search.ucum), also in composite
+# combinations (token + quantity = 8 values). Added columns cost no rewrite: older rows read NULL there,
+# so their quantities match UCUM searches only after `fhir-server reindex` (store.py warns on opening).
+_V4: Final[tuple[str, ...]] = (
+    "ALTER TABLE idx ADD COLUMN k7",
+    "ALTER TABLE idx ADD COLUMN k8",
+    "DROP VIEW idx_quantity",
+    _view(INDEX_KINDS["quantity"][1], INDEX_KINDS["quantity"][2]),
+    "DROP VIEW idx_composite",
+    _view(INDEX_KINDS["composite"][1], INDEX_KINDS["composite"][2]),
+    # A file with resources owes a re-index (storage.base.REINDEX_OWED); a new one owes nothing.
+    "INSERT OR REPLACE INTO checkpoints (name, value) SELECT 'reindex-owed', X'34'"
+    " WHERE EXISTS (SELECT 1 FROM resources)",
+)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

@@ -6,6 +6,7 @@ Reads run without either, on the calling thread's own connection, and see the la
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from fhir_server.search.request import SearchRequest
 from fhir_server.storage.base import (
+    REINDEX_OWED,
     ColumnValue,
     HistoryPage,
     HistoryQuery,
@@ -41,6 +43,7 @@ from fhir_server.storage.versioning import (
 )
 from fhir_server.types import Clock
 
+_log = logging.getLogger("fhir_server.storage.sqlite")
 _VREAD = (
     f"SELECT {VERSION_COLUMNS} FROM {VERSION_FROM} WHERE r.resource_type = ? AND r.id = ? AND h.version = ?"
 )
@@ -59,6 +62,11 @@ class SqliteStore:
         self._connections_lock = threading.Lock()
         self._closed = False
         self._schema_version = migrate(self._connection(), lock_timeout)
+        if self.checkpoint(REINDEX_OWED):
+            _log.warning(
+                "The SQLite file holds index rows written by an older version: run `fhir-server reindex`"
+                " so that those resources get the rows added since (composites, canonical UCUM quantities)"
+            )
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -92,5 +92,14 @@ class SqliteUnitOfWork:
         delete_index(self._conn, rid)
         return StoredResource(resource_type, id, version, last_updated, True, "DELETE", b"")
 
+    def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
+        state = self._conn.execute(_STATE, (resource_type, id)).fetchone()
+        if state is None or state[3] or int(state[1]) != version:
+            return False
+        rid = int(state[0])
+        delete_index(self._conn, rid)
+        insert_index(self._conn, rid, resource_type, index)
+        return True
+
     def save_checkpoint(self, name: str, value: bytes) -> None:
         self._conn.execute(_SAVE_CHECKPOINT, (name, value))

@@ -158,7 +158,17 @@ def test_official_patient_example(extractor: Extractor) -> None:
 def test_choice_types_and_type_filters(extractor: Extractor) -> None:
     observation = extractor.extract(read_example("Observation-example.json"))
     assert rows(observation, "value-quantity") == [
-        QuantityValue("value-quantity", 185.0, 184.5, 185.5, "http://unitsofmeasure.org", "[lb_av]", "lbs")
+        QuantityValue(
+            "value-quantity",
+            185.0,
+            184.5,
+            185.5,
+            "http://unitsofmeasure.org",
+            "[lb_av]",
+            "lbs",
+            83914.58845,
+            "g",
+        )
     ]
     assert rows(observation, "value-concept") == [] and rows(observation, "value-date") == []
     request = read_example("MedicationRequest-medrx0302.json")
@@ -370,7 +380,7 @@ def test_a_number_beyond_a_float_is_skipped_not_refused(extractor: Extractor) ->
     assert rows(index, "code")  # the rest of the resource is indexed
     tiny = extractor.extract(observation_with(json_decimal("1e-999999999")))
     assert rows(tiny, "value-quantity") == [
-        QuantityValue("value-quantity", 0.0, 0.0, 0.0, "http://unitsofmeasure.org", "kg", None)
+        QuantityValue("value-quantity", 0.0, 0.0, 0.0, "http://unitsofmeasure.org", "kg", None, 0.0, "g")
     ]
 
 

@@ -309,7 +309,10 @@ OBSERVATIONS = [
         ("value-quantity=5.4|http://unitsofmeasure.org|mg", ["mg"]),
         ("value-quantity=5.4||mg", ["mg", "unit-only"]),
         ("value-quantity=5.4", ["mg", "unit-only", "lb"]),
-        ("value-quantity=gt5.4|http://unitsofmeasure.org|mg", ["big"]),
+        # UCUM: 5.4 [lb_av] (2.45 kg) is more than 5.4 mg
+        ("value-quantity=gt5.4|http://unitsofmeasure.org|mg", ["lb", "big"]),
+        ("value-quantity=gt5.4|http://unitsofmeasure.org|g", ["lb"]),
+        ("value-quantity=0.05|http://unitsofmeasure.org|g", ["big"]),
         ("value-quantity=le50", ["mg", "unit-only", "lb", "big"]),
     ],
 )
@@ -330,6 +333,38 @@ def test_uri_forms() -> None:
 def test_profile_and_tag(search: Search) -> None:
     assert search("_profile=http://example.org/fhir/StructureDefinition/vn-patient", PEOPLE) == ["vn-1"]
     assert search("_tag=http://example.org/tags|demo", PEOPLE) == ["vn-1"]
+
+
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+
+
+def labelled(id: str, security: str | None, source: str | None) -> JsonResource:
+    meta: dict[str, Any] = {}
+    if security:
+        meta["security"] = [
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": security}
+        ]
+    if source:
+        meta["source"] = source
+    return {**patient(id, "Lê", "An"), "meta": meta}
+
+
+LABELLED = [
+    labelled("restricted", "R", "http://emr.example.vn/hcm#abc"),
+    labelled("normal", "N", "http://emr.example.vn/hanoi"),
+    labelled("bare", None, None),
+]
+
+
+def test_security_and_source(search: Search) -> None:
+    assert search("_security=R", LABELLED) == ["restricted"]
+    assert search("_security=http://terminology.hl7.org/CodeSystem/v3-Confidentiality|N", LABELLED) == [
+        "normal"
+    ]
+    assert search("_security:not=R", LABELLED) == ["normal", "bare"]
+    assert search("_source=http://emr.example.vn/hanoi", LABELLED) == ["normal"]
+    assert search("_source:below=http://emr.example.vn", LABELLED) == ["restricted", "normal"]
+    assert search("_source:missing=true", LABELLED) == ["bare"]
 
 
 def test_no_criteria_matches_everything() -> None:

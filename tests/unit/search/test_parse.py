@@ -13,6 +13,7 @@ from fhir_server.search.convert import MAX_TEXT
 from fhir_server.search.parse import ParsedSearch, parse_search
 from fhir_server.search.query_values import split_escaped
 from fhir_server.search.request import (
+    CanonicalQuantity,
     Criterion,
     DateQuery,
     NumberQuery,
@@ -299,7 +300,15 @@ def test_numbers_and_quantities(parse: Parse) -> None:
         parse([("value-quantity", "le5.4|http://unitsofmeasure.org|mg,5.4||mg,5")], "Observation")
     )
     assert quantity.values == (
-        QuantityQuery("le", 5.4, 5.35, 5.45, "http://unitsofmeasure.org", "mg"),
+        QuantityQuery(
+            "le",
+            5.4,
+            5.35,
+            5.45,
+            "http://unitsofmeasure.org",
+            "mg",
+            CanonicalQuantity(0.0054, 0.00535, 0.00545, "g"),
+        ),
         QuantityQuery("eq", 5.4, 5.35, 5.45, None, "mg"),
         QuantityQuery("eq", 5, 4.5, 5.5, None, None),
     )
