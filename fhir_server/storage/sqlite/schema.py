@@ -104,7 +104,15 @@ _V2: Final[tuple[str, ...]] = (
 # Version 3: named progress markers written in the same transaction as the data they describe (bulk import).
 _V3: Final[tuple[str, ...]] = ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value BLOB NOT NULL)",)
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+# Version 4: derived rows kept by Summarizers in the writes' own transaction (storage/base.py; the coverage
+# aggregate of issue 10), read by kind and group.
+_V4: Final[tuple[str, ...]] = (
+    """CREATE TABLE summaries (kind TEXT NOT NULL, key TEXT NOT NULL, grp TEXT NOT NULL, value BLOB NOT NULL,
+        PRIMARY KEY (kind, key)) WITHOUT ROWID""",
+    "CREATE INDEX summaries_group ON summaries (kind, grp)",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 
