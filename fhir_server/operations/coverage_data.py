@@ -61,6 +61,16 @@ def _unit(id: str, values: Mapping[str, list[str | int | float]]) -> Unit:
     return Unit(id, _admin_code(values), str(names[0]) if names else id)
 
 
+BATCH = 100  # search.parse.MAX_VALUES: the most ORed values one search parameter takes
+
+
+def org_batches(area: Area) -> list[str]:
+    """The area's managing Organizations as `organization=` values, at most BATCH per search (a province
+    has more stations than that)."""
+    orgs = sorted(area.unit_of_org)
+    return [_refs("Organization", orgs[n : n + BATCH]) for n in range(0, len(orgs), BATCH)]
+
+
 def _refs(kind: str, ids: Sequence[str]) -> str:
     return ",".join(f"{kind}/{i}" for i in sorted(ids))
 
@@ -102,7 +112,9 @@ class CoverageData:
         for _ in range(_MAX_DEPTH):
             if not frontier:
                 break
-            below = self._locations([("partof", _refs("Location", frontier))])
+            below: dict[str, dict[str, list[str | int | float]]] = {}
+            for start in range(0, len(frontier), BATCH):  # a province has more communes than one search takes
+                below |= self._locations([("partof", _refs("Location", frontier[start : start + BATCH]))])
             frontier = []
             # Today's units first, so that each claims the former units merged into it before those
             # (siblings under the same parent) could be taken for units of their own.
@@ -167,25 +179,23 @@ class CoverageData:
     def children(self, area: Area, born_from: date, born_before: date) -> list[Child]:
         """The area's children from the index (`column_values`): the reference computation, and the
         answer on stores without the aggregate."""
-        if not area.unit_of_org:
-            return []
-        orgs = _refs("Organization", list(area.unit_of_org))
         born = [("birthdate", f"ge{born_from.isoformat()}"), ("birthdate", f"lt{born_before.isoformat()}")]
-        patients = grouped(
-            self._store.column_values(
+        patient_rows: list[ColumnValue] = []
+        dose_rows: list[ColumnValue] = []
+        for orgs in org_batches(area):  # a search takes at most 100 ORed values
+            patient_rows += self._store.column_values(
                 self._conditions.from_params("Patient", [("organization", orgs), *born]),
                 ("organization", "birthdate", "gender"),
             )
-        )
-        immunizations = self._conditions.from_params(
-            "Immunization",
-            [("status", "completed"), ("patient.organization", orgs),
-             *((f"patient.{name}", value) for name, value in born)],
-        )  # fmt: skip
+            immunizations = self._conditions.from_params(
+                "Immunization",
+                [("status", "completed"), ("patient.organization", orgs),
+                 *((f"patient.{name}", value) for name, value in born)],
+            )  # fmt: skip
+            dose_rows += self._store.column_values(immunizations, ("patient", "vaccine-code", "date"))
+        patients = grouped(patient_rows)
         doses: dict[str, list[Dose]] = {}
-        for values in grouped(
-            self._store.column_values(immunizations, ("patient", "vaccine-code", "date"))
-        ).values():
+        for values in grouped(dose_rows).values():
             dose = self._dose(values)
             for patient in values.get("patient", ()):
                 if dose is not None:
