@@ -45,6 +45,7 @@ from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
 from fhir_server.operations.container import Operations
 from fhir_server.operations.coverage_data import CoverageData
+from fhir_server.operations.coverage_summary import CoverageSummarizer
 from fhir_server.operations.defaulters import Defaulters
 from fhir_server.operations.immds_forecast import ImmdsForecast
 from fhir_server.operations.terminology import TerminologyOperations
@@ -109,6 +110,11 @@ def operation_entries(artifacts: Artifacts) -> list[OperationEntry]:
     return entries
 
 
+def coverage_summarizer(settings: Settings) -> CoverageSummarizer:
+    """The coverage aggregate the store keeps with every Patient and Immunization write (issue 10)."""
+    return CoverageSummarizer(load_vaccine_catalog(), ZoneInfo(settings.default_timezone))
+
+
 def build_services(
     settings: Settings, store: Store | None = None, artifacts: Artifacts | None = None
 ) -> Services:
@@ -116,7 +122,12 @@ def build_services(
     artifacts = artifacts or load_artifacts()
     profiles = ProfileChecker(artifacts)
     clock = SystemClock()
-    store = store or open_store(settings.database_url, clock, mongodb_timeout_ms=settings.mongodb_timeout_ms)
+    store = store or open_store(
+        settings.database_url,
+        clock,
+        mongodb_timeout_ms=settings.mongodb_timeout_ms,
+        summarizers=(coverage_summarizer(settings),),
+    )
     default_tz = ZoneInfo(settings.default_timezone)
     # The token modifiers :in / :not-in expand the national ValueSets at parse time.
     registry = replace(definitions.search_params, value_sets=artifacts.terminology.expansions())

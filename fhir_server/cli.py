@@ -316,6 +316,36 @@ def _reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _coverage_rebuild(args: argparse.Namespace) -> int:
+    import time
+    from zoneinfo import ZoneInfo
+
+    from fhir_server.app import build_services, coverage_summarizer
+    from fhir_server.definitions.loader import load_definitions
+    from fhir_server.logs import configure
+    from fhir_server.operations.coverage_rebuild import rebuild
+    from fhir_server.services.conditions import Conditions
+    from fhir_server.settings import Settings
+
+    configure("warning")
+    if args.database_url:
+        os.environ["FHIR_DATABASE_URL"] = args.database_url
+    settings = Settings()
+    services = build_services(settings)
+    conditions = Conditions(load_definitions().search_params, ZoneInfo(settings.default_timezone))
+    started = time.perf_counter()
+    try:
+        counts = rebuild(services.store, conditions, coverage_summarizer(settings))
+    finally:
+        services.store.close()
+    if counts is None:
+        print("this store keeps no coverage aggregate (reports read its index)", file=sys.stderr)
+        return 0
+    print(f"coverage aggregate rebuilt: {counts[0]} children, {counts[1]} doses "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fhir-server", description="FHIR R4 immunization registry server")
     commands = root.add_subparsers(dest="command", required=True)
@@ -361,6 +391,17 @@ def parser() -> argparse.ArgumentParser:
     reindex.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
     reindex.add_argument("--restart", action="store_true", help="ignore an interrupted run; start over")
     reindex.set_defaults(run=_reindex)
+
+    coverage = commands.add_parser(
+        "coverage", help="the coverage aggregate reports read (issue 10)"
+    ).add_subparsers(dest="action", required=True)
+    rebuild = coverage.add_parser(
+        "rebuild",
+        help="build it from scratch from the index (once, for data written before it existed); "
+        "writes wait meanwhile",
+    )
+    rebuild.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
+    rebuild.set_defaults(run=_coverage_rebuild)
 
     seed = commands.add_parser("seed-demo", help="load the synthetic demo population")
     seed.add_argument("--patients", type=int, default=200)

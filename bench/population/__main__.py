@@ -25,12 +25,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--reference-date", type=date.fromisoformat, default=REFERENCE_DATE, help="'today' (YYYY-MM-DD)"
     )
+    parser.add_argument("--province", help="put every child in this one province (a code, e.g. 79)")
+    parser.add_argument("--communes", type=int, help="commune stations per province (default 2)")
     parser.add_argument("--out", default="-", help="FILE.ndjson, '-' for standard output, or a directory")
     parser.add_argument(
         "--bundle-size", type=int, action="append", default=[], help="also write transaction Bundles of N"
     )
     args = parser.parse_args(argv)
-    population = generate(args.patients, seed=args.seed, reference_date=args.reference_date)
+    population = generate(
+        args.patients,
+        seed=args.seed,
+        reference_date=args.reference_date,
+        province=args.province,
+        communes=args.communes,
+    )
     if args.out != "-" and not args.out.endswith(".ndjson"):
         count = write_directory(population, Path(args.out), args.bundle_size)
         print(f"{count} resources", file=sys.stderr)

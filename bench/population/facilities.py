@@ -172,7 +172,7 @@ class _Builder:
         self.out.resources.append(resource)
         return rid
 
-    def province(self, province: Province, weight: float) -> None:
+    def province(self, province: Province, weight: float, communes: int = COMMUNES_PER_PROVINCE) -> None:
         rng, p = self.rng, province
         taken: set[str] = set()
         centre = pick_commune(rng, p.code, True, taken)
@@ -194,7 +194,7 @@ class _Builder:
             f"{p.code}002-TC", f"Phòng tiêm chủng sơ sinh - {name}", hospital, address, part_of=building
         )
         self.out.hospitals[p.code] = Hospital(hospital, room)
-        for n in range(COMMUNES_PER_PROVINCE):
+        for n in range(communes):
             commune = pick_commune(rng, p.code, n % 2 == 0, taken)
             address = _address(rng, commune, p)
             code = f"{p.code}{101 + n:03d}"
@@ -204,11 +204,16 @@ class _Builder:
             loc = self.location(code, name, org, address, area=commune_area)
             days = tuple(sorted(rng.sample(range(2, 27), rng.choice((1, 2)))))
             self.out.stations.append(Station(org, loc, p, commune.name, commune.code, days))
-            self.out.station_weights.append(weight / COMMUNES_PER_PROVINCE)
+            self.out.station_weights.append(weight / communes)
 
 
-def build_facilities(rng: random.Random) -> Facilities:
-    """The facility network; `org-0001` is the national EPI authority (NIHE)."""
+def build_facilities(
+    rng: random.Random,
+    provinces: tuple[tuple[str, float], ...] = FACILITY_PROVINCES,
+    communes: int = COMMUNES_PER_PROVINCE,
+) -> Facilities:
+    """The facility network; `org-0001` is the national EPI authority (NIHE). `provinces`: (code, weight)
+    of the provinces that get facilities (and so children); `communes`: stations per province."""
     builder = _Builder(rng)
     hanoi = BY_CODE["01"]
     builder.out.authority_id = builder.organization(
@@ -227,6 +232,6 @@ def build_facilities(rng: random.Random) -> Facilities:
         },
     )
     builder.area("VN", "Việt Nam", builder.out.authority_id, hanoi.name)
-    for code, weight in FACILITY_PROVINCES:
-        builder.province(BY_CODE[code], weight)
+    for code, weight in provinces:
+        builder.province(BY_CODE[code], weight, communes)
     return builder.out

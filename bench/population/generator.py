@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from bench.population import names, resources
 from bench.population.facilities import Facilities, build_facilities
-from bench.population.geography import PROVINCES
+from bench.population.geography import BY_CODE, COMMUNES_PER_PROVINCE, FACILITY_PROVINCES, PROVINCES
 from bench.population.history import simulate
 from fhir_server.types import JsonResource
 
@@ -22,10 +22,15 @@ FEMALE_AT_BIRTH = 0.472  # Vietnam's sex ratio at birth is about 112 boys per 10
 
 
 class _Population:
-    def __init__(self, seed: int, reference_date: date) -> None:
+    def __init__(self, seed: int, reference_date: date, province: str | None, communes: int | None) -> None:
         self.seed = seed
         self.reference_date = reference_date
-        self.facilities: Facilities = build_facilities(random.Random(f"{seed}:facilities"))
+        rng = random.Random(f"{seed}:facilities")
+        if province is None and communes is None:
+            self.facilities: Facilities = build_facilities(rng)
+        else:
+            provinces = ((province, 1.0),) if province else FACILITY_PROVINCES
+            self.facilities = build_facilities(rng, provinces, communes or COMMUNES_PER_PROVINCE)
         self.cccd = names.CccdIssuer()
         self.certificates: dict[tuple[str, int], int] = {}  # (commune code, year) -> last number
 
@@ -85,12 +90,23 @@ class _Population:
             )
 
 
-def generate(patients: int, seed: int = 42, reference_date: date = REFERENCE_DATE) -> Iterator[JsonResource]:
+def generate(
+    patients: int,
+    seed: int = 42,
+    reference_date: date = REFERENCE_DATE,
+    *,
+    province: str | None = None,
+    communes: int | None = None,
+) -> Iterator[JsonResource]:
     """Organizations and Locations, then per child: Patient, mother (RelatedPerson), Immunizations.
 
     Lazy: a consumer may stop early. A referenced resource always comes before the one referencing it.
+    `province` (a code, e.g. "79"): every child lives in that one province; `communes`: commune stations
+    per province (default 2). Either changes the facilities, so the population differs from the default.
     """
-    population = _Population(seed, reference_date)
+    if province is not None and province not in BY_CODE:
+        raise ValueError(f"unknown province code {province!r}")
+    population = _Population(seed, reference_date, province, communes)
     yield from population.facilities.resources
     for n in range(1, patients + 1):
         yield from population.child(n)

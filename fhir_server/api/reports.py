@@ -16,7 +16,7 @@ from starlette.responses import Response
 from fhir_server.api import context
 from fhir_server.api.negotiation import pretty
 from fhir_server.api.responses import json_response
-from fhir_server.api.security import population_only
+from fhir_server.api.security import access_of, population_only
 from fhir_server.model.outcome import FhirError
 from fhir_server.operations import aefi, charts, coverage, defaulters, low_coverage, report_page
 from fhir_server.operations.coverage_data import CoverageData
@@ -53,6 +53,17 @@ def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k not in ("_format", "_pretty", "chart")}
 
 
+def _confiner(data: CoverageData) -> Callable[[Request], None]:
+    def confine(request: Request) -> None:
+        """A manager's reports stay within their area (403 outside it); other callers are not narrowed.
+        A plain `def` dependency: FastAPI runs it in the threadpool (it reads Locations)."""
+        principal = access_of(request).principal
+        if principal is not None and principal.role == "manager":
+            data.confine(principal.area, request.query_params.get("area", ""))
+
+    return confine
+
+
 def reports_router(
     data: CoverageData,
     aefi_reports: aefi.AefiReports,
@@ -60,7 +71,7 @@ def reports_router(
     definitions: Mapping[str, Any],
     settings: Settings,
 ) -> APIRouter:
-    router = APIRouter(dependencies=[Depends(population_only)])
+    router = APIRouter(dependencies=[Depends(population_only), Depends(_confiner(data))])
     check = _checker(definitions)
     tz = ZoneInfo(settings.default_timezone)
 

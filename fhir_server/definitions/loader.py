@@ -159,22 +159,25 @@ def load_vaccine_catalog(
     return VaccineCatalog(MappingProxyType(table))
 
 
-# Pre-2025 administrative units -> today's, as a ConceptMap (source: old unit code, target: the code of
-# the unit it became part of). Written by the terminology work; absent until then (empty mapping).
-UNIT_SUCCESSION_FILE = "ConceptMap-vn-admin-unit-2025.json"
+# Pre-2025 administrative units -> today's, as ConceptMaps (source: old unit code, target: the code of the
+# unit it became part of): the 63 former provinces (Resolution 202/2025/QH15), and districts/communes when
+# the commune succession map is written. Identity rows (a province that kept its code) are left out.
+UNIT_SUCCESSION_FILES = ("ConceptMap-vn-province-2004-to-2025.json", "ConceptMap-vn-admin-unit-2025.json")
 
 
 @cache
 def load_unit_successions(terminology_dir: Path = TERMINOLOGY) -> MappingProxyType[str, str]:
-    path = terminology_dir / UNIT_SUCCESSION_FILE
-    if not path.exists():
-        return MappingProxyType({})
     table: dict[str, str] = {}
-    for group in _read_json(path).get("group", []):
-        for element in group.get("element", []):
-            for target in element.get("target", []):
-                if "code" in target and target.get("equivalence") != "unmatched":
-                    table[element["code"]] = target["code"]
+    for name in UNIT_SUCCESSION_FILES:
+        path = terminology_dir / name
+        if not path.exists():
+            continue
+        for group in _read_json(path).get("group", []):
+            for element in group.get("element", []):
+                for target in element.get("target", []):
+                    code = target.get("code")
+                    if code and code != element["code"] and target.get("equivalence") != "unmatched":
+                        table[element["code"]] = code
     return MappingProxyType(table)
 
 

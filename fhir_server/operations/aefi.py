@@ -13,17 +13,29 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
-from fhir_server.operations.coverage_data import CoverageData
+from fhir_server.operations.coverage_data import CoverageData, org_batches
 from fhir_server.services.aefi import SERIOUS_CODES, SERIOUSNESS
 from fhir_server.services.conditions import Conditions
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
 MAX_EVENTS = 1000
+
+
+def _instant(stored: StoredResource) -> str:
+    """The event's date as a UTC instant that sorts as text ("" when absent: last)."""
+    raw = str(loads(stored.body).get("date", ""))
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw
+    if moment.tzinfo is None:
+        return moment.isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def _since(params: Mapping[str, str]) -> str | None:
@@ -68,28 +80,34 @@ class AefiReports:
                 400, "invalid", "The parameter 'area' is required", "Cần tham số 'area'", "area"
             )
         area = self._data.area(area_ref)
-        query = [
-            ("actuality", "actual"),
-            ("seriousness", ",".join(f"{SERIOUSNESS}|{code}" for code in SERIOUS_CODES)),
-            ("subject:Patient.organization", ",".join(f"Organization/{o}" for o in sorted(area.unit_of_org))),
-            ("_sort", "-date"),
-            ("_count", str(MAX_EVENTS)),
-        ]
-        if since := _since(params):
-            query.append(("date", f"ge{since}"))
         if not area.unit_of_org:
             return {"resourceType": "Bundle", "type": "searchset", "total": 0}
-        request = self._conditions.from_params("AdverseEvent", query)
-        page = self._store.search(request, with_total=True)
-        bundle: JsonResource = {"resourceType": "Bundle", "type": "searchset", "total": page.total or 0}
-        if page.resources:
+        found: list[tuple[str, StoredResource]] = []
+        total = 0
+        for orgs in org_batches(area):  # a search takes at most 100 ORed values: a province has more
+            query = [
+                ("actuality", "actual"),
+                ("seriousness", ",".join(f"{SERIOUSNESS}|{code}" for code in SERIOUS_CODES)),
+                ("subject:Patient.organization", orgs),
+                ("_sort", "-date"),
+                ("_count", str(MAX_EVENTS)),
+            ]
+            if since := _since(params):
+                query.append(("date", f"ge{since}"))
+            page = self._store.search(self._conditions.from_params("AdverseEvent", query), with_total=True)
+            total += page.total or 0
+            found += [(_instant(stored), stored) for stored in page.resources]
+        # Newest first across the batches (each batch came sorted); the first MAX_EVENTS.
+        found.sort(key=lambda item: item[0], reverse=True)
+        bundle: JsonResource = {"resourceType": "Bundle", "type": "searchset", "total": total}
+        if found:
             bundle["entry"] = [
                 {
                     "fullUrl": f"{base_url}/AdverseEvent/{stored.id}",
                     "resource": loads(stored.body),
                     "search": {"mode": "match"},
                 }
-                for stored in page.resources
+                for _, stored in found[:MAX_EVENTS]
             ]
         return bundle
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fhir_server.model.outcome import FhirError
+from fhir_server.operations import coverage_table
 from fhir_server.operations.coverage_data import Area, CoverageData
 from fhir_server.operations.indicators import Counts, Indicator, add_months, compute
 from fhir_server.types import JsonResource
@@ -77,6 +78,9 @@ class CoverageResult:
 
 def run(data: CoverageData, query: CoverageQuery) -> CoverageResult:
     area = data.area(query.area)
+    table = data.table(area, query.born_from, query.born_before)
+    if table is not None:
+        return CoverageResult(query, area, coverage_table.compute(table, query.on))
     children = data.children(area, query.born_from, query.born_before)
     return CoverageResult(query, area, compute(children, query.on))
 

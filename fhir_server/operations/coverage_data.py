@@ -16,6 +16,8 @@ from datetime import date, datetime, tzinfo
 
 from fhir_server.definitions.vaccines import VaccineCatalog
 from fhir_server.model.outcome import FhirError
+from fhir_server.operations import coverage_table
+from fhir_server.operations.coverage_summary import CHILD_KIND
 from fhir_server.operations.indicators import Child, Dose
 from fhir_server.services.conditions import Conditions
 from fhir_server.storage.base import ColumnValue, Store
@@ -36,9 +38,10 @@ class Area:
     unit: Unit
     units: tuple[Unit, ...]  # its direct sub-units (the communes of a province)
     unit_of_org: Mapping[str, str]  # managing Organization id -> sub-unit Location id (or the area's own)
+    locations: frozenset[str] = frozenset()  # every Location it covers: itself, below it, merged into it
 
 
-def _grouped(rows: Sequence[ColumnValue]) -> dict[str, dict[str, list[str | int | float]]]:
+def grouped(rows: Sequence[ColumnValue]) -> dict[str, dict[str, list[str | int | float]]]:
     out: dict[str, dict[str, list[str | int | float]]] = {}
     for id, param, value in rows:
         out.setdefault(id, {}).setdefault(param, []).append(value)
@@ -58,6 +61,16 @@ def _unit(id: str, values: Mapping[str, list[str | int | float]]) -> Unit:
     return Unit(id, _admin_code(values), str(names[0]) if names else id)
 
 
+BATCH = 100  # search.parse.MAX_VALUES: the most ORed values one search parameter takes
+
+
+def org_batches(area: Area) -> list[str]:
+    """The area's managing Organizations as `organization=` values, at most BATCH per search (a province
+    has more stations than that)."""
+    orgs = sorted(area.unit_of_org)
+    return [_refs("Organization", orgs[n : n + BATCH]) for n in range(0, len(orgs), BATCH)]
+
+
 def _refs(kind: str, ids: Sequence[str]) -> str:
     return ",".join(f"{kind}/{i}" for i in sorted(ids))
 
@@ -74,10 +87,11 @@ class CoverageData:
         self._predecessors: dict[str, list[str]] = {}
         for old, new in successions.items():
             self._predecessors.setdefault(new, []).append(old)
+        self._old = frozenset(successions)
 
     def _locations(self, query: list[tuple[str, str]]) -> dict[str, dict[str, list[str | int | float]]]:
         request = self._conditions.from_params("Location", query)
-        return _grouped(self._store.column_values(request, ("identifier", "name", "organization", "partof")))
+        return grouped(self._store.column_values(request, ("identifier", "name", "organization", "partof")))
 
     def area(self, reference: str) -> Area:
         """`reference`: a Location id (`Location/x` or `x`) or an administrative unit code."""
@@ -98,9 +112,13 @@ class CoverageData:
         for _ in range(_MAX_DEPTH):
             if not frontier:
                 break
-            below = self._locations([("partof", _refs("Location", frontier))])
+            below: dict[str, dict[str, list[str | int | float]]] = {}
+            for start in range(0, len(frontier), BATCH):  # a province has more communes than one search takes
+                below |= self._locations([("partof", _refs("Location", frontier[start : start + BATCH]))])
             frontier = []
-            for id, vals in below.items():
+            # Today's units first, so that each claims the former units merged into it before those
+            # (siblings under the same parent) could be taken for units of their own.
+            for id, vals in sorted(below.items(), key=lambda item: _admin_code(item[1]) in self._old):
                 if id in unit_of:
                     continue
                 parent = next((str(p) for p in vals.get("partof", ()) if str(p) in unit_of), area_id)
@@ -112,7 +130,32 @@ class CoverageData:
                     orgs.setdefault(str(org), unit)
                 frontier.append(id)
                 frontier += self._predecessor_ids(_admin_code(vals), unit_of, unit)
-        return Area(top, tuple(sorted(units, key=lambda u: (u.code, u.name))), orgs)
+        ordered = tuple(sorted(units, key=lambda u: (u.code, u.name)))
+        return Area(top, ordered, orgs, frozenset(unit_of))
+
+    def confine(self, manager_area: str | None, requested: str) -> None:
+        """403 unless the area `requested` lies within a manager's own area (an administrative unit code,
+        a Location id, or the exact name of a jurisdiction Location, as the manager's account gives it):
+        a commune manager sees their commune, a province manager their province and its communes, and
+        only a national manager (area `VN`) the whole country."""
+        refused = FhirError.of(
+            403, "forbidden", f"Reports for {requested!r} are outside your area",
+            f"Báo cáo cho {requested!r} nằm ngoài địa bàn bạn quản lý", "area",
+        )  # fmt: skip
+        if not manager_area:
+            raise refused
+        if not requested.strip():
+            return  # the operation answers 400 for a missing area
+        try:
+            own = self.area(manager_area)
+        except FhirError:
+            named = self._locations([("name:exact", manager_area)])
+            coded = [id for id, values in named.items() if _admin_code(values)]
+            if not coded:
+                raise refused from None
+            own = self.area(coded[0])
+        if self.area(requested.strip()).unit.id not in own.locations:
+            raise refused
 
     def _predecessor_ids(self, code: str, unit_of: dict[str, str], unit: str) -> list[str]:
         """Locations of the units merged into `code`, counted in `unit` from now on."""
@@ -125,26 +168,34 @@ class CoverageData:
             unit_of[id] = unit
         return ids
 
+    def table(self, area: Area, born_from: date, born_before: date) -> coverage_table.ChildTable | None:
+        """The area's children from the coverage aggregate (coverage_summary.py); None when the store
+        keeps no complete aggregate (MongoDB; SQLite before `fhir-server coverage rebuild`)."""
+        rows = self._store.summary_rows(CHILD_KIND, sorted(area.unit_of_org))
+        if rows is None:
+            return None
+        return coverage_table.table(rows, area.unit_of_org, born_from, born_before)
+
     def children(self, area: Area, born_from: date, born_before: date) -> list[Child]:
-        if not area.unit_of_org:
-            return []
-        orgs = _refs("Organization", list(area.unit_of_org))
+        """The area's children from the index (`column_values`): the reference computation, and the
+        answer on stores without the aggregate."""
         born = [("birthdate", f"ge{born_from.isoformat()}"), ("birthdate", f"lt{born_before.isoformat()}")]
-        patients = _grouped(
-            self._store.column_values(
+        patient_rows: list[ColumnValue] = []
+        dose_rows: list[ColumnValue] = []
+        for orgs in org_batches(area):  # a search takes at most 100 ORed values
+            patient_rows += self._store.column_values(
                 self._conditions.from_params("Patient", [("organization", orgs), *born]),
                 ("organization", "birthdate", "gender"),
             )
-        )
-        immunizations = self._conditions.from_params(
-            "Immunization",
-            [("status", "completed"), ("patient.organization", orgs),
-             *((f"patient.{name}", value) for name, value in born)],
-        )  # fmt: skip
+            immunizations = self._conditions.from_params(
+                "Immunization",
+                [("status", "completed"), ("patient.organization", orgs),
+                 *((f"patient.{name}", value) for name, value in born)],
+            )  # fmt: skip
+            dose_rows += self._store.column_values(immunizations, ("patient", "vaccine-code", "date"))
+        patients = grouped(patient_rows)
         doses: dict[str, list[Dose]] = {}
-        for values in _grouped(
-            self._store.column_values(immunizations, ("patient", "vaccine-code", "date"))
-        ).values():
+        for values in grouped(dose_rows).values():
             dose = self._dose(values)
             for patient in values.get("patient", ()):
                 if dose is not None:

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from fhir_server.model.json import loads
+import orjson
+
 from fhir_server.model.outcome import FhirError
-from fhir_server.operations.coverage_data import CoverageData
+from fhir_server.operations.coverage_data import BATCH, CoverageData, org_batches
 from fhir_server.operations.indicators import add_months
 from fhir_server.services.conditions import Conditions
 from fhir_server.storage.base import Store
@@ -106,22 +107,26 @@ class Defaulters:
         if not area.unit_of_org:
             return []
         born_after = add_months(on, -int(age))
-        orgs = ",".join(f"Organization/{o}" for o in sorted(area.unit_of_org))
         patients: dict[str, dict[str, list[str | int | float]]] = {}
-        request = self._conditions.from_params(
-            "Patient", [("organization", orgs), ("birthdate", f"gt{born_after.isoformat()}")]
-        )
-        for id, param, value in self._store.column_values(request, ("organization", "birthdate")):
-            patients.setdefault(id, {}).setdefault(param, []).append(value)
-        recommendations = self._conditions.from_params(
-            "ImmunizationRecommendation",
-            [("status", f"{FORECAST_STATUS}|overdue,overdue"), ("patient.organization", orgs),
-             ("patient.birthdate", f"gt{born_after.isoformat()}")],
-        )  # fmt: skip
-        latest: dict[str, tuple[int, str]] = {}  # patient -> (recommendation date, recommendation id)
         rows: dict[str, dict[str, list[str | int | float]]] = {}
-        for id, param, value in self._store.column_values(recommendations, ("patient", "date")):
-            rows.setdefault(id, {}).setdefault(param, []).append(value)
+        for orgs in org_batches(area):  # a search takes at most 100 ORed values
+            request = self._conditions.from_params(
+                "Patient", [("organization", orgs), ("birthdate", f"gt{born_after.isoformat()}")]
+            )
+            for id, param, value in self._store.column_values(request, ("organization", "birthdate")):
+                patients.setdefault(id, {}).setdefault(param, []).append(value)
+        # The children's overdue recommendations, by patient reference (an index seek per child; a chain
+        # through patient.organization would scan the area's recommendations).
+        ids = sorted(patients)
+        for start in range(0, len(ids), BATCH):
+            refs = ",".join(f"Patient/{id}" for id in ids[start : start + BATCH])
+            recommendations = self._conditions.from_params(
+                "ImmunizationRecommendation",
+                [("status", f"{FORECAST_STATUS}|overdue,overdue"), ("patient", refs)],
+            )
+            for id, param, value in self._store.column_values(recommendations, ("patient", "date")):
+                rows.setdefault(id, {}).setdefault(param, []).append(value)
+        latest: dict[str, tuple[int, str]] = {}  # patient -> (recommendation date, recommendation id)
         for id, values in rows.items():
             when = int(values.get("date", [0])[0])
             for patient in values.get("patient", ()):
@@ -133,7 +138,7 @@ class Defaulters:
             if stored is None or stored.deleted or patient not in patients:
                 continue
             values = patients[patient]
-            doses = overdue_doses(loads(stored.body), on)
+            doses = overdue_doses(orjson.loads(stored.body), on)  # stored, valid: strings and dates only
             if not doses:
                 continue
             org = next((str(o) for o in values.get("organization", ()) if str(o) in area.unit_of_org), "")

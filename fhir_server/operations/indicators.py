@@ -131,10 +131,11 @@ class Indicator:
     by_program: dict[str, Counts] = field(default_factory=dict)  # numerator by the counted dose's programme
 
 
-def _numbered(child: Child) -> dict[str, list[Dose]]:
-    """Each series' doses in order, one per day."""
+def numbered(doses: Iterable[Dose]) -> dict[str, list[Dose]]:
+    """Each series' doses in order, one per day (of two records on one day, the EPI one: so that the
+    answer never depends on the order records are read in)."""
     series: dict[str, list[Dose]] = {}
-    for dose in sorted(child.doses, key=lambda d: d.day):
+    for dose in sorted(doses, key=lambda d: (d.day, d.program)):
         for key in _series_of(dose):
             doses = series.setdefault(key, [])
             if not doses or doses[-1].day != dose.day:
@@ -166,7 +167,7 @@ def compute(children: Iterable[Child], on: date) -> list[Indicator]:
     fic = Indicator(*FIC, kind="fic")
     dropouts = {code: Indicator(code, en, vi, "dropout") for code, en, vi, _, _ in DROPOUTS}
     for child in children:
-        series = _numbered(child)
+        series = numbered(child.doses)
         given: dict[str, Dose | None] = {}
         for spec in DOSES:
             eligible = on >= spec.deadline(child.birth)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fhir_server.model.outcome import FhirError
+from fhir_server.operations import coverage_table
 from fhir_server.operations.coverage import CoverageQuery
 from fhir_server.operations.coverage_data import CoverageData, Unit
 from fhir_server.operations.indicators import BY_CODE, DROPOUTS, Counts, by_unit
@@ -69,7 +70,11 @@ def parse_thresholds(params: Mapping[str, str]) -> Thresholds:
 
 def rank(data: CoverageData, query: CoverageQuery, thresholds: Thresholds) -> tuple[Unit, list[UnitRank]]:
     area = data.area(query.area)
-    per_unit = by_unit(data.children(area, query.born_from, query.born_before), query.on)
+    table = data.table(area, query.born_from, query.born_before)
+    if table is not None:
+        per_unit = coverage_table.by_unit(table, query.on)
+    else:
+        per_unit = by_unit(data.children(area, query.born_from, query.born_before), query.on)
     rows: list[tuple[Unit, Counts, Counts]] = []
     for unit in area.units:
         found = {i.code: i.total for i in per_unit.get(unit.id, [])}

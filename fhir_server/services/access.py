@@ -198,7 +198,7 @@ class Access:
 
     def check_population(self) -> None:
         """Reports over many children (coverage, defaulters, AEFI lists): `user/` or `system/` scopes that
-        reach Patient; `patient/` scopes never do. (A manager's area does not narrow reports yet.)"""
+        reach Patient; `patient/` scopes never do. A manager's area narrows them (api/reports.py)."""
         if self.principal is None:
             return
         contexts = {g.context for g in self.principal.scopes.grants("Patient", Interaction.SEARCH)}

@@ -6,7 +6,7 @@ and the index values `search.extract` computed; it assigns `meta.versionId` and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,6 +103,55 @@ def index_columns(index: IndexValues) -> Iterator[tuple[str, str | int | float]]
         yield u.param, u.uri
 
 
+# One derived row (see Summarizer): (key, group, value).
+SummaryRow = tuple[str, str, bytes]
+# A resource's index values by parameter, as `index_columns` gives them (what a Summarizer reads).
+Columns = Mapping[str, Sequence[str | int | float]]
+
+
+def columns_of(index: IndexValues) -> dict[str, list[str | int | float]]:
+    out: dict[str, list[str | int | float]] = {}
+    for param, value in index_columns(index):
+        out.setdefault(param, []).append(value)
+    return out
+
+
+def summary_marker(kind: str) -> str:
+    """The checkpoint name saying that the rows of `kind` are complete (built from every resource)."""
+    return f"summary:{kind}"
+
+
+class Summaries(Protocol):
+    """Derived rows keyed by (kind, key), each in a group, kept in the same unit of work as the writes
+    they derive from. A backend that keeps them offers these on its unit of work."""
+
+    def summary(self, kind: str, key: str) -> tuple[str, bytes] | None:
+        """(group, value) of one row, None if absent (this unit of work's changes included)."""
+        ...
+
+    def summaries(self, kind: str, group: str) -> list[SummaryRow]: ...
+
+    def put_summary(self, kind: str, key: str, group: str, value: bytes) -> None: ...
+
+    def delete_summary(self, kind: str, key: str) -> None: ...
+
+    def clear_summaries(self, kind: str) -> None:
+        """Remove every row of `kind` (before a rebuild)."""
+        ...
+
+
+class Summarizer(Protocol):
+    """Keeps derived rows exact (issue 10: the coverage aggregate). A backend that keeps summaries calls
+    it inside the unit of work after every write (`columns`: the new index values) and delete
+    (`columns` None) of a resource of `resource_types`, whatever the path: REST, transaction Bundles,
+    import, hooks. The backend never interprets the rows; the summarizer is injected by app.py."""
+
+    resource_types: frozenset[str]
+    kinds: frozenset[str]  # the row kinds it writes
+
+    def __call__(self, rows: Summaries, resource_type: str, id: str, columns: Columns | None) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """All writes of one request (or one transaction Bundle) commit together or not at all.
     While it is open no other writer runs, so read-check-write sequences are atomic."""
@@ -148,6 +197,10 @@ class UnitOfWork(Protocol):
         crash the checkpoint and the data can never disagree."""
         ...
 
+    def derived(self) -> Summaries | None:
+        """This unit of work's derived rows (see Summarizer); None on a backend that keeps none."""
+        ...
+
 
 class Store(Protocol):
     """A backend. Reads run without the writer lock; writes go through `unit_of_work()`."""
@@ -181,6 +234,12 @@ class Store(Protocol):
         sort and cursor are ignored), read from the index alone, never from the resources' JSON:
         what reports aggregate (issue 10). Order unspecified; a resource without a value under a
         parameter yields nothing for it."""
+        ...
+
+    def summary_rows(self, kind: str, groups: Sequence[str]) -> list[SummaryRow] | None:
+        """The rows of `kind` in `groups` (committed state). None when this backend keeps no summaries or
+        the rows of `kind` are not complete (written before its Summarizer was installed, or by a
+        process without it): the caller then computes from `column_values`, and an operator rebuilds."""
         ...
 
     def health(self) -> dict[str, object]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -32,8 +32,12 @@ from fhir_server.storage.base import (
     Method,
     SearchPage,
     StoredResource,
+    Summaries,
+    Summarizer,
+    SummaryRow,
     UnitOfWork,
     VersionConflict,
+    columns_of,
     index_columns,
 )
 from fhir_server.storage.versioning import (
@@ -66,8 +70,12 @@ class MemoryStore:
 
     supports_transactions = True  # a failed unit of work leaves nothing (nothing survives a crash)
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, summarizers: Sequence[Summarizer] = ()) -> None:
         self._clock = clock
+        self.summarizers = tuple(summarizers)
+        # Derived rows (storage/base.py Summaries): (kind, key) -> (group, value); all complete, as the
+        # store starts empty.
+        self._summaries: dict[tuple[str, str], tuple[str, bytes]] = {}
         self._writer = threading.Lock()
         self._state = threading.Lock()
         self._current: dict[Key, _Current] = {}  # insertion order = creation order (the stable sort)
@@ -87,6 +95,8 @@ class MemoryStore:
         with self._state:
             self._current.update(uow.pending)
             self._checkpoints.update(uow.checkpoints)
+            if uow.rows is not None:
+                self._summaries = uow.rows.rows
             for stored in uow.new_versions:
                 self._history.append(stored)
                 self._versions.setdefault((stored.resource_type, stored.id), []).append(stored)
@@ -175,6 +185,20 @@ class MemoryStore:
                 out += [(stored.id, param, value) for param, value in index_columns(index) if param in wanted]
         return out
 
+    def summary_rows(self, kind: str, groups: Sequence[str]) -> list[SummaryRow] | None:
+        if not any(kind in s.kinds for s in self.summarizers):
+            return None  # nobody keeps these rows here
+        wanted = frozenset(groups)
+        with self._state:
+            rows = self._summaries
+        return [
+            (key, group, value) for (k, key), (group, value) in rows.items() if k == kind and group in wanted
+        ]
+
+    def _summary_copy(self) -> dict[tuple[str, str], tuple[str, bytes]]:
+        with self._state:
+            return dict(self._summaries)
+
     def health(self) -> dict[str, object]:
         with self._state:
             live = sum(1 for c in self._current.values() if not c.stored.deleted)
@@ -194,6 +218,19 @@ class _MemoryUnitOfWork:
         self.pending: dict[Key, _Current] = {}
         self.new_versions: list[StoredResource] = []
         self.checkpoints: dict[str, bytes] = {}
+        self.rows: _MemorySummaries | None = None  # copied from the store on first use
+
+    def derived(self) -> Summaries | None:
+        if self.rows is None:
+            self.rows = _MemorySummaries(self._store._summary_copy())
+        return self.rows
+
+    def _summarize(self, resource_type: str, id: str, index: IndexValues | None) -> None:
+        for summarizer in self._store.summarizers:
+            if resource_type in summarizer.resource_types:
+                rows = self.derived()
+                assert rows is not None
+                summarizer(rows, resource_type, id, None if index is None else columns_of(index))
 
     def _current(self, key: Key) -> _Current | None:
         return self.pending.get(key) or self._store._committed(key)
@@ -228,6 +265,7 @@ class _MemoryUnitOfWork:
         )
         self.pending[key] = _Current(stored, index)
         self.new_versions.append(stored)
+        self._summarize(key[0], key[1], index)
         return stored
 
     def delete(
@@ -244,6 +282,7 @@ class _MemoryUnitOfWork:
         stored = StoredResource(resource_type, id, version, last_updated, True, "DELETE", b"")
         self.pending[key] = _Current(stored, None)
         self.new_versions.append(stored)
+        self._summarize(resource_type, id, None)
         return stored
 
     def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
@@ -256,6 +295,27 @@ class _MemoryUnitOfWork:
 
     def save_checkpoint(self, name: str, value: bytes) -> None:
         self.checkpoints[name] = value
+
+
+class _MemorySummaries:
+    def __init__(self, rows: dict[tuple[str, str], tuple[str, bytes]]) -> None:
+        self.rows = rows
+
+    def summary(self, kind: str, key: str) -> tuple[str, bytes] | None:
+        return self.rows.get((kind, key))
+
+    def summaries(self, kind: str, group: str) -> list[SummaryRow]:
+        return [(key, g, value) for (k, key), (g, value) in self.rows.items() if k == kind and g == group]
+
+    def put_summary(self, kind: str, key: str, group: str, value: bytes) -> None:
+        self.rows[(kind, key)] = (group, value)
+
+    def delete_summary(self, kind: str, key: str) -> None:
+        self.rows.pop((kind, key), None)
+
+    def clear_summaries(self, kind: str) -> None:
+        for found in [k for k in self.rows if k[0] == kind]:
+            del self.rows[found]
 
 
 def _matching(current: dict[Key, _Current], request: SearchRequest) -> list[StoredResource]:

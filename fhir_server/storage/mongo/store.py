@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -30,6 +30,7 @@ from fhir_server.storage.base import (
     SearchPage,
     StoredResource,
     StoreUnavailable,
+    SummaryRow,
     UnitOfWork,
     index_columns,
 )
@@ -181,6 +182,10 @@ class MongoStore:
         return None if doc is None else to_stored(doc)
 
     @_served
+    def summary_rows(self, kind: str, groups: Sequence[str]) -> list[SummaryRow] | None:
+        """No derived rows on MongoDB (storage/base.py): reports compute from `column_values`."""
+        return None
+
     def checkpoint(self, name: str) -> bytes | None:
         """Read inside a unit of work of this thread (the importer checks, before committing a batch, that
         no other import of the file committed since it resumed), the checkpoint is locked by that unit of

@@ -26,7 +26,7 @@ from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
 from fhir_server.search.request import SearchRequest
 from fhir_server.search.sorting import sort_key
-from fhir_server.storage.base import Method, StoredResource, VersionConflict
+from fhir_server.storage.base import Method, StoredResource, Summaries, VersionConflict
 from fhir_server.storage.mongo.documents import (
     STORED_FIELDS,
     Document,
@@ -191,6 +191,10 @@ class MongoUnitOfWork:
         state.index, state.touched = index, True
         state.pc = compartment(resource_type, id, index)
         return True
+
+    def derived(self) -> Summaries | None:
+        """No derived rows on MongoDB: reports compute from the index (`column_values`)."""
+        return None
 
     def save_checkpoint(self, name: str, value: bytes) -> None:
         self.lock_checkpoint(name)

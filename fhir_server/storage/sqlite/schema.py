@@ -124,7 +124,16 @@ _V4: Final[tuple[str, ...]] = (
     "INSERT OR REPLACE INTO checkpoints (name, value) SELECT 'reindex-owed', X'34'"
     " WHERE EXISTS (SELECT 1 FROM resources)",
 )
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
+
+# Version 5: derived rows kept by Summarizers in the writes' own transaction (storage/base.py; the coverage
+# aggregate of issue 10), read by kind and group.
+_V5: Final[tuple[str, ...]] = (
+    """CREATE TABLE summaries (kind TEXT NOT NULL, key TEXT NOT NULL, grp TEXT NOT NULL, value BLOB NOT NULL,
+        PRIMARY KEY (kind, key)) WITHOUT ROWID""",
+    "CREATE INDEX summaries_group ON summaries (kind, grp)",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +22,8 @@ from fhir_server.storage.base import (
     SearchPage,
     StoredResource,
     StoreUnavailable,
+    Summarizer,
+    SummaryRow,
     UnitOfWork,
 )
 from fhir_server.storage.sqlite.columns import column_values
@@ -33,6 +35,7 @@ from fhir_server.storage.sqlite.predicates import Params
 from fhir_server.storage.sqlite.query import page_statements
 from fhir_server.storage.sqlite.records import VERSION_COLUMNS, VERSION_FROM, to_stored
 from fhir_server.storage.sqlite.schema import migrate, schema_version
+from fhir_server.storage.sqlite.summaries import is_complete, read_rows, reconcile_markers
 from fhir_server.storage.sqlite.unit_of_work import READ_CURRENT, SqliteUnitOfWork
 from fhir_server.storage.versioning import (
     decode_cursor,
@@ -52,7 +55,9 @@ _VREAD = (
 class SqliteStore:
     supports_transactions = True  # one SQLite transaction per unit of work
 
-    def __init__(self, path: Path, clock: Clock, *, lock_timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, clock: Clock, *, lock_timeout: float = 5.0, summarizers: Sequence[Summarizer] = ()
+    ) -> None:
         self._path = path
         self._clock = clock
         self._lock_timeout = lock_timeout  # the longest a writer waits for the lock before a 503
@@ -67,6 +72,9 @@ class SqliteStore:
                 "The SQLite file holds index rows written by an older version: run `fhir-server reindex`"
                 " so that those resources get the rows added since (composites, canonical UCUM quantities)"
             )
+        self._summarizers = tuple(summarizers)
+        with self.unit_of_work():
+            reconcile_markers(self._connection(), self._summarizers)
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -100,7 +108,7 @@ class SqliteStore:
         try:
             begin_immediate(conn, self._lock_timeout)
             try:
-                yield SqliteUnitOfWork(conn, self._clock)
+                yield SqliteUnitOfWork(conn, self._clock, self._summarizers)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -205,6 +213,10 @@ class SqliteStore:
     def column_values(self, request: SearchRequest, params: tuple[str, ...]) -> list[ColumnValue]:
         with self._read_transaction() as conn:
             return column_values(conn, request, params)
+
+    def summary_rows(self, kind: str, groups: Sequence[str]) -> list[SummaryRow] | None:
+        with self._read_transaction() as conn:
+            return read_rows(conn, kind, groups) if is_complete(conn, kind) else None
 
     def health(self) -> dict[str, object]:
         conn = self._connection()

@@ -4,13 +4,22 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from fhir_server.search.index import IndexValues
 from fhir_server.search.request import SearchRequest
-from fhir_server.storage.base import Method, StoredResource, VersionConflict
+from fhir_server.storage.base import (
+    Method,
+    StoredResource,
+    Summaries,
+    Summarizer,
+    VersionConflict,
+    columns_of,
+)
 from fhir_server.storage.sqlite.index_rows import delete_index, insert_index
 from fhir_server.storage.sqlite.query import ids_statement
 from fhir_server.storage.sqlite.records import CURRENT_COLUMNS, CURRENT_FROM, to_stored
+from fhir_server.storage.sqlite.summaries import SqliteSummaries
 from fhir_server.storage.versioning import from_us, next_instant, stamp, to_us
 from fhir_server.types import Clock, JsonResource
 
@@ -30,9 +39,16 @@ _SAVE_CHECKPOINT = "INSERT OR REPLACE INTO checkpoints (name, value) VALUES (?, 
 
 
 class SqliteUnitOfWork:
-    def __init__(self, conn: sqlite3.Connection, clock: Clock) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, clock: Clock, summarizers: Sequence[Summarizer] = ()
+    ) -> None:
         self._conn = conn
         self._clock = clock
+        self._summarizers = tuple(summarizers)
+        self._summaries = SqliteSummaries(conn)
+
+    def derived(self) -> Summaries | None:
+        return self._summaries
 
     def read(self, resource_type: str, id: str) -> StoredResource | None:
         row = self._conn.execute(READ_CURRENT, (resource_type, id)).fetchone()
@@ -72,6 +88,9 @@ class SqliteUnitOfWork:
             _INSERT_HISTORY, (rid, resource_type, version, to_us(last_updated), 0, method, body)
         )
         insert_index(self._conn, rid, resource_type, index)
+        for summarizer in self._summarizers:
+            if resource_type in summarizer.resource_types:
+                summarizer(self._summaries, resource_type, id, columns_of(index))
         return StoredResource(resource_type, id, version, last_updated, False, method, body)
 
     def delete(
@@ -90,6 +109,9 @@ class SqliteUnitOfWork:
             _INSERT_HISTORY, (rid, resource_type, version, to_us(last_updated), 1, "DELETE", b"")
         )
         delete_index(self._conn, rid)
+        for summarizer in self._summarizers:
+            if resource_type in summarizer.resource_types:
+                summarizer(self._summaries, resource_type, id, None)
         return StoredResource(resource_type, id, version, last_updated, True, "DELETE", b"")
 
     def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:

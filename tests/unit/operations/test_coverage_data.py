@@ -6,7 +6,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from fhir_server.app import build_services
-from fhir_server.definitions.loader import load_definitions, load_vaccine_catalog
+from fhir_server.definitions.loader import load_definitions, load_unit_successions, load_vaccine_catalog
 from fhir_server.operations.coverage_data import CoverageData
 from fhir_server.services.conditions import Conditions
 from fhir_server.settings import Settings
@@ -63,3 +63,27 @@ def test_doses_and_sex_from_the_index() -> None:
     assert [d.day for d in found["a"].doses] == [date(2025, 3, 10), date(2025, 4, 10), date(2025, 5, 10)]
     assert {d.program for d in found["a"].doses} == {"EPI"}
     assert len(found["c"].doses) == 1  # the entered-in-error record is left out
+
+
+def test_records_under_a_former_province_count_in_todays_province_with_the_shipped_concept_map() -> None:
+    """ConceptMap vn-province-2004-to-2025 (terminology/): Bình Dương (74) became part of Hồ Chí Minh
+    City (79) on 1 July 2025. A child registered at a station of the old province's Location is counted
+    in 79, by the index and by the aggregate alike."""
+    successions = load_unit_successions()
+    assert successions["74"] == "79" and "79" not in successions  # identity rows are left out
+    services = build_services(Settings(database_url="memory://"))
+    old = [
+        {**area("area-74", "74", "Bình Dương", "area-vn"), "status": "inactive"},
+        *station(4, "area-74"),
+        child("g", "org-4", "female"),
+        shot("g-0", "g", "102", "2025-03-10"),
+    ]
+    for resource in [*resources(), *old]:
+        services.resources.update(resource["resourceType"], resource["id"], resource)
+    conditions = Conditions(load_definitions().search_params, TZ)
+    data = CoverageData(services.store, conditions, load_vaccine_catalog(), TZ, successions)
+    assert _children(data, "VN")["g"] == "area-79"
+    assert [u.code for u in data.area("VN").units] == ["79"]  # the old province is not a unit of its own
+    assert "g" in _children(data, "79")
+    table = data.table(data.area("VN"), date(2025, 1, 1), date(2026, 1, 1))
+    assert table is not None and len(table) == 6 and table.units == ("area-79",)
