@@ -92,8 +92,9 @@ def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
         reference_targets=_frozen_table(_read_json(conformance_dir / "reference-targets.json")),
     )
     search_bundle = _read_json(conformance_dir / "search-parameters.json")
-    national = load_search_parameters(conformance_dir / "search-parameters", resource_types)
-    # appended after the official entries: build_search_registry lets later entries win a shared code
+    national_dir = conformance_dir / "search-parameters"
+    national = load_search_parameters(national_dir, resource_types)
+    _refuse_official_codes(search_bundle, national, national_dir)
     search_bundle["entry"] = [*search_bundle.get("entry", ()), *({"resource": r} for r in national)]
     return Definitions(
         fhir_version="4.0.1",
@@ -253,10 +254,29 @@ def load_search_parameters(folder: Path, resource_types: frozenset[str]) -> tupl
     for path, resource in _artifact_files(folder):
         try:
             check_national(resource, resource_types)
+            if path.name != f"SearchParameter-{resource['id']}.json":
+                raise ValueError(f"the file of id {resource['id']!r} is named SearchParameter-<id>.json")
         except ValueError as exc:
             raise ArtifactError(f"{path}: {exc}") from exc
         out.append(resource)
     return tuple(out)
+
+
+def _refuse_official_codes(bundle: dict[str, Any], national: tuple[JsonResource, ...], folder: Path) -> None:
+    """A national parameter adds a code; it must not silently replace an R4 one of the same base (the
+    registry keeps the last entry of a code)."""
+    official = {
+        (base, resource["code"])
+        for entry in bundle.get("entry", ())
+        for resource in [entry.get("resource") or {}]
+        for base in resource.get("base", ())
+    }
+    for resource in national:
+        code = resource["code"]
+        for base in resource["base"]:
+            if {(base, code), ("Resource", code), ("DomainResource", code)} & official:
+                path = folder / f"SearchParameter-{resource['id']}.json"
+                raise ArtifactError(f"{path}: code {code!r} is already an R4 search parameter of {base}")
 
 
 SEARCH_PARAMETERS = CONFORMANCE / "search-parameters"

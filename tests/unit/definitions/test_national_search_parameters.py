@@ -103,6 +103,24 @@ def test_a_broken_file_stops_start_up(tmp_path: Path) -> None:
         load_definitions(tmp_path)
 
 
+@pytest.mark.parametrize("code", ["address-state", "_lastUpdated", "_text"])
+def test_a_code_the_official_parameters_use_stops_start_up(tmp_path: Path, code: str) -> None:
+    """Else the national one would silently replace the R4 parameter of the same base."""
+    for path in CONFORMANCE.glob("*.json"):
+        (tmp_path / path.name).symlink_to(path)
+    _broken(tmp_path, "SearchParameter-vn-address-province.json", {"code": code})
+    name = r"SearchParameter-vn-address-province\.json"
+    with pytest.raises(ArtifactError, match=name + f": code '{code}' is already an R4 search parameter"):
+        load_definitions(tmp_path)
+
+
+def test_a_file_not_named_after_its_id_is_refused(tmp_path: Path, definitions: Definitions) -> None:
+    folder = _broken(tmp_path, "SearchParameter-vn-address-province.json", {})
+    (folder / "SearchParameter-vn-address-province.json").rename(folder / "SearchParameter-province.json")
+    with pytest.raises(ArtifactError, match=r"SearchParameter-province\.json: the file of id"):
+        load_search_parameters(folder, definitions.resource_types)
+
+
 def test_national_parameters_are_added_not_substituted(definitions: Definitions) -> None:
     official = definitions.search_params.get("Patient", "address-state")
     assert (
