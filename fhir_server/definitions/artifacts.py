@@ -1,4 +1,4 @@
-"""The national conformance artifacts, frozen: profiles, terminology, OperationDefinitions.
+"""The national conformance artifacts, frozen: profiles, terminology, OperationDefinitions, SearchParameters.
 
 Built once by `definitions.loader.load_artifacts`; served read-only (services/artifacts.py) and used by
 validation (model/profile_checker.py) and the terminology operations."""
@@ -6,7 +6,8 @@ validation (model/profile_checker.py) and the terminology operations."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from fhir_server.definitions.operations import OperationDefinition, operation_definition
 from fhir_server.definitions.profiles import Profile
@@ -20,6 +21,7 @@ ARTIFACT_TYPES = (
     "ConceptMap",
     "NamingSystem",
     "OperationDefinition",
+    "SearchParameter",
     "ImplementationGuide",
 )
 
@@ -35,6 +37,8 @@ class Artifacts:
     # by id ("Resource-validate", "coverage", "Patient-export", ...): the id is the url's last segment
     operation_definitions: Mapping[str, JsonResource]
     implementation_guide: JsonResource
+    # the national SearchParameters (conformance/search-parameters/) by id; the search registry has them too
+    search_parameters: Mapping[str, JsonResource] = field(default_factory=lambda: MappingProxyType({}))
 
     def operation(self, id: str) -> OperationDefinition:
         """The typed view of one OperationDefinition (KeyError for an unknown id: a wiring error)."""
@@ -55,4 +59,5 @@ class Artifacts:
         yield from (p.resource for p in self.profiles.values())
         yield from self.terminology.resources()
         yield from self.operation_definitions.values()
+        yield from self.search_parameters.values()
         yield self.implementation_guide

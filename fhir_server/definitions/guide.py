@@ -12,12 +12,16 @@ GUIDE_URL = "https://fhir.vn/ImplementationGuide/vn-immunization"
 
 
 def implementation_guide(
-    profiles: Iterable[Profile], terminology: Terminology, operations: Iterable[JsonResource]
+    profiles: Iterable[Profile],
+    terminology: Terminology,
+    operations: Iterable[JsonResource],
+    search_parameters: Iterable[JsonResource] = (),
 ) -> JsonResource:
     artifacts = [
         *(p.resource for p in profiles),
         *terminology.resources(),
         *operations,
+        *search_parameters,
     ]
     return {
         "resourceType": "ImplementationGuide",

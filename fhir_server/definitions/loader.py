@@ -8,8 +8,10 @@ Files under conformance/ (see conformance/README.md for their origin):
 - compartment-*.json        the official R4 CompartmentDefinitions (trimmed)
 - summary-elements.json     {type: {"summary": [...], "mandatory": [...]}} top-level element flags
 - operations/*.json         the OperationDefinitions of every $operation the server routes
+- search-parameters/*.json  the national SearchParameters, registered after (so beside) the official ones
 
-`load_artifacts` reads profiles/, terminology/ and conformance/operations/ (the national artifacts).
+`load_artifacts` reads profiles/, terminology/, conformance/operations/ and conformance/search-parameters/
+(the national artifacts).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from fhir_server.definitions.registry import (
 )
 from fhir_server.definitions.schedule import Schedule
 from fhir_server.definitions.schedule_xml import read_schedule
-from fhir_server.definitions.search_parameters import build_search_registry
+from fhir_server.definitions.search_parameters import build_search_registry, check_national
 from fhir_server.definitions.terminology import build_terminology
 from fhir_server.definitions.vaccines import CVX, VN_VACCINE, VaccineCatalog, VaccineFacts
 from fhir_server.types import JsonResource
@@ -90,6 +92,10 @@ def load_definitions(conformance_dir: Path = CONFORMANCE) -> Definitions:
         reference_targets=_frozen_table(_read_json(conformance_dir / "reference-targets.json")),
     )
     search_bundle = _read_json(conformance_dir / "search-parameters.json")
+    national_dir = conformance_dir / "search-parameters"
+    national = load_search_parameters(national_dir, resource_types)
+    _refuse_official_codes(search_bundle, national, national_dir)
+    search_bundle["entry"] = [*search_bundle.get("entry", ()), *({"resource": r} for r in national)]
     return Definitions(
         fhir_version="4.0.1",
         resource_types=resource_types,
@@ -244,8 +250,47 @@ def _artifact_files(folder: Path) -> list[tuple[Path, JsonResource]]:
 
 
 @cache
+def load_search_parameters(folder: Path, resource_types: frozenset[str]) -> tuple[JsonResource, ...]:
+    """The national SearchParameters (conformance/search-parameters/), each checked; a broken file raises
+    ArtifactError naming it, which stops start-up (both load_definitions and load_artifacts call this)."""
+    out = []
+    for path, resource in _artifact_files(folder):
+        try:
+            check_national(resource, resource_types)
+            if path.name != f"SearchParameter-{resource['id']}.json":
+                raise ValueError(f"the file of id {resource['id']!r} is named SearchParameter-<id>.json")
+        except ValueError as exc:
+            raise ArtifactError(f"{path}: {exc}") from exc
+        out.append(resource)
+    return tuple(out)
+
+
+def _refuse_official_codes(bundle: dict[str, Any], national: tuple[JsonResource, ...], folder: Path) -> None:
+    """A national parameter adds a code; it must not silently replace an R4 one of the same base (the
+    registry keeps the last entry of a code)."""
+    official = {
+        (base, resource["code"])
+        for entry in bundle.get("entry", ())
+        for resource in [entry.get("resource") or {}]
+        for base in resource.get("base", ())
+    }
+    for resource in national:
+        code = resource["code"]
+        for base in resource["base"]:
+            if {(base, code), ("Resource", code), ("DomainResource", code)} & official:
+                path = folder / f"SearchParameter-{resource['id']}.json"
+                raise ArtifactError(f"{path}: code {code!r} is already an R4 search parameter of {base}")
+
+
+SEARCH_PARAMETERS = CONFORMANCE / "search-parameters"
+
+
+@cache
 def load_artifacts(
-    profiles_dir: Path = PROFILES, terminology_dir: Path = TERMINOLOGY, operations_dir: Path = OPERATIONS
+    profiles_dir: Path = PROFILES,
+    terminology_dir: Path = TERMINOLOGY,
+    operations_dir: Path = OPERATIONS,
+    search_parameters_dir: Path = SEARCH_PARAMETERS,
 ) -> Artifacts:
     """Profiles, terminology and OperationDefinitions, checked and frozen. Raises ArtifactError naming the
     file when one cannot be read or used: the server must not start half-configured."""
@@ -273,9 +318,12 @@ def load_artifacts(
         except (KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{path}: {exc!r}") from exc
         operations[resource["id"]] = resource
+    resource_types = load_definitions().resource_types
+    search_parameters = {r["id"]: r for r in load_search_parameters(search_parameters_dir, resource_types)}
     return Artifacts(
         MappingProxyType(profiles),
         terminology,
         MappingProxyType(operations),
-        implementation_guide(profiles.values(), terminology, operations.values()),
+        implementation_guide(profiles.values(), terminology, operations.values(), search_parameters.values()),
+        MappingProxyType(search_parameters),
     )

@@ -129,3 +129,31 @@ def _share_rows(params: dict[str, SearchParamDef]) -> dict[str, SearchParamDef]:
         owner = first.setdefault(key, code) if definition.expression else code
         shared[code] = replace(definition, index_code=owner)
     return shared
+
+
+NATIONAL_BASE = "https://fhir.vn/SearchParameter/"
+
+
+def check_national(resource: Mapping[str, Any], resource_types: frozenset[str]) -> None:
+    """Raise ValueError unless `resource` is a usable national SearchParameter: its id the last segment of a
+    url under NATIONAL_BASE (so `GET /SearchParameter/<id>` and `?url=` agree), a known type, known bases
+    and an expression with a branch for each base (else that base would index nothing)."""
+    if resource.get("resourceType") != "SearchParameter":
+        raise ValueError("not a SearchParameter")
+    if resource.get("url") != NATIONAL_BASE + str(resource.get("id")):
+        raise ValueError(
+            f"url {resource.get('url')!r} is not {NATIONAL_BASE}<id> for id {resource.get('id')!r}"
+        )
+    if not isinstance(resource.get("code"), str) or not resource["code"]:
+        raise ValueError("no code")
+    if resource.get("type") not in _PARAM_TYPES or resource["type"] in ("composite", "special"):
+        raise ValueError(f"type {resource.get('type')!r} is not one a national parameter may have")
+    bases = resource.get("base")
+    if not isinstance(bases, list) or not bases:
+        raise ValueError("no base")
+    for base in bases:
+        if base not in resource_types:
+            raise ValueError(f"base {base!r} is not a resource type")
+        branches = split_top_level(str(resource.get("expression") or ""), "|")
+        if not any((m := _LEADING_NAME.match(b)) and m.group(1) == base for b in branches):
+            raise ValueError(f"expression {resource.get('expression')!r} has no branch for {base}")

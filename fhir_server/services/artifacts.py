@@ -20,7 +20,7 @@ SEARCH_PARAMS: Mapping[str, str] = {
     "name": "string",
     "status": "token",
     "version": "token",
-    "code": "token",  # OperationDefinition.code
+    "code": "token",  # OperationDefinition.code, SearchParameter.code
 }
 
 

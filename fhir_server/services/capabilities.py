@@ -40,6 +40,9 @@ _ARTIFACT_PARAMS = (
     ("version", "token"),
 )
 
+# Artifact types whose `code` the read-only provider (services/artifacts.py) searches.
+_CODED_ARTIFACTS = frozenset({"OperationDefinition", "SearchParameter"})
+
 
 @dataclass(frozen=True, slots=True)
 class OperationEntry:
@@ -127,7 +130,7 @@ class CapabilityService:
                 "type": resource_type,
                 "interaction": [{"code": "read"}, {"code": "search-type"}],
                 "searchParam": [{"name": n, "type": t} for n, t in _ARTIFACT_PARAMS]
-                + ([{"name": "code", "type": "token"}] if resource_type == "OperationDefinition" else []),
+                + ([{"name": "code", "type": "token"}] if resource_type in _CODED_ARTIFACTS else []),
                 **self._operations_of(resource_type),
             }
         params = self._definitions.search_params.for_type(resource_type)

@@ -207,7 +207,7 @@ def test_artifact_types_answer_the_parameters_listed_for_them(client: TestClient
         "version": "0.1.0",
         "code": "expand",
     }
-    for rt in ("ValueSet", "CodeSystem", "StructureDefinition", "OperationDefinition"):
+    for rt in ("ValueSet", "CodeSystem", "StructureDefinition", "OperationDefinition", "SearchParameter"):
         assert {i["code"] for i in resources[rt]["interaction"]} == {"read", "search-type"}
         for param in resources[rt]["searchParam"]:
             response = client.get(

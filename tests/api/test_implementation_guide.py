@@ -1,5 +1,6 @@
-"""docs/implementation-guide.md: every request block runs against a server enforcing every profile, and the
-page names every profile, invariant and value set the server loads (so it cannot fall behind)."""
+"""docs/implementation-guide.md: every request block runs against a server enforcing every profile (a GET
+block's JSON is the top level of the answer it must get), and the page names every profile, invariant, value
+set, operation and national search parameter the server loads (so it cannot fall behind)."""
 
 from __future__ import annotations
 
@@ -38,12 +39,17 @@ def test_every_request_block_gives_the_answer_the_guide_says() -> None:
                 continue
             request = REQUEST.match(info)
             assert request, f"unreadable block header: {info!r}"
-            response = client.request(
-                request["method"],
-                request["path"],
-                json=resource,
-                headers={"content-type": "application/fhir+json"},
-            )
+            if request["method"] == "GET":  # a search: the block is the answer's top level, as shown
+                response = client.get(request["path"])
+                answer = response.json()
+                assert {key: answer.get(key) for key in resource} == resource, (info, answer)
+            else:
+                response = client.request(
+                    request["method"],
+                    request["path"],
+                    json=resource,
+                    headers={"content-type": "application/fhir+json"},
+                )
             assert response.status_code == int(request["status"]), (info, response.text)
             previous = response.json() if response.content else {}
             if request["expr"]:
@@ -69,3 +75,5 @@ def test_the_guide_names_every_loaded_artifact() -> None:
         assert url.rsplit("/", 1)[-1] in text, url
     for od_id in artifacts.operation_definitions:
         assert f"| `{od_id}` |" in text, od_id  # the Operations table
+    for sp_id in artifacts.search_parameters:
+        assert f"| `{sp_id}` |" in text, sp_id  # the national search parameters table
