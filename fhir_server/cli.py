@@ -16,7 +16,7 @@ from typing import Any
 log = logging.getLogger("fhir_server.cli")
 
 
-def _check_store(url: str, timeout_ms: int) -> None:
+def check_store(url: str, timeout_ms: int) -> None:
     """Open and close the store once before the workers start, so that an unreachable database or a
     bad URL ends the command with one line (main() prints it) instead of a stack trace per worker."""
     from fhir_server.app import SystemClock
@@ -41,7 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     os.environ.setdefault("AUTH_ISSUER", f"http://{host}:{args.port}")
     settings = Settings()
-    _check_store(settings.database_url, settings.mongodb_timeout_ms)
+    check_store(settings.database_url, settings.mongodb_timeout_ms)
     # Writes may wait on another process's lock (SQLite, several workers) or on the network (MongoDB):
     # keep them off the event loop.
     if args.workers > 1 or settings.database_url.startswith("mongodb"):
@@ -73,7 +73,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
     configure("info")
     settings = Settings()
-    _check_store(settings.database_url, settings.mongodb_timeout_ms)
+    check_store(settings.database_url, settings.mongodb_timeout_ms)
     services = build_services(settings)
     try:
         if args.if_empty and services.store.read("Organization", "org-0001") is not None:
@@ -286,66 +286,6 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
-def _reindex(args: argparse.Namespace) -> int:
-    from fhir_server.app import build_services
-    from fhir_server.logs import configure
-    from fhir_server.services.reindex import Reindexer
-    from fhir_server.settings import Settings
-
-    configure("warning")
-    if args.database_url:
-        os.environ["FHIR_DATABASE_URL"] = args.database_url
-    settings = Settings()
-    _check_store(settings.database_url, settings.mongodb_timeout_ms)
-    services = build_services(settings)
-    try:
-        known = services.resource_types
-        unknown = [t for t in args.type if t not in known]
-        if unknown:
-            print(f"reindex: unknown resource type: {', '.join(unknown)}", file=sys.stderr)
-            return 2
-        types = list(dict.fromkeys(args.type)) or sorted(known)
-        report = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-        reindexer = Reindexer(services.store, services.extractor, batch=args.batch_size, report=report)
-        reindexer.run(types, restart=args.restart, every_type=not args.type)
-    except KeyboardInterrupt:
-        print("\ninterrupted: committed batches stay; run the same command to resume", file=sys.stderr)
-        return 130
-    finally:
-        services.store.close()
-    return 0
-
-
-def _coverage_rebuild(args: argparse.Namespace) -> int:
-    import time
-    from zoneinfo import ZoneInfo
-
-    from fhir_server.app import build_services, coverage_summarizer
-    from fhir_server.definitions.loader import load_definitions
-    from fhir_server.logs import configure
-    from fhir_server.operations.coverage_rebuild import rebuild
-    from fhir_server.services.conditions import Conditions
-    from fhir_server.settings import Settings
-
-    configure("warning")
-    if args.database_url:
-        os.environ["FHIR_DATABASE_URL"] = args.database_url
-    settings = Settings()
-    services = build_services(settings)
-    conditions = Conditions(load_definitions().search_params, ZoneInfo(settings.default_timezone))
-    started = time.perf_counter()
-    try:
-        counts = rebuild(services.store, conditions, coverage_summarizer(settings))
-    finally:
-        services.store.close()
-    if counts is None:
-        print("this store keeps no coverage aggregate (reports read its index)", file=sys.stderr)
-        return 0
-    print(f"coverage aggregate rebuilt: {counts[0]} children, {counts[1]} doses "
-          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fhir-server", description="FHIR R4 immunization registry server")
     commands = root.add_subparsers(dest="command", required=True)
@@ -379,30 +319,6 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("--rejects-dir", help="where FILE.rejects.ndjson go (default: next to each FILE)")
     bulk.set_defaults(run=_import)
 
-    reindex = commands.add_parser(
-        "reindex",
-        help="rebuild the search index rows of current resources from their stored bodies",
-        description="Run after a change to search parameters or to what is indexed, or when the server "
-        "logs that the database was written by an older schema. Resources keep their versions. Re-run "
-        "the same command after an interruption to resume; exit status 130 when interrupted.",
-    )
-    reindex.add_argument("--type", action="append", default=[], help="only this type (repeatable)")
-    reindex.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
-    reindex.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
-    reindex.add_argument("--restart", action="store_true", help="ignore an interrupted run; start over")
-    reindex.set_defaults(run=_reindex)
-
-    coverage = commands.add_parser(
-        "coverage", help="the coverage aggregate reports read (issue 10)"
-    ).add_subparsers(dest="action", required=True)
-    rebuild = coverage.add_parser(
-        "rebuild",
-        help="build it from scratch from the index (once, for data written before it existed); "
-        "writes wait meanwhile",
-    )
-    rebuild.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
-    rebuild.set_defaults(run=_coverage_rebuild)
-
     seed = commands.add_parser("seed-demo", help="load the synthetic demo population")
     seed.add_argument("--patients", type=int, default=200)
     seed.add_argument("--seed", type=int, default=42)
@@ -414,8 +330,10 @@ def parser() -> argparse.ArgumentParser:
     token.set_defaults(run=_demo_token)
     _add_auth_commands(commands)
     from fhir_server.cli_forecast import add_forecast_commands
+    from fhir_server.cli_maintenance import add_maintenance_commands
 
     add_forecast_commands(commands)
+    add_maintenance_commands(commands)
 
     from fhir_server.cli_scheduling import add_scheduling_commands
 
