@@ -7,26 +7,26 @@ that services receive as an explicit argument. An operation module calls the sam
     request = access.narrow(request)                         # a SearchRequest confined to what it may see
     access.check_read(stored)                                # 404 when the resource is outside it
 
-The rule for (type, interaction) is taken from the broadest context that grants it (system, user,
-then patient): `patient/` confines to the launch patient's compartment (CompartmentDefinition Patient;
-types outside that compartment are readable only when they hold no personal data, SHARED_TYPES); a
-manager's `user/` reads are confined to patients whose address is in their `area`; a scope's
-search-parameter narrowing (`patient/Observation.rs?category=laboratory`) adds its criteria (several
-narrowed scopes are an OR of ANDs, turned into `SearchRequest.alternatives` groups). AuditEvent is read by
-auditors only and written by nobody but the server. Writers change only what their recorder identity
-(organisation, else fhirUser, else client) recorded: `meta.tag` with RECORDED_BY, stamped on every write.
+The rule for (type, interaction), computed in services/access_rules.py, is taken from the broadest
+context that grants it (system, user, then patient): `patient/` confines to the launch patient's
+compartment (CompartmentDefinition Patient; types outside that compartment are readable only when they
+hold no personal data, SHARED_TYPES); a manager's `user/` reads are confined to patients whose address is
+in their `area`; a scope's search-parameter narrowing (`patient/Observation.rs?category=laboratory`) adds
+its criteria (several narrowed scopes are an OR of ANDs, turned into `SearchRequest.alternatives` groups).
+AuditEvent is read by auditors only and written by nobody but the server. Writers change only what their
+recorder identity (organisation, else fhirUser, else client) recorded: `meta.tag` with RECORDED_BY,
+stamped on every write.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Final
 
 from auth.scopes import Context, Interaction
-from auth.verify import Principal, www_authenticate
+from auth.verify import Principal
 from fhir_server.definitions.registry import SearchParamRegistry
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
@@ -34,73 +34,18 @@ from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
 from fhir_server.search.parse import parse_search
 from fhir_server.search.request import Criterion, SearchRequest, TokenQuery
+from fhir_server.services.access_rules import UNRESTRICTED, Rule, forbidden, rule_for
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.disclosure import Disclosure
 from fhir_server.storage.base import Store, StoredResource, UnitOfWork
 from fhir_server.types import JsonResource
 
 RECORDED_BY: Final = "https://fhir.vn/tiem-chung/CodeSystem/recorded-by"
-AUDIT_TYPE: Final = "AuditEvent"
-# Types outside the Patient compartment that carry no one's health data: a patient/ token may read them
-# (an app shows who vaccinated, where, with what). Other non-compartment types are refused.
-SHARED_TYPES: Final = frozenset(
-    {
-        "Organization",
-        "Location",
-        "Practitioner",
-        "PractitionerRole",
-        "HealthcareService",
-        "Medication",
-        "Substance",
-        "ValueSet",
-        "CodeSystem",
-        "StructureDefinition",
-        "SearchParameter",
-        "OperationDefinition",
-        "Schedule",  # a vaccination point's sessions and their free places: what a parent books from
-        "Slot",
-    }
-)
 # Kept by the family and the vaccination point together: whoever may see one and holds the write scope
 # may change it (a parent cancels what the station booked, the station reschedules what a parent booked);
 # the recorder-only rule below is for clinical records.
 JOINTLY_KEPT: Final = frozenset({"Appointment"})
-_MAX_GROUPS: Final = 64  # an OR of ANDs expands multiplicatively; scopes this odd are refused
 _PATIENT: Final = "Patient"
-_READS = frozenset({Interaction.READ, Interaction.SEARCH})
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Criteria (ANDed) and groups of alternatives (each ORed, the groups ANDed) every resource the
-    interaction touches must satisfy; empty: unrestricted."""
-
-    criteria: tuple[Criterion, ...] = ()
-    alternatives: tuple[tuple[Criterion, ...], ...] = ()
-    chained: bool = False  # holds chains: cannot be matched in memory against a resource being written
-
-    @property
-    def unrestricted(self) -> bool:
-        return not self.criteria and not self.alternatives
-
-    def apply(self, request: SearchRequest) -> SearchRequest:
-        if self.unrestricted:
-            return request
-        return replace(
-            request,
-            criteria=(*request.criteria, *self.criteria),
-            alternatives=(*request.alternatives, *self.alternatives),
-        )
-
-
-UNRESTRICTED: Final = Rule()
-
-
-def forbidden(en: str, vi: str, scope: str | None = None) -> FhirError:
-    """403: the token is valid but does not allow this (RFC 6750 insufficient_scope)."""
-    error = FhirError.of(403, "forbidden", en, vi)
-    error.headers["WWW-Authenticate"] = www_authenticate("fhir", "insufficient_scope", scope=scope)
-    return error
 
 
 def hidden(resource_type: str, id: str) -> FhirError:
@@ -184,7 +129,7 @@ class Access:
         key = (resource_type, interaction)
         found = self._rules.get(key)
         if found is None:
-            found = self._rules[key] = self._rule(self.principal, self.policy, resource_type, interaction)
+            found = self._rules[key] = rule_for(self.principal, self.policy, resource_type, interaction)
         return found
 
     def narrow(self, request: SearchRequest, interaction: Interaction = Interaction.SEARCH) -> SearchRequest:
@@ -302,99 +247,6 @@ class Access:
         tags.append({"system": RECORDED_BY, "code": recorder})
         meta["tag"] = tags
         return {**resource, "meta": meta}
-
-    # -- the policy --------------------------------------------------------------------------------
-
-    def _rule(
-        self, principal: Principal, policy: AccessPolicy, resource_type: str, interaction: Interaction
-    ) -> Rule:
-        scope_hint = f"user/{resource_type}.{interaction.value}"
-        if resource_type == AUDIT_TYPE and (principal.role != "auditor" or interaction not in _READS):
-            raise forbidden(
-                "AuditEvents are read by auditors only and written by the server only",
-                "Chỉ kiểm toán viên được đọc AuditEvent; chỉ máy chủ được ghi",
-            )
-        grants = {g.context: g for g in principal.scopes.grants(resource_type, interaction)}
-        if not grants:
-            raise forbidden(
-                f"The token's scopes do not allow '{interaction.value}' on {resource_type}",
-                f"Phạm vi của mã truy cập không cho phép '{interaction.value}' trên {resource_type}",
-                scope_hint,
-            )
-        for context in (Context.SYSTEM, Context.USER):
-            grant = grants.get(context)
-            if grant is not None:
-                area = principal.area if principal.role == "manager" else None
-                return self._combine(policy, resource_type, grant.filters, area=area)
-        grant = grants[Context.PATIENT]
-        if not principal.patient:
-            raise forbidden(
-                "patient/ scopes need a launch patient, and this token names none",
-                "Phạm vi patient/ cần bệnh nhân được chọn, nhưng mã truy cập không có",
-            )
-        if policy.in_patient_compartment(resource_type):
-            compartment = policy.compartment(resource_type, principal.patient)
-            return self._combine(policy, resource_type, grant.filters, compartment=compartment)
-        if resource_type in SHARED_TYPES and interaction in _READS:
-            return self._combine(policy, resource_type, grant.filters)
-        raise forbidden(
-            f"{resource_type} is outside the patient's record: patient/ scopes do not reach it",
-            f"{resource_type} nằm ngoài hồ sơ của bệnh nhân: phạm vi patient/ không áp dụng",
-            scope_hint,
-        )
-
-    @staticmethod
-    def _combine(
-        policy: AccessPolicy,
-        resource_type: str,
-        filters: tuple[tuple[tuple[str, str], ...], ...],
-        *,
-        compartment: tuple[Criterion, ...] = (),
-        area: str | None = None,
-    ) -> Rule:
-        criteria: list[Criterion] = []
-        groups: list[tuple[Criterion, ...]] = []
-        chained = False
-        if len(compartment) == 1:
-            criteria.append(compartment[0])
-        elif compartment:
-            groups.append(compartment)
-        if area is not None:
-            groups.append(_area(policy, resource_type, area))
-            chained = True
-        try:
-            parsed = [policy.criteria(resource_type, f) for f in filters]
-        except FhirError as error:  # a scope narrowing on a parameter we do not know: refuse, never widen
-            raise forbidden(
-                "The token's scope narrowing names a search parameter this server does not support",
-                "Bộ lọc trong phạm vi của mã truy cập dùng tham số tìm kiếm máy chủ không hỗ trợ",
-            ) from error
-        if len(parsed) == 1:
-            criteria.extend(parsed[0])
-        elif parsed:  # (a AND b) OR (c AND d) == (a OR c) AND (a OR d) AND (b OR c) AND (b OR d)
-            product = list(itertools.islice(itertools.product(*parsed), _MAX_GROUPS + 1))
-            if len(product) > _MAX_GROUPS:
-                raise forbidden("The token's scope narrowing is too complex", "Bộ lọc phạm vi quá phức tạp")
-            groups.extend(tuple(dict.fromkeys(choice)) for choice in product)
-        return Rule(tuple(criteria), tuple(groups), chained)
-
-
-def _area(policy: AccessPolicy, resource_type: str, area: str) -> tuple[Criterion, ...]:
-    """A manager's area: the patient's home address names it as province (`address-state`) or commune
-    (`address-city`), exactly. Other compartment types reach the patient through a chain."""
-    if resource_type == _PATIENT:
-        params = [("address-state:exact", area), ("address-city:exact", area)]
-    else:
-        links = [p for p in policy._compartments_params(resource_type) if p != "{def}"]
-        if not links:
-            raise forbidden(
-                f"{resource_type} is not tied to a patient: a manager's area does not reach it",
-                f"{resource_type} không gắn với bệnh nhân: khu vực của người quản lý không áp dụng",
-            )
-        params = [
-            (f"{link}:Patient.{part}", area) for link in links for part in ("address-state", "address-city")
-        ]
-    return tuple(c for pair in params for c in policy.criteria(resource_type, [pair]))
 
 
 def recorded_by(resource: JsonResource) -> str | None:
