@@ -37,7 +37,7 @@ def rows(nested: list[dict[str, object]]) -> list[tuple[str, str, str]]:
             raise ValueError(f"province {code} {province['name']!r} differs from vn_units ({ours.get(code)!r})")
         wards = province["wards"]
         assert isinstance(wards, list)
-        out.extend((f"{int(w['code']):05d}", str(w["name"]).strip(), code) for w in wards)
+        out.extend((f"{int(w['code']):05d}", " ".join(str(w["name"]).split()), code) for w in wards)
     if len(out) != EXPECTED_COMMUNES or len({c for c, _, _ in out}) != len(out):
         raise ValueError(f"expected {EXPECTED_COMMUNES} distinct communes, found {len(out)}")
     return sorted(out)
