@@ -166,25 +166,34 @@ def load_vaccine_catalog(
 
 
 # Pre-2025 administrative units -> today's, as ConceptMaps (source: old unit code, target: the code of the
-# unit it became part of): the 63 former provinces (Resolution 202/2025/QH15), and districts/communes when
-# the commune succession map is written. Identity rows (a province that kept its code) are left out.
-UNIT_SUCCESSION_FILES = ("ConceptMap-vn-province-2004-to-2025.json", "ConceptMap-vn-admin-unit-2025.json")
+# unit it became part of): the 63 former provinces (Resolution 202/2025/QH15), the 696 former districts (to
+# today's province) and the 10,035 former communes. Codes have 2, 3 and 5 digits: the levels never collide.
+UNIT_SUCCESSION_FILES = (
+    "ConceptMap-vn-province-2004-to-2025.json",
+    "ConceptMap-vn-district-2004-to-2025.json",
+    "ConceptMap-vn-commune-2004-to-2025.json",
+)
 
 
 @cache
 def load_unit_successions(terminology_dir: Path = TERMINOLOGY) -> MappingProxyType[str, str]:
+    """Old unit code -> today's, for grouping records made before the reform. A split unit goes to its first
+    (default) target. Identity rows are left out, and so is an old code that is also a code of today's
+    units (a commune code reused for another commune): records with it are read as today's unit."""
     table: dict[str, str] = {}
+    current: set[str] = set()
     for name in UNIT_SUCCESSION_FILES:
         path = terminology_dir / name
         if not path.exists():
             continue
         for group in _read_json(path).get("group", []):
             for element in group.get("element", []):
-                for target in element.get("target", []):
-                    code = target.get("code")
-                    if code and code != element["code"] and target.get("equivalence") != "unmatched":
-                        table[element["code"]] = code
-    return MappingProxyType(table)
+                targets = [t["code"] for t in element.get("target", []) if t.get("code")
+                           and t.get("equivalence") != "unmatched"]  # fmt: skip
+                current.update(targets)
+                if targets and targets[0] != element["code"]:
+                    table[element["code"]] = targets[0]
+    return MappingProxyType({old: new for old, new in table.items() if old not in current})
 
 
 @cache

@@ -91,7 +91,8 @@ class CoverageData:
 
     def _locations(self, query: list[tuple[str, str]]) -> dict[str, dict[str, list[str | int | float]]]:
         request = self._conditions.from_params("Location", query)
-        return grouped(self._store.column_values(request, ("identifier", "name", "organization", "partof")))
+        columns = ("identifier", "name", "organization", "partof", "status")
+        return grouped(self._store.column_values(request, columns))
 
     def area(self, reference: str) -> Area:
         """`reference`: a Location id (`Location/x` or `x`) or an administrative unit code."""
@@ -122,7 +123,10 @@ class CoverageData:
                 if id in unit_of:
                     continue
                 parent = next((str(p) for p in vals.get("partof", ()) if str(p) in unit_of), area_id)
-                unit = unit_of[parent] if unit_of[parent] != area_id else id
+                # A unit that ceased (inactive: a district abolished in 2025) is no unit of its own; what
+                # the ConceptMaps do not move elsewhere counts in the area, in none of its units.
+                ceased = any(str(s).endswith("|inactive") for s in vals.get("status", ()))
+                unit = unit_of[parent] if unit_of[parent] != area_id or ceased else id
                 unit_of[id] = unit
                 if unit == id:
                     units.append(_unit(id, vals))
@@ -162,8 +166,12 @@ class CoverageData:
         old = self._predecessors.get(code, [])
         if not old:
             return []
-        query = [("identifier", ",".join(f"{ADMIN_UNIT}|{c}" for c in old))]
-        ids = [id for id in self._locations(query) if id not in unit_of]
+        found: dict[str, dict[str, list[str | int | float]]] = {}
+        for start in range(0, len(old), BATCH):  # a province took in dozens of former districts
+            found |= self._locations(
+                [("identifier", ",".join(f"{ADMIN_UNIT}|{c}" for c in old[start : start + BATCH]))]
+            )
+        ids = [id for id in found if id not in unit_of]
         for id in ids:
             unit_of[id] = unit
         return ids

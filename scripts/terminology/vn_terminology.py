@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from vn_units import NEW_PROVINCES, OLD_PROVINCES  # noqa: E402
+from vn_units import NEW_PROVINCES, OLD_PROVINCES
 
 BASE = "https://fhir.vn"
 VERSION = "0.1.0"
@@ -156,7 +156,102 @@ def communes(path: Path) -> list[dict[str, Any]]:
     return list(concepts.values())
 
 
-def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
+COMMUNES_2004_CSV = ROOT / "terminology" / "communes-2004.csv"
+
+
+def former_communes(path: Path, current: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The communes until 30 June 2025 (CSV `code,name,district_code,province_code,successors`,
+    successors `;`-separated, the default first) as a retired CodeSystem, and the ConceptMap to today's."""
+    provinces = {code for code, _ in OLD_PROVINCES}
+    with path.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    predecessors: dict[str, list[str]] = {}
+    for row in table:
+        if row["province_code"] not in provinces or not all(s in current for s in row["successors"].split(";")):
+            raise ValueError(f"{path}: {row['code']}: unknown province or successor")
+        for successor in row["successors"].split(";"):
+            predecessors.setdefault(successor, []).append(row["code"])
+    concepts = [{"code": r["code"], "display": r["name"], "property": [
+        {"code": "status", "valueCode": "retired"}, {"code": "province", "valueCode": r["province_code"]},
+        {"code": "district", "valueCode": r["district_code"]}]} for r in table]  # fmt: skip
+    cs = _code_system(
+        "vn-commune-2004", "VietnamCommunePre2025",
+        "Communes, wards and towns of Vietnam until 30 June 2025 (10,035, retired)",
+        "The commune-level units of the 63 provinces (GSO codes, Decision 124/2004/QĐ-TTg as amended) on 30 June "
+        "2025, with their district: kept for records made before the reform. A code may also be a code of "
+        "today's vn-commune with another meaning: the system says which list a code belongs to. Map to today's "
+        "communes with ConceptMap vn-commune-2004-to-2025. Transcribed into terminology/communes-2004.csv "
+        "(origin: terminology/README.md).",
+        concepts, [{"code": "status", "type": "code", "description": "active | retired"},
+                   {"code": "province", "type": "code", "description": "code in vn-province-2004"},
+                   {"code": "district", "type": "code", "description": "code in vn-district-2004"}],
+    )  # fmt: skip
+    elements = []
+    for row in table:
+        successors = row["successors"].split(";")
+        if len(successors) == 1:
+            # `equivalent`: the same territory under today's code and name; `wider`: merged with others.
+            only = predecessors[successors[0]] == [row["code"]]
+            targets = [{"equivalence": "equivalent" if only else "wider"}]
+        else:
+            targets = [{"equivalence": "narrower", "comment": DEFAULT_PART if n == 0 else OTHER_PART}
+                       for n in range(len(successors))]  # fmt: skip
+        elements.append({"code": row["code"], "display": row["name"], "target": [
+            {"code": code, "display": current[code], **target} for code, target in zip(successors, targets)]})  # fmt: skip
+    cm = _meta("ConceptMap", "vn-commune-2004-to-2025", "VietnamCommunePre2025To2025",
+               "Communes before the 2025 reform to today's communes",
+               "Each of the 10,035 former communes to the commune(s) its territory became part of on 1 July 2025 "
+               "(the resolutions of the National Assembly Standing Committee on the arrangement of commune-level "
+               "units, 2025). A commune split between several lists each part (`narrower`), the default first: "
+               "records of the former commune without a finer address are counted there.")  # fmt: skip
+    cm.update({
+        "sourceUri": f"{BASE}/ValueSet/vn-commune-2004", "targetUri": f"{BASE}/ValueSet/vn-commune",
+        "group": [{"source": f"{BASE}/CodeSystem/vn-commune-2004", "target": f"{BASE}/CodeSystem/vn-commune",
+                   "element": elements}],
+    })  # fmt: skip
+    return {"CodeSystem-vn-commune-2004": cs, "ConceptMap-vn-commune-2004-to-2025": cm}
+
+
+def former_districts(path: Path) -> dict[str, dict[str, Any]]:
+    """The 696 districts until 30 June 2025 (CSV `code,name,province_code`): a retired CodeSystem, and the
+    ConceptMap to the province each is part of today (the district level was abolished on 1 July 2025)."""
+    new_of_old = {old: new for new, _, olds in NEW_PROVINCES for old in olds}
+    names = {code: name for code, name, _ in NEW_PROVINCES}
+    with path.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    if any(r["province_code"] not in new_of_old for r in table):
+        raise ValueError(f"{path}: a district of an unknown province")
+    cs = _code_system(
+        "vn-district-2004", "VietnamDistrictPre2025", "Districts of Vietnam until 30 June 2025 (696, retired)",
+        "The district-level units (quận, huyện, thị xã, thành phố thuộc tỉnh) on 30 June 2025, abolished by the "
+        "2025 reform: kept for records made before it (district health centres kept the EPI registers). Map to "
+        "today's province with ConceptMap vn-district-2004-to-2025.",
+        [{"code": r["code"], "display": r["name"], "property": [{"code": "status", "valueCode": "retired"},
+          {"code": "province", "valueCode": r["province_code"]}]} for r in table],
+        [{"code": "status", "type": "code", "description": "active | retired"},
+         {"code": "province", "type": "code", "description": "code in vn-province-2004"}],
+    )  # fmt: skip
+    elements = [{"code": r["code"], "display": r["name"], "target": [{
+        "code": new_of_old[r["province_code"]], "display": names[new_of_old[r["province_code"]]],
+        "equivalence": "wider"}]} for r in table]  # fmt: skip
+    cm = _meta("ConceptMap", "vn-district-2004-to-2025", "VietnamDistrictPre2025To2025",
+               "Districts before the 2025 reform to today's provinces",
+               "Each of the 696 former districts to the province its territory is part of since 1 July 2025 "
+               "(the province its former province became part of, Resolution 202/2025/QH15).")  # fmt: skip
+    cm.update({
+        "sourceUri": f"{BASE}/ValueSet/vn-district-2004", "targetUri": f"{BASE}/ValueSet/vn-province",
+        "group": [{"source": f"{BASE}/CodeSystem/vn-district-2004", "target": f"{BASE}/CodeSystem/vn-province",
+                   "element": elements}],
+    })  # fmt: skip
+    return {"CodeSystem-vn-district-2004": cs, "ConceptMap-vn-district-2004-to-2025": cm}
+
+
+DEFAULT_PART = ("Part of the former commune; the default successor, where its records without a finer address "
+                "are counted (Phần của xã cũ; nơi tính các hồ sơ không có địa chỉ chi tiết hơn)")
+OTHER_PART = "Part of the former commune (Phần của xã cũ)"
+
+
+def files(communes_csv: Path = COMMUNES_CSV, communes_2004_csv: Path = COMMUNES_2004_CSV) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     new_of_old = {old: new for new, _, olds in NEW_PROVINCES for old in olds}
     status = [{"code": "status", "type": "code", "description": "active | retired"}]
@@ -185,11 +280,13 @@ def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
         content="complete" if listed else "not-present",
     )  # fmt: skip
     group = []
+    merged = {new: olds for new, _, olds in NEW_PROVINCES}
     for old, name in OLD_PROVINCES:
         new = new_of_old[old]
         new_name = next(n for c, n, _ in NEW_PROVINCES if c == new)
+        # `wider`: today's province is more than the old one (R4: the target is wider than the source).
         group.append({"code": old, "display": name, "target": [{
-            "code": new, "display": new_name, "equivalence": "equal" if name == new_name else "narrower"}]})  # fmt: skip
+            "code": new, "display": new_name, "equivalence": "equal" if merged[new] == (old,) else "wider"}]})  # fmt: skip
     cm = _meta("ConceptMap", "vn-province-2004-to-2025", "VietnamProvincePre2025To2025",
                "Provinces before the 2025 reform to today's provinces",
                "Each of the 63 former provinces to the province it became part of (Resolution 202/2025/QH15).")  # fmt: skip
@@ -199,6 +296,9 @@ def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
                    "element": group}],
     })  # fmt: skip
     out["ConceptMap-vn-province-2004-to-2025"] = cm
+    if communes_2004_csv.exists() and listed:
+        out.update(former_communes(communes_2004_csv, {c["code"]: c["display"] for c in listed}))
+        out.update(former_districts(communes_2004_csv.with_name("districts-2004.csv")))
     out["CodeSystem-vn-aefi-reaction"] = _code_system(
         "vn-aefi-reaction", "VietnamAefiReaction", "Adverse events following immunization: reactions",
         "Reactions reported after immunization (WHO AEFI surveillance categories; Vietnamese labels after "
@@ -222,6 +322,12 @@ def files(communes_csv: Path = COMMUNES_CSV) -> dict[str, dict[str, Any]]:
         ("vn-commune", "VietnamCommuneVS", "Communes since 1 July 2025",
          "All codes of vn-commune (the 3,321 communes, wards and special zones).",
          [{"system": f"{BASE}/CodeSystem/vn-commune"}]),
+        ("vn-commune-2004", "VietnamCommunePre2025VS", "Communes until 30 June 2025",
+         "All codes of vn-commune-2004 (the 10,035 former communes, wards and towns, retired).",
+         [{"system": f"{BASE}/CodeSystem/vn-commune-2004"}]),
+        ("vn-district-2004", "VietnamDistrictPre2025VS", "Districts until 30 June 2025",
+         "All codes of vn-district-2004 (the 696 former districts, retired).",
+         [{"system": f"{BASE}/CodeSystem/vn-district-2004"}]),
         ("vn-aefi-reaction", "VietnamAefiReactionVS", "AEFI reactions", "All codes of vn-aefi-reaction.",
          [{"system": f"{BASE}/CodeSystem/vn-aefi-reaction"}]),
         ("vn-funding-source", "VietnamFundingSourceVS", "Funding source of a dose",
@@ -267,9 +373,10 @@ def dump(resource: dict[str, Any]) -> str:
     return json.dumps(resource, ensure_ascii=False, indent=1) + "\n"
 
 
-def main(target: Path = ROOT / "terminology", communes_csv: Path = COMMUNES_CSV) -> None:
+def main(target: Path = ROOT / "terminology", communes_csv: Path = COMMUNES_CSV,
+         communes_2004_csv: Path = COMMUNES_2004_CSV) -> None:  # fmt: skip
     target.mkdir(parents=True, exist_ok=True)
-    for name, resource in files(communes_csv).items():
+    for name, resource in files(communes_csv, communes_2004_csv).items():
         (target / f"{name}.json").write_text(dump(resource), encoding="utf-8")
 
 

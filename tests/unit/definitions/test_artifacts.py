@@ -186,11 +186,64 @@ def test_the_commune_list_loads_from_csv(tmp_path: Path) -> None:
     csv_file = tmp_path / "communes.csv"
     csv_file.write_text("code,name,province_code\n26734,Phường Sài Gòn,79\n00004,Phường Ba Đình,1\n", "utf-8")
     generator = _generator("terminology", "vn_terminology")
-    generator.main(terminology, csv_file)  # type: ignore[attr-defined]
+    generator.main(terminology, csv_file, tmp_path / "no-former-communes.csv")  # type: ignore[attr-defined]
     loaded = load_artifacts(profiles, terminology, operations).terminology
     communes = loaded.value_sets["https://fhir.vn/ValueSet/vn-commune"]
     assert communes.complete and communes.contains(None, "26734") and not communes.contains(None, "99999")
     assert loaded.lookup("https://fhir.vn/CodeSystem/vn-commune", "00004").properties["province"] == ("01",)  # type: ignore[union-attr]
     csv_file.write_text("code,name,province_code\n26734,Phường Sài Gòn,77\n", "utf-8")  # 77: merged in 2025
     with pytest.raises(ValueError, match=r"communes\.csv:2"):
-        generator.main(terminology, csv_file)  # type: ignore[attr-defined]
+        generator.main(terminology, csv_file, tmp_path / "none.csv")  # type: ignore[attr-defined]
+
+
+def test_the_former_communes_and_their_map_to_todays() -> None:
+    """10,035 retired communes of 30 June 2025 (terminology/communes-2004.csv), each mapped to today's."""
+    t = load_artifacts().terminology
+    former = t.code_systems["https://fhir.vn/CodeSystem/vn-commune-2004"]
+    assert len(former.concepts) == 10_035 and former.resource["content"] == "complete"
+    truc_bach = former.concepts["00004"]
+    assert truc_bach.display == "Phường Trúc Bạch" and truc_bach.properties["district"] == ("001",)
+    assert truc_bach.properties["status"] == ("retired",) and truc_bach.properties["province"] == ("01",)
+    assert len(t.value_sets["https://fhir.vn/ValueSet/vn-commune-2004"].members) == 10_035
+    cm = t.concept_maps["https://fhir.vn/ConceptMap/vn-commune-2004-to-2025"]
+    elements = {e["code"]: e["target"] for e in cm["group"][0]["element"]}
+    assert set(elements) == set(former.concepts)
+    today = t.code_systems["https://fhir.vn/CodeSystem/vn-commune"].concepts
+    reached = {target["code"] for targets in elements.values() for target in targets}
+    assert reached <= set(today) and len(today) - len(reached) == 5  # the island districts had no communes
+    assert [(x["code"], x["equivalence"]) for x in elements["00001"]] == [("00097", "wider")]  # Phúc Xá
+    split = elements["26746"]  # Nguyễn Thái Bình, District 1: split, the default part first
+    assert [x["code"] for x in split] == ["26743", "26740"] and {x["equivalence"] for x in split} == {
+        "narrower"
+    }
+    assert "default" in split[0]["comment"]
+
+
+def test_the_former_districts_map_to_todays_provinces() -> None:
+    t = load_artifacts().terminology
+    districts = t.code_systems["https://fhir.vn/CodeSystem/vn-district-2004"].concepts
+    assert len(districts) == 696 and districts["760"].display == "Quận 1"
+    cm = t.concept_maps["https://fhir.vn/ConceptMap/vn-district-2004-to-2025"]
+    targets = {e["code"]: e["target"] for e in cm["group"][0]["element"]}
+    assert targets["760"] == [{"code": "79", "display": "Thành phố Hồ Chí Minh", "equivalence": "wider"}]
+    assert targets["718"][0]["code"] == "79"  # Thủ Dầu Một, Bình Dương (74): part of Hồ Chí Minh City today
+
+
+def test_a_merged_province_maps_wider_and_an_unmerged_one_equal() -> None:
+    cm = load_artifacts().terminology.concept_maps["https://fhir.vn/ConceptMap/vn-province-2004-to-2025"]
+    targets = {e["code"]: e["target"][0] for e in cm["group"][0]["element"]}
+    assert targets["74"] == {"code": "79", "display": "Thành phố Hồ Chí Minh", "equivalence": "wider"}
+    assert targets["79"]["equivalence"] == "wider"  # today's city is more than the old one
+    assert targets["01"]["equivalence"] == "equal"  # Hà Nội took in no other province
+
+
+def test_the_former_commune_list_is_checked(tmp_path: Path) -> None:
+    generator = _generator("terminology", "vn_terminology")
+    bad = tmp_path / "communes-2004.csv"
+    bad.write_text(
+        "code,name,district_code,district_name,province_code,successors\n"
+        "00001,Phường Phúc Xá,001,Quận Ba Đình,01,99999\n",
+        "utf-8",
+    )
+    with pytest.raises(ValueError, match="00001"):
+        generator.former_communes(bad, {"00097": "Phường Hồng Hà"})  # type: ignore[attr-defined]

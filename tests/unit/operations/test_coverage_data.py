@@ -87,3 +87,43 @@ def test_records_under_a_former_province_count_in_todays_province_with_the_shipp
     assert "g" in _children(data, "79")
     table = data.table(data.area("VN"), date(2025, 1, 1), date(2026, 1, 1))
     assert table is not None and len(table) == 6 and table.units == ("area-79",)
+
+
+def _former_communes_world() -> CoverageData:
+    """Hồ Chí Minh City with two of today's wards, and District 1 as it was until 30 June 2025 (inactive)
+    with three of its wards, each with a station and a child:
+    - 26734 Tân Định became part of today's 26737 (ConceptMap: `wider`);
+    - 26746 Nguyễn Thái Bình was split, its default part going to today's 26743 Bến Thành;
+    - 26737 Đa Kao was split too, but 26737 is also today's Tân Định: the code is read as today's ward."""
+    services = build_services(Settings(database_url="memory://"))
+    today = [
+        area("area-26737", "26737", "Phường Tân Định", "area-79"),
+        area("area-26743", "26743", "Phường Bến Thành", "area-79"),
+    ]
+    former = [
+        {**area("area-760", "760", "Quận 1", "area-79"), "status": "inactive"},
+        {**area("area-old-26734", "26734", "Phường Tân Định (cũ)", "area-760"), "status": "inactive"},
+        {**area("area-old-26746", "26746", "Phường Nguyễn Thái Bình", "area-760"), "status": "inactive"},
+        *station(5, "area-old-26734"),
+        *station(6, "area-old-26746"),
+        child("h", "org-5", "female"),
+        child("i", "org-6", "male"),
+    ]
+    for resource in [*resources(), *today, *former]:
+        services.resources.update(resource["resourceType"], resource["id"], resource)
+    conditions = Conditions(load_definitions().search_params, TZ)
+    return CoverageData(services.store, conditions, load_vaccine_catalog(), TZ, load_unit_successions())
+
+
+def test_records_under_former_communes_count_in_todays_communes_with_the_shipped_concept_map() -> None:
+    successions = load_unit_successions()
+    assert successions["26734"] == "26737" and successions["26746"] == "26743" and successions["760"] == "79"
+    assert "26737" not in successions  # a former code that is also today's code keeps today's meaning
+    data = _former_communes_world()
+    found = _children(data, "79")
+    assert found["h"] == "area-26737" and found["i"] == "area-26743"
+    assert set(_children(data, "26737")) == {"h"} and set(_children(data, "26743")) == {"i"}
+    province = data.area("79")
+    assert [u.code for u in province.units] == ["26737", "26743", "79001", "79002"]  # no former unit
+    table = data.table(province, date(2025, 1, 1), date(2026, 1, 1))
+    assert table is not None and len(table) == 7
