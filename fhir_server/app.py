@@ -49,6 +49,7 @@ from fhir_server.operations.coverage_summary import CoverageSummarizer
 from fhir_server.operations.defaulters import Defaulters
 from fhir_server.operations.immds_forecast import ImmdsForecast
 from fhir_server.operations.terminology import TerminologyOperations
+from fhir_server.operations.translate import Translator
 from fhir_server.operations.validate import ValidateOperation
 from fhir_server.search.extract import Extractor
 from fhir_server.services.access import AccessPolicy
@@ -202,6 +203,7 @@ def build_operations(services: Services) -> Operations:
     return Operations(
         validate=ValidateOperation(services.validator, services.resources),
         terminology=TerminologyOperations(services.artifacts.terminology, SystemClock()),
+        translate=Translator(services.artifacts.terminology),
         artifacts=ArtifactService(services.artifacts),
     )
 

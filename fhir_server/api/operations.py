@@ -64,6 +64,16 @@ def operations_router(services: Services, operations: Operations, settings: Sett
         response_format(request)
         return answer(request, operations.terminology.validate_code(await params(request)))
 
+    @router.api_route("/ConceptMap/$translate", methods=["GET", "POST"])
+    async def translate(request: Request) -> Response:
+        response_format(request)
+        return answer(request, operations.translate.translate(await params(request)))
+
+    @router.api_route("/ConceptMap/{id}/$translate", methods=["GET", "POST"])
+    async def translate_with(request: Request, id: str) -> Response:
+        response_format(request)
+        return answer(request, operations.translate.translate(await params(request), id))
+
     @router.post("/{resource_type}/$validate")
     async def validate_type(request: Request, resource_type: str) -> Response:
         context.begin(request, settings, resource_type, types)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fhir_server.operations.terminology import TerminologyOperations
+from fhir_server.operations.translate import Translator
 from fhir_server.operations.validate import ValidateOperation
 from fhir_server.services.artifacts import ArtifactService
 
@@ -13,4 +14,5 @@ from fhir_server.services.artifacts import ArtifactService
 class Operations:
     validate: ValidateOperation
     terminology: TerminologyOperations
+    translate: Translator
     artifacts: ArtifactService

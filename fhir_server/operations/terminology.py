@@ -17,7 +17,7 @@ Params = Sequence[tuple[str, str]]
 MAX_EXPANSION = 1000
 
 
-def _one(params: Params, name: str, *, required: bool = False) -> str | None:
+def one(params: Params, name: str, *, required: bool = False) -> str | None:
     values = [v for n, v in params if n == name]
     if len(values) > 1:
         raise FhirError.of(
@@ -29,7 +29,7 @@ def _one(params: Params, name: str, *, required: bool = False) -> str | None:
 
 
 def _int(params: Params, name: str, default: int) -> int:
-    text = _one(params, name)
+    text = one(params, name)
     if text is None:
         return default
     if not text.isdigit():
@@ -46,15 +46,15 @@ class TerminologyOperations:
         self._words: dict[str, tuple[tuple[Concept, str], ...]] = {}
 
     def _value_set(self, params: Params) -> ValueSetDef:
-        url = _one(params, "url", required=True) or ""
+        url = one(params, "url", required=True) or ""
         value_set = self._t.value_sets.get(url.split("|", maxsplit=1)[0])
         if value_set is None:
             raise FhirError.of(404, "not-found", f"Unknown ValueSet {url}", f"Không có tập giá trị {url}")
         return value_set
 
     def lookup(self, params: Params) -> JsonResource:
-        system = _one(params, "system", required=True) or ""
-        code = _one(params, "code", required=True) or ""
+        system = one(params, "system", required=True) or ""
+        code = one(params, "code", required=True) or ""
         cs = self._t.code_systems.get(system)
         if cs is None:
             raise FhirError.of(404, "not-found", f"Unknown CodeSystem {system}", f"Không có hệ mã {system}")
@@ -89,7 +89,7 @@ class TerminologyOperations:
 
     def expand(self, params: Params) -> JsonResource:
         value_set = self._value_set(params)
-        text = _one(params, "filter")
+        text = one(params, "filter")
         offset = _int(params, "offset", 0)
         count = min(_int(params, "count", MAX_EXPANSION), MAX_EXPANSION)
         members = list(value_set.members)
@@ -123,14 +123,14 @@ class TerminologyOperations:
 
     def validate_code(self, params: Params) -> JsonResource:
         value_set = self._value_set(params)
-        code = _one(params, "code", required=True) or ""
-        system = _one(params, "system")
+        code = one(params, "code", required=True) or ""
+        system = one(params, "system")
         verdict = value_set.contains(system, code)
         concept = value_set.member(system, code)
         out: list[JsonResource] = [{"name": "result", "valueBoolean": verdict is True}]
         if concept is not None:
             out.append({"name": "display", "valueString": concept.display})
-            display = _one(params, "display")
+            display = one(params, "display")
             if display and fold(display) not in {fold(concept.display), fold(concept.vi or "")}:
                 out[0]["valueBoolean"] = False
                 out.append({"name": "message", "valueString": f"Wrong display {display!r} for {code}"})

@@ -26,6 +26,7 @@ def test_every_operation_definition_is_loaded_valid_and_aligned() -> None:
     definitions = load_artifacts().operation_definitions
     assert set(definitions) == {
         "Resource-validate", "CodeSystem-lookup", "ValueSet-expand", "ValueSet-validate-code",
+        "ConceptMap-translate",
         "immds-forecast", "coverage", "low-coverage", "defaulters", "aefi-serious", "aefi-signal",
         "export", "Patient-export", "Group-export",
         "Appointment-find-slots", "Appointment-check-in", "Location-queue", "Patient-everything",
