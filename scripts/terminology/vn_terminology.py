@@ -159,16 +159,19 @@ def communes(path: Path) -> list[dict[str, Any]]:
 COMMUNES_2004_CSV = ROOT / "terminology" / "communes-2004.csv"
 
 
-def former_communes(path: Path, current: dict[str, str]) -> dict[str, dict[str, Any]]:
+def former_communes(path: Path, current: dict[str, tuple[str, str]]) -> dict[str, dict[str, Any]]:
     """The communes until 30 June 2025 (CSV `code,name,district_code,province_code,successors`,
-    successors `;`-separated, the default first) as a retired CodeSystem, and the ConceptMap to today's."""
-    provinces = {code for code, _ in OLD_PROVINCES}
+    successors `;`-separated, the default first) as a retired CodeSystem, and the ConceptMap to today's.
+    `current`: today's commune code -> (name, province code). A successor lies in the province the former
+    commune's province became part of (provinces merged whole)."""
+    new_of_old = {old: new for new, _, olds in NEW_PROVINCES for old in olds}
     with path.open(encoding="utf-8", newline="") as handle:
         table = list(csv.DictReader(handle))
     predecessors: dict[str, list[str]] = {}
     for row in table:
-        if row["province_code"] not in provinces or not all(s in current for s in row["successors"].split(";")):
-            raise ValueError(f"{path}: {row['code']}: unknown province or successor")
+        province = new_of_old.get(row["province_code"])
+        if province is None or any(current.get(s, ("", ""))[1] != province for s in row["successors"].split(";")):
+            raise ValueError(f"{path}: {row['code']}: unknown province, or a successor not in {province}")
         for successor in row["successors"].split(";"):
             predecessors.setdefault(successor, []).append(row["code"])
     concepts = [{"code": r["code"], "display": r["name"], "property": [
@@ -197,7 +200,7 @@ def former_communes(path: Path, current: dict[str, str]) -> dict[str, dict[str, 
             targets = [{"equivalence": "narrower", "comment": DEFAULT_PART if n == 0 else OTHER_PART}
                        for n in range(len(successors))]  # fmt: skip
         elements.append({"code": row["code"], "display": row["name"], "target": [
-            {"code": code, "display": current[code], **target} for code, target in zip(successors, targets)]})  # fmt: skip
+            {"code": code, "display": current[code][0], **target} for code, target in zip(successors, targets)]})  # fmt: skip
     cm = _meta("ConceptMap", "vn-commune-2004-to-2025", "VietnamCommunePre2025To2025",
                "Communes before the 2025 reform to today's communes",
                "Each of the 10,035 former communes to the commune(s) its territory became part of on 1 July 2025 "
@@ -297,7 +300,8 @@ def files(communes_csv: Path = COMMUNES_CSV, communes_2004_csv: Path = COMMUNES_
     })  # fmt: skip
     out["ConceptMap-vn-province-2004-to-2025"] = cm
     if communes_2004_csv.exists() and listed:
-        out.update(former_communes(communes_2004_csv, {c["code"]: c["display"] for c in listed}))
+        today = {c["code"]: (c["display"], c["property"][0]["valueCode"]) for c in listed}
+        out.update(former_communes(communes_2004_csv, today))
         out.update(former_districts(communes_2004_csv.with_name("districts-2004.csv")))
     out["CodeSystem-vn-aefi-reaction"] = _code_system(
         "vn-aefi-reaction", "VietnamAefiReaction", "Adverse events following immunization: reactions",

@@ -246,4 +246,7 @@ def test_the_former_commune_list_is_checked(tmp_path: Path) -> None:
         "utf-8",
     )
     with pytest.raises(ValueError, match="00001"):
-        generator.former_communes(bad, {"00097": "Phường Hồng Hà"})  # type: ignore[attr-defined]
+        generator.former_communes(bad, {"00097": ("Phường Hồng Hà", "01")})  # type: ignore[attr-defined]
+    bad.write_text(bad.read_text("utf-8").replace("99999", "26740"), "utf-8")  # Sài Gòn: not in Hà Nội
+    with pytest.raises(ValueError, match="not in 01"):
+        generator.former_communes(bad, {"26740": ("Phường Sài Gòn", "79")})  # type: ignore[attr-defined]
