@@ -117,9 +117,10 @@ def _insert(conn: sqlite3.Connection, rows: list[tuple[str, str, bytes]]) -> Non
         conn.execute("COMMIT")
 
 
-def run_import(files: list[Path], database: Path, workers: int) -> dict[str, float]:
+def run_import(files: list[Path], database: Path, workers: int, forecasts: bool = False) -> dict[str, float]:
     command = [sys.executable, "-m", "fhir_server", "import", *map(str, files)]
     command += ["--database-url", f"sqlite:///{database}", "--workers", str(workers)]
+    command += [] if forecasts else ["--no-forecasts"]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     sampler = PeakRss(process.pid)
@@ -127,7 +128,8 @@ def run_import(files: list[Path], database: Path, workers: int) -> dict[str, flo
     seconds = time.perf_counter() - started
     peak = sampler.stop()
     cpu = sum(sampler.cpu.values())  # as last sampled: up to 0.1 s of each process's end is missed
-    summary = out.decode().strip().splitlines()[-1]  # "total: read N = stored S + rejected R"
+    lines = out.decode().splitlines()
+    summary = next(line for line in lines if line.startswith("total: "))  # "total: read N = stored S + …"
     stored = int(summary.split("stored ")[1].split()[0])
     with sqlite3.connect(database) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -201,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="import worker processes")
     parser.add_argument("--workdir", help="keep the files here (default: a temporary directory)")
     parser.add_argument("--transactions", action="store_true", help="also POST transaction Bundles")
+    parser.add_argument(
+        "--forecasts", action="store_true", help="import refreshing recommendations (default: --no-forecasts)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temporary:
         workdir = Path(args.workdir or temporary)
@@ -222,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database = workdir / "bench.sqlite3"
         for leftover in workdir.glob("bench.sqlite3*"):
             leftover.unlink()
-        imported = run_import(files, database, args.workers)
+        imported = run_import(files, database, args.workers, args.forecasts)
         print(
             f"import: {imported['resources']:,.0f} resources in {imported['seconds']:.1f} s"
             f" = {imported['per_s']:,.0f}/s (x{imported['per_s'] / raw['insert_per_s']:.3f} of raw insert),"

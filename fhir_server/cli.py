@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fhir_server.types import JsonResource
+
 log = logging.getLogger("fhir_server.cli")
 
 
@@ -268,8 +270,16 @@ def _import(args: argparse.Namespace) -> int:
         default_timezone=settings.default_timezone,
     )
     services = build_services(settings)
+    forecasts = [0, 0]  # children refreshed, failed
+
+    def refresh(resources: Sequence[JsonResource]) -> None:
+        refreshed, failed = services.recommendations.after_import(resources)
+        forecasts[0] += refreshed
+        forecasts[1] += failed
+
     try:
-        summary = Importer(services.store, options, Progress(sys.stderr)).run(paths)
+        after = None if args.no_forecasts else refresh
+        summary = Importer(services.store, options, Progress(sys.stderr), after).run(paths)
     except KeyboardInterrupt:
         print("\ninterrupted: what was committed stays; run the same command to resume", file=sys.stderr)
         return 130
@@ -283,6 +293,9 @@ def _import(args: argparse.Namespace) -> int:
         rejects = f", rejects in {file.rejects_file}" if file.rejected else ""
         print(f"{file.path}: read {file.read}, stored {file.stored}, rejected {file.rejected}{rejects}{note}")
     print(f"total: read {summary.read} = stored {summary.stored} + rejected {summary.rejected}")
+    if not args.no_forecasts:
+        refreshed, failed = forecasts
+        print(f"recommendations: {refreshed} children refreshed, {failed} not (child not stored, or failed)")
     return 1 if summary.rejected else 0
 
 
@@ -317,6 +330,12 @@ def parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
     bulk.add_argument("--rejects-dir", help="where FILE.rejects.ndjson go (default: next to each FILE)")
+    bulk.add_argument(
+        "--no-forecasts",
+        action="store_true",
+        help="do not refresh the children's ImmunizationRecommendations after each batch (a first national "
+        "load: run `forecast refresh --all` afterwards, in parallel)",
+    )
     bulk.set_defaults(run=_import)
 
     seed = commands.add_parser("seed-demo", help="load the synthetic demo population")

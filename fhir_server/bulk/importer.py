@@ -30,6 +30,7 @@ from fhir_server.bulk.progress import Progress
 from fhir_server.bulk.sources import Item, kind_of, read_items
 from fhir_server.bulk.transfer import unpack_index
 from fhir_server.storage.base import Store
+from fhir_server.types import JsonResource
 
 log = logging.getLogger("fhir_server.bulk.import")
 T = TypeVar("T")
@@ -87,11 +88,22 @@ class _InlineExecutor(Executor):
         return future
 
 
+# Called with each committed batch's resources (the CLI refreshes the children's recommendations).
+AfterBatch = Callable[[Sequence[JsonResource]], None]
+
+
 class Importer:
-    def __init__(self, store: Store, options: ImportOptions, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        options: ImportOptions,
+        progress: Progress | None = None,
+        after_batch: AfterBatch | None = None,
+    ) -> None:
         self._store = store
         self._options = options
         self._progress = progress
+        self._after_batch = after_batch
 
     def run(self, paths: Sequence[Path]) -> ImportSummary:
         summary = ImportSummary()
@@ -184,6 +196,8 @@ class Importer:
                     uow.write(accepted.resource, unpack_index(accepted.index), method="PUT")
                 uow.save_checkpoint(name, value)
             saved = value
+            if self._after_batch and pending:
+                self._after_batch([accepted.resource for accepted in pending])
             pending, rejects, read = [], [], 0
             if self._progress:
                 self._progress.update(checkpoint.read, checkpoint.stored, checkpoint.rejected, final=done)

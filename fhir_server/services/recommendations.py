@@ -66,6 +66,17 @@ class RecommendationRefresher:
             except Exception as exc:
                 log.warning("recommendation delete failed: %s", type(exc).__name__)
 
+    def after_import(self, resources: Iterable[JsonResource]) -> tuple[int, int]:
+        """`fhir-server import`, after each committed batch: the children the batch's Patients and doses
+        (and clinical facts) are about, refreshed together. Returns refresh_many's (refreshed, failed)."""
+        patients: set[str] = set()
+        for resource in resources:
+            if resource.get("resourceType") == "Patient" and isinstance(resource.get("id"), str):
+                patients.add(resource["id"])
+            elif resource.get("resourceType") in _ABOUT_A_CHILD:
+                patients.update(filter(None, [subject_id_of(resource)]))
+        return self.refresh_many(sorted(patients), self._today()) if patients else (0, 0)
+
     def refresh_quietly(self, patient_id: str) -> bool:
         try:
             self.refresh(patient_id)

@@ -39,6 +39,8 @@ def test_imported_population_comes_back_whole_through_export(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     total = len(resources)
     assert f"total: read {total} = stored {total} + rejected 0" in done.stdout
+    children = sum(r["resourceType"] == "Patient" for r in resources)
+    assert f"recommendations: {children} children refreshed, 0 not" in done.stdout
 
     server = ServerProcess(database).start()
     try:
@@ -61,4 +63,7 @@ def test_imported_population_comes_back_whole_through_export(tmp_path: Path) -> 
                 exported.update(orjson.loads(line)["resourceType"] for line in lines)
     finally:
         server.stop()
-    assert exported == Counter(r["resourceType"] for r in resources)
+    # what was imported, and each child's recommendation the import computed
+    assert exported == Counter(r["resourceType"] for r in resources) + Counter(
+        {"ImmunizationRecommendation": children}
+    )

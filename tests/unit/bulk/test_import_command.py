@@ -25,3 +25,34 @@ def test_import_command_prints_the_summary_and_sets_the_exit_status(
     assert "total: read 3 = stored 2 + rejected 1" in out
     assert (tmp_path / "r" / "bad.ndjson.rejects.ndjson").is_file()
     assert main([*args, str(tmp_path / "missing.ndjson")]) == 2
+
+
+def _dose(n: int) -> dict[str, object]:
+    return {
+        "resourceType": "Immunization", "id": f"i{n}", "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "08"}]},
+        "patient": {"reference": f"Patient/p{n}"}, "occurrenceDateTime": "2024-05-01",
+    }  # fmt: skip
+
+
+def test_import_refreshes_the_childrens_recommendations_unless_told_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fhir_server.app import build_services
+    from fhir_server.settings import Settings
+
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    args = ["import", "--database-url", database, "--workers", "0"]
+    first = write_ndjson(tmp_path / "first.ndjson", [patient(1), _dose(1)])
+    second = write_ndjson(tmp_path / "second.ndjson", [patient(2), _dose(2)])
+    assert main([*args, str(first)]) == 0
+    assert "recommendations: 1 children refreshed, 0 not" in capsys.readouterr().out
+    assert main([*args, "--no-forecasts", str(second)]) == 0
+    assert "recommendations" not in capsys.readouterr().out
+    store = build_services(Settings(database_url=database)).store
+    try:
+        refreshed = store.read("ImmunizationRecommendation", "rec-p1")
+        assert refreshed is not None and b"Patient/p1" in (refreshed.body or b"")
+        assert store.read("ImmunizationRecommendation", "rec-p2") is None
+    finally:
+        store.close()

@@ -177,3 +177,18 @@ def test_two_imports_of_one_file_at_once_never_write_twice(store: Store, tmp_pat
     with pytest.raises(ImportConflict):
         Importer(RacingStore(store, path), ImportOptions(batch_size=4)).run([path])  # type: ignore[arg-type]
     assert versions(store) == 12
+
+
+def test_each_committed_batch_is_handed_on_after_its_commit(store: Store, tmp_path: Path) -> None:
+    """The hook the CLI uses to refresh recommendations: called once per committed batch, in file order,
+    with exactly the resources that batch stored (rejected lines are not in it)."""
+    lines = [patient(1), patient(2), patient(3, gender="robot"), patient(4)]
+    path = write_ndjson(tmp_path / "p.ndjson", lines)
+    batches: list[list[str]] = []
+
+    def after(resources: Any) -> None:
+        assert all(store.read("Patient", r["id"]) is not None for r in resources)  # already committed
+        batches.append([r["id"] for r in resources])
+
+    Importer(store, ImportOptions(batch_size=2, chunk_size=1), None, after).run([path])
+    assert batches == [["p1", "p2"], ["p4"]]
