@@ -129,6 +129,18 @@ def _code_system(id: str, name: str, title: str, description: str, concepts: lis
     return cs
 
 
+def _concept_map(id: str, name: str, title: str, description: str, source: str, target: str,
+                 elements: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """A one-group map from CodeSystem/ValueSet `source` (an id here) to `target`."""
+    cm = _meta("ConceptMap", id, name, title, description)
+    cm.update({
+        "sourceUri": f"{BASE}/ValueSet/{source}", "targetUri": f"{BASE}/ValueSet/{target}",
+        "group": [{"source": f"{BASE}/CodeSystem/{source}", "target": f"{BASE}/CodeSystem/{target}",
+                   "element": elements}],
+    })  # fmt: skip
+    return cm
+
+
 def _value_set(id: str, name: str, title: str, description: str, include: list[dict[str, Any]]) -> dict[str, Any]:
     vs = _meta("ValueSet", id, name, title, description)
     vs["compose"] = {"include": include}
@@ -201,17 +213,13 @@ def former_communes(path: Path, current: dict[str, tuple[str, str]]) -> dict[str
                        for n in range(len(successors))]  # fmt: skip
         elements.append({"code": row["code"], "display": row["name"], "target": [
             {"code": code, "display": current[code][0], **target} for code, target in zip(successors, targets)]})  # fmt: skip
-    cm = _meta("ConceptMap", "vn-commune-2004-to-2025", "VietnamCommunePre2025To2025",
-               "Communes before the 2025 reform to today's communes",
-               "Each of the 10,035 former communes to the commune(s) its territory became part of on 1 July 2025 "
-               "(the resolutions of the National Assembly Standing Committee on the arrangement of commune-level "
-               "units, 2025). A commune split between several lists each part (`narrower`), the default first: "
-               "records of the former commune without a finer address are counted there.")  # fmt: skip
-    cm.update({
-        "sourceUri": f"{BASE}/ValueSet/vn-commune-2004", "targetUri": f"{BASE}/ValueSet/vn-commune",
-        "group": [{"source": f"{BASE}/CodeSystem/vn-commune-2004", "target": f"{BASE}/CodeSystem/vn-commune",
-                   "element": elements}],
-    })  # fmt: skip
+    cm = _concept_map("vn-commune-2004-to-2025", "VietnamCommunePre2025To2025",
+        "Communes before the 2025 reform to today's communes",
+        "Each of the 10,035 former communes to the commune(s) its territory became part of on 1 July 2025 "
+        "(the resolutions of the National Assembly Standing Committee on the arrangement of commune-level "
+        "units, 2025). A commune split between several lists each part (`narrower`), the default first: "
+        "records of the former commune without a finer address are counted there.",
+        "vn-commune-2004", "vn-commune", elements)  # fmt: skip
     return {"CodeSystem-vn-commune-2004": cs, "ConceptMap-vn-commune-2004-to-2025": cm}
 
 
@@ -237,15 +245,11 @@ def former_districts(path: Path) -> dict[str, dict[str, Any]]:
     elements = [{"code": r["code"], "display": r["name"], "target": [{
         "code": new_of_old[r["province_code"]], "display": names[new_of_old[r["province_code"]]],
         "equivalence": "wider"}]} for r in table]  # fmt: skip
-    cm = _meta("ConceptMap", "vn-district-2004-to-2025", "VietnamDistrictPre2025To2025",
-               "Districts before the 2025 reform to today's provinces",
-               "Each of the 696 former districts to the province its territory is part of since 1 July 2025 "
-               "(the province its former province became part of, Resolution 202/2025/QH15).")  # fmt: skip
-    cm.update({
-        "sourceUri": f"{BASE}/ValueSet/vn-district-2004", "targetUri": f"{BASE}/ValueSet/vn-province",
-        "group": [{"source": f"{BASE}/CodeSystem/vn-district-2004", "target": f"{BASE}/CodeSystem/vn-province",
-                   "element": elements}],
-    })  # fmt: skip
+    cm = _concept_map("vn-district-2004-to-2025", "VietnamDistrictPre2025To2025",
+        "Districts before the 2025 reform to today's provinces",
+        "Each of the 696 former districts to the province its territory is part of since 1 July 2025 "
+        "(the province its former province became part of, Resolution 202/2025/QH15).",
+        "vn-district-2004", "vn-province", elements)  # fmt: skip
     return {"CodeSystem-vn-district-2004": cs, "ConceptMap-vn-district-2004-to-2025": cm}
 
 
@@ -290,14 +294,10 @@ def files(communes_csv: Path = COMMUNES_CSV, communes_2004_csv: Path = COMMUNES_
         # `wider`: today's province is more than the old one (R4: the target is wider than the source).
         group.append({"code": old, "display": name, "target": [{
             "code": new, "display": new_name, "equivalence": "equal" if merged[new] == (old,) else "wider"}]})  # fmt: skip
-    cm = _meta("ConceptMap", "vn-province-2004-to-2025", "VietnamProvincePre2025To2025",
-               "Provinces before the 2025 reform to today's provinces",
-               "Each of the 63 former provinces to the province it became part of (Resolution 202/2025/QH15).")  # fmt: skip
-    cm.update({
-        "sourceUri": f"{BASE}/ValueSet/vn-province-2004", "targetUri": f"{BASE}/ValueSet/vn-province",
-        "group": [{"source": f"{BASE}/CodeSystem/vn-province-2004", "target": f"{BASE}/CodeSystem/vn-province",
-                   "element": group}],
-    })  # fmt: skip
+    cm = _concept_map("vn-province-2004-to-2025", "VietnamProvincePre2025To2025",
+        "Provinces before the 2025 reform to today's provinces",
+        "Each of the 63 former provinces to the province it became part of (Resolution 202/2025/QH15).",
+        "vn-province-2004", "vn-province", group)  # fmt: skip
     out["ConceptMap-vn-province-2004-to-2025"] = cm
     if communes_2004_csv.exists() and listed:
         today = {c["code"]: (c["display"], c["property"][0]["valueCode"]) for c in listed}
