@@ -178,7 +178,7 @@ class CoverageData:
 
     def table(self, area: Area, born_from: date, born_before: date) -> coverage_table.ChildTable | None:
         """The area's children from the coverage aggregate (coverage_summary.py); None when the store
-        keeps no complete aggregate (MongoDB; SQLite before `fhir-server coverage rebuild`)."""
+        keeps no complete aggregate (a store written before it, until `fhir-server coverage rebuild`)."""
         rows = self._store.summary_rows(CHILD_KIND, sorted(area.unit_of_org))
         if rows is None:
             return None

@@ -28,7 +28,7 @@ def _immunizations(store: Store, conditions: Conditions) -> Iterator[tuple[str, 
 
 
 def rebuild(store: Store, conditions: Conditions, summarizer: CoverageSummarizer) -> tuple[int, int] | None:
-    """(children, doses) written; None when the store keeps no aggregate (MongoDB)."""
+    """(children, doses) written; None when the store keeps no derived rows."""
     with store.unit_of_work() as unit:
         rows = unit.derived()
         if rows is None:

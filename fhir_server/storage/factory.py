@@ -20,8 +20,8 @@ def open_store(
     `sqlite:////absolute/path`, or `mongodb://host1,host2/db?replicaSet=rs0` (any MongoDB connection
     string; `mongodb_timeout_ms` is the server selection timeout unless the URL sets one). The SQLite
     file's directory is created if needed. A MongoDB server that cannot be reached raises
-    StoreUnavailable with a message for the operator. `summarizers` keep derived rows (storage/base.py) on
-    the backends that keep them (memory, SQLite); MongoDB keeps none (reports read its index)."""
+    StoreUnavailable with a message for the operator. `summarizers` keep derived rows (storage/base.py),
+    on every backend."""
     if url == _MEMORY or url == _MEMORY + "/":
         from fhir_server.storage.memory import MemoryStore
 
@@ -38,7 +38,9 @@ def open_store(
     if url.startswith(_MONGODB):
         from fhir_server.storage.mongo import open_mongo_store
 
-        return open_mongo_store(url, clock, server_selection_timeout_ms=mongodb_timeout_ms)
+        return open_mongo_store(
+            url, clock, server_selection_timeout_ms=mongodb_timeout_ms, summarizers=summarizers
+        )
     shown = url.rsplit("@", maxsplit=1)[-1]  # never echo credentials
     raise ValueError(
         f"Unsupported database URL {shown!r}: expected memory://, sqlite:///path (relative), "

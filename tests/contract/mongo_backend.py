@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 
+from fhir_server.storage.base import Summarizer
 from fhir_server.storage.mongo import MongoStore, open_mongo_store
 from fhir_server.types import Clock
 
@@ -26,15 +28,20 @@ def describe() -> str:
     )
 
 
-def open_mongo(clock: Clock) -> MongoStore:
+def open_mongo(clock: Clock, summarizers: Sequence[Summarizer] = ()) -> MongoStore:
     """A store on a fresh database (dropped by `drop`)."""
     database = f"fhir_test_{uuid.uuid4().hex[:12]}"
     if REAL_URL:
-        return open_mongo_store(REAL_URL, clock, database=database)
+        return open_mongo_store(REAL_URL, clock, database=database, summarizers=summarizers)
     import mongomock
 
     return MongoStore(
-        mongomock.MongoClient(), database, clock, server="mongomock", supports_transactions=False
+        mongomock.MongoClient(),
+        database,
+        clock,
+        server="mongomock",
+        supports_transactions=False,
+        summarizers=summarizers,
     )
 
 

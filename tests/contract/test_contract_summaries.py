@@ -1,9 +1,10 @@
 """Derived rows (storage/base.py Summarizer): written by the backend with every write and delete of the
-summarized types, in the same unit of work (rolled back with it); trusted only while complete. MongoDB
-keeps none and says so."""
+summarized types, in the same unit of work (rolled back with it); trusted only while complete."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from fhir_server.search.index import IndexValues, TokenValue
 from fhir_server.storage.base import Columns, Store, Summaries
 from fhir_server.storage.factory import open_store
+from tests.contract import mongo_backend
 from tests.contract.conftest import FakeClock, patient, store_url
 
 
@@ -37,9 +39,14 @@ def _write(store: Store, id: str, gender: str) -> None:
         uow.write(patient(id, gender=gender), _index(gender), method="PUT")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def kept(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return open_store(store_url(str(request.param), tmp_path), FakeClock(), summarizers=(Genders(),))
+@pytest.fixture(params=["memory", "sqlite", "mongodb"])
+def kept(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "mongodb":
+        mongo = mongo_backend.open_mongo(FakeClock(), (Genders(),))
+        yield mongo
+        mongo_backend.drop(mongo)
+        return
+    yield open_store(store_url(str(request.param), tmp_path), FakeClock(), summarizers=(Genders(),))
 
 
 def test_rows_follow_writes_and_deletes(kept: Store) -> None:
@@ -64,7 +71,7 @@ def test_a_failed_unit_of_work_leaves_no_row(kept: Store) -> None:
 
 
 def test_rows_nobody_keeps_are_not_trusted(store: Store) -> None:
-    """Without the summarizer (and always on MongoDB) the store answers None: compute from the index."""
+    """Without the summarizer the store answers None: compute from the index."""
     assert store.summary_rows("gender", ["female"]) is None
 
 
@@ -90,3 +97,50 @@ def test_a_file_written_without_the_summarizer_is_incomplete_until_marked(tmp_pa
         ("b", "female", b"b"),
     ]
     again.close()
+
+
+class Tally:
+    """A toy summarizer that reads a group: one row per Observation grouped by its subject, and a total
+    per subject recomputed from that group on every write (what the coverage child row does)."""
+
+    resource_types = frozenset({"Observation"})
+    kinds = frozenset({"obs", "total"})
+
+    def __call__(self, rows: Summaries, resource_type: str, id: str, columns: Columns | None) -> None:
+        subject = str((columns or {}).get("subject", [""])[0])
+        rows.put_summary("obs", id, subject, b"1")
+        count = len(rows.summaries("obs", subject))
+        time.sleep(0.002)  # lets the other writer run between the read and the write: the race, made likely
+        rows.put_summary("total", subject, "all", str(count).encode())
+
+
+def test_concurrent_writes_about_one_subject_lose_no_row(backend: str, tmp_path: Path) -> None:
+    """Two writers adding rows to the same group at once: the total that reads the group counts both
+    (SQLite and memory: one writer at a time; MongoDB: the group's lock)."""
+    import threading
+
+    from fhir_server.search.index import ReferenceValue
+
+    if backend == "mongodb":
+        store: Store = mongo_backend.open_mongo(FakeClock(), (Tally(),))
+    else:
+        store = open_store(store_url(backend, tmp_path), FakeClock(), summarizers=(Tally(),))
+
+    about_p1 = IndexValues(references=(ReferenceValue("subject", "Patient", "p1", "Patient/p1"),))
+
+    def add(prefix: str) -> None:
+        for n in range(8):
+            with store.unit_of_work() as uow:
+                resource = {"resourceType": "Observation", "id": f"{prefix}{n}", "status": "final"}
+                uow.write(resource, about_p1, method="PUT")
+
+    writers = [threading.Thread(target=add, args=(prefix,)) for prefix in ("a", "b")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert store.summary_rows("total", ["all"]) == [("p1", "all", b"16")]
+    assert len(store.summary_rows("obs", ["p1"]) or []) == 16
+    if backend == "mongodb":
+        mongo_backend.drop(store)  # type: ignore[arg-type]
+    store.close()

@@ -3,6 +3,7 @@ server cannot be reached (the CLI prints it and exits; no stack trace)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -10,7 +11,7 @@ from pymongo import MongoClient
 from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from fhir_server.storage.base import StoreUnavailable
+from fhir_server.storage.base import StoreUnavailable, Summarizer
 from fhir_server.storage.mongo.documents import Document
 from fhir_server.storage.mongo.store import MongoStore
 from fhir_server.types import Clock
@@ -61,6 +62,7 @@ def open_mongo_store(
     server_selection_timeout_ms: int | None = None,
     lock_timeout: float = 5.0,
     database: str | None = None,
+    summarizers: Sequence[Summarizer] = (),
 ) -> MongoStore:
     """Connect, check the server answers, create the indexes. The database is `database`, else the
     URL's path, else "fhir". StoreUnavailable (with the hosts, never the credentials) when it cannot be
@@ -84,6 +86,7 @@ def open_mongo_store(
             server=server,
             supports_transactions=transactions,
             lock_timeout=lock_timeout,
+            summarizers=summarizers,
         )
     except ConnectionFailure as exc:  # includes server selection timeouts
         client.close()

@@ -73,3 +73,4 @@ def ensure_indexes(db: Database[Document]) -> None:
     db["history"].create_indexes(list(HISTORY_INDEXES))
     # A lock whose holder died is swept by the TTL monitor (about once a minute) if no waiter took it over.
     db["locks"].create_index([("exp", _A)], name="lease", expireAfterSeconds=0)
+    db["summaries"].create_index([("k", _A), ("g", _A)], name="kind_group")

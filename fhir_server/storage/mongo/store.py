@@ -2,8 +2,9 @@
 
 Collections: `resources` (current version + body + `_idx`), `history` (every version), `locks`
 (unit-of-work isolation, locks.py), `counters` (creation positions and the history sequence, handed
-out in blocks so that the counter document is not written once per create) and `checkpoints` (bulk
-import progress, written in a unit of work's commit). Reads need no lock.
+out in blocks so that the counter document is not written once per create), `checkpoints` (bulk
+import progress, written in a unit of work's commit) and `summaries` (derived rows, summaries.py).
+Reads need no lock.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ from fhir_server.storage.base import (
     SearchPage,
     StoredResource,
     StoreUnavailable,
+    Summarizer,
     SummaryRow,
     UnitOfWork,
     index_columns,
+    summary_marker,
 )
 from fhir_server.storage.mongo.documents import (
     STORED_FIELDS,
     Document,
+    body_binary,
     index_values,
     resource_key,
     to_stored,
@@ -54,6 +58,7 @@ from fhir_server.storage.mongo.query import (
     sort_pipeline,
     sort_point_of,
 )
+from fhir_server.storage.mongo.summaries import read_rows
 from fhir_server.storage.mongo.unit_of_work import MongoUnitOfWork
 from fhir_server.storage.versioning import (
     decode_cursor,
@@ -100,6 +105,7 @@ class MongoStore:
         server: str,
         supports_transactions: bool,
         lock_timeout: float = 5.0,
+        summarizers: Sequence[Summarizer] = (),
     ) -> None:
         """`server` describes the deployment for /health ("replica set rs0", "standalone", "mongomock");
         `supports_transactions` is true on a replica set or a sharded cluster."""
@@ -121,6 +127,11 @@ class MongoStore:
         self.checkpoints: Collection[Document] = self._db["checkpoints"].with_options(
             read_preference=ReadPreference.PRIMARY
         )
+        # Derived rows (summaries.py), kept by `summarizers` in every unit of work.
+        self.summarizers = tuple(summarizers)
+        self.summaries: Collection[Document] = self._db["summaries"].with_options(
+            read_preference=ReadPreference.PRIMARY
+        )
         self.locks = Locks(self._db["locks"], timeout=lock_timeout)
         self.joins = Joins(self.resources)
         self._open = threading.local()  # `uow`: the unit of work this thread has open, if any
@@ -128,6 +139,21 @@ class MongoStore:
         self._next_position = 0
         self._position_limit = 0
         ensure_indexes(self._db)
+        self._reconcile_markers()
+
+    def _reconcile_markers(self) -> None:
+        """A kind no installed summarizer keeps loses its "complete" marker (this process's writes would
+        leave its rows behind); a kept kind gets one while no resource it derives from exists yet (its rows
+        are trivially complete). Otherwise `fhir-server coverage rebuild` marks it."""
+        kept = {kind for s in self.summarizers for kind in s.kinds}
+        for doc in self.checkpoints.find({"_id": {"$regex": "^summary:"}}, {"_id": 1}):
+            if str(doc["_id"]).removeprefix("summary:") not in kept:
+                self.checkpoints.delete_one({"_id": doc["_id"]})
+        for summarizer in self.summarizers:
+            if self.resources.find_one({"t": {"$in": sorted(summarizer.resource_types)}}, {"_id": 1}) is None:
+                for kind in summarizer.kinds:
+                    marker = {"_id": summary_marker(kind), "b": body_binary(b"1")}
+                    self.checkpoints.replace_one({"_id": marker["_id"]}, marker, upsert=True)
 
     @property
     def database_name(self) -> str:
@@ -183,8 +209,10 @@ class MongoStore:
 
     @_served
     def summary_rows(self, kind: str, groups: Sequence[str]) -> list[SummaryRow] | None:
-        """No derived rows on MongoDB (storage/base.py): reports compute from `column_values`."""
-        return None
+        kept = any(kind in s.kinds for s in self.summarizers)
+        if not kept or self.checkpoints.find_one({"_id": summary_marker(kind)}, {"_id": 1}) is None:
+            return None
+        return read_rows(self.summaries, kind, groups)
 
     def checkpoint(self, name: str) -> bytes | None:
         """Read inside a unit of work of this thread (the importer checks, before committing a batch, that

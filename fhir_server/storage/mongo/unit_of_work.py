@@ -26,7 +26,7 @@ from fhir_server.search.index import IndexValues
 from fhir_server.search.matcher import matches
 from fhir_server.search.request import SearchRequest
 from fhir_server.search.sorting import sort_key
-from fhir_server.storage.base import Method, StoredResource, Summaries, VersionConflict
+from fhir_server.storage.base import Method, StoredResource, Summaries, VersionConflict, columns_of
 from fhir_server.storage.mongo.documents import (
     STORED_FIELDS,
     Document,
@@ -39,6 +39,7 @@ from fhir_server.storage.mongo.documents import (
     version_key,
 )
 from fhir_server.storage.mongo.locks import checkpoint_lock, condition_lock, resource_lock
+from fhir_server.storage.mongo.summaries import MongoSummaries
 from fhir_server.storage.versioning import next_instant, stamp, to_us
 from fhir_server.types import JsonResource
 
@@ -70,6 +71,7 @@ class MongoUnitOfWork:
         self._states: dict[str, _State] = {}
         self._versions: list[tuple[StoredResource, str | None]] = []  # new history entries, in order
         self._checkpoints: dict[str, bytes] = {}
+        self._summaries = MongoSummaries(store.summaries, self._lock)
 
     # -- locking -----------------------------------------------------------------------------------
     def _lock(self, name: str) -> None:
@@ -164,7 +166,13 @@ class MongoUnitOfWork:
         # Follows the patient reference: an Immunization moved to another child (a merge) moves with it.
         state.pc = compartment(resource_type, id, index)
         self._versions.append((stored, state.pc))
+        self._summarize(resource_type, id, index)
         return stored
+
+    def _summarize(self, resource_type: str, id: str, index: IndexValues | None) -> None:
+        for summarizer in self._store.summarizers:
+            if resource_type in summarizer.resource_types:
+                summarizer(self._summaries, resource_type, id, None if index is None else columns_of(index))
 
     def delete(
         self, resource_type: str, id: str, *, expected_version: int | None = None
@@ -180,6 +188,7 @@ class MongoUnitOfWork:
         stored = StoredResource(resource_type, id, version, last_updated, True, "DELETE", b"")
         state.current, state.index, state.touched = stored, None, True
         self._versions.append((stored, state.pc))
+        self._summarize(resource_type, id, None)
         return stored
 
     def reindex(self, resource_type: str, id: str, version: int, index: IndexValues) -> bool:
@@ -193,8 +202,7 @@ class MongoUnitOfWork:
         return True
 
     def derived(self) -> Summaries | None:
-        """No derived rows on MongoDB: reports compute from the index (`column_values`)."""
-        return None
+        return self._summaries
 
     def save_checkpoint(self, name: str, value: bytes) -> None:
         self.lock_checkpoint(name)
@@ -205,7 +213,8 @@ class MongoUnitOfWork:
 
     # -- commit ------------------------------------------------------------------------------------
     def commit(self) -> None:
-        if not self._versions and not self._checkpoints and not any(s.touched for s in self._states.values()):
+        touched = any(s.touched for s in self._states.values())
+        if not self._versions and not self._checkpoints and not touched and not self._summaries.changed:
             return
         first = self._store.next_history_sequences(len(self._versions)) if self._versions else 0
         history = [history_document(stored, first + n, pc) for n, (stored, pc) in enumerate(self._versions)]
@@ -238,6 +247,7 @@ class MongoUnitOfWork:
                 raise VersionConflict(stored.resource_type, stored.id, state.base, None)
         if history:
             self._store.history_collection.insert_many(history, ordered=True, session=session)
+        self._summaries.apply(session)
         # Last: on a standalone server a crash before this line leaves the checkpoint behind the data,
         # so a resumed import re-writes those resources as new versions (never skips any).
         for name, value in self._checkpoints.items():

@@ -1,0 +1,109 @@
+"""Derived rows (storage/base.py `Summaries`) in the `summaries` collection, for one unit of work.
+
+Changes are buffered and applied by the unit of work's commit, with its resources (in its transaction on a
+replica set). Reads see the buffer. Isolation comes from lock documents like everything else here
+(locks.py): a row's key is locked before it is read or written, and a group before its rows are listed or
+one of them joins or leaves it, so two units of work deriving from writes about the same child (two doses
+of one patient) run one after the other and neither loses the other's row.
+
+Document: `{_id: "<kind>|<key>", k: kind, key, g: group, v: value}`; index (k, g).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+
+from fhir_server.storage.base import SummaryRow
+from fhir_server.storage.mongo.documents import Document, body_binary
+
+_CHUNK = 500  # groups per `$in`
+Row = tuple[str, bytes] | None  # (group, value), None: deleted in this unit of work
+
+
+def _id(kind: str, key: str) -> str:
+    return f"{kind}|{key}"
+
+
+def _key_lock(kind: str, key: str) -> str:
+    return f"s:{kind}|{key}"
+
+
+def _group_lock(kind: str, group: str) -> str:
+    return f"g:{kind}|{group}"
+
+
+class MongoSummaries:
+    def __init__(self, collection: Collection[Document], lock: Callable[[str], None]) -> None:
+        self._collection = collection
+        self._lock = lock
+        self._buffer: dict[tuple[str, str], Row] = {}
+        self._cleared: set[str] = set()
+
+    def summary(self, kind: str, key: str) -> tuple[str, bytes] | None:
+        self._lock(_key_lock(kind, key))
+        if (kind, key) in self._buffer:
+            return self._buffer[(kind, key)]
+        if kind in self._cleared:
+            return None
+        doc = self._collection.find_one({"_id": _id(kind, key)})
+        return None if doc is None else (str(doc["g"]), bytes(doc["v"]))
+
+    def summaries(self, kind: str, group: str) -> list[SummaryRow]:
+        self._lock(_group_lock(kind, group))
+        out: dict[str, SummaryRow] = {}
+        if kind not in self._cleared:
+            for doc in self._collection.find({"k": kind, "g": group}):
+                out[str(doc["key"])] = (str(doc["key"]), group, bytes(doc["v"]))
+        for (row_kind, key), row in self._buffer.items():
+            if row_kind != kind:
+                continue
+            if row is None or row[0] != group:
+                out.pop(key, None)
+            else:
+                out[key] = (key, group, row[1])
+        return sorted(out.values())
+
+    def put_summary(self, kind: str, key: str, group: str, value: bytes) -> None:
+        old = self.summary(kind, key)
+        self._lock(_group_lock(kind, group))
+        if old is not None and old[0] != group:
+            self._lock(_group_lock(kind, old[0]))
+        self._buffer[(kind, key)] = (group, value)
+
+    def delete_summary(self, kind: str, key: str) -> None:
+        old = self.summary(kind, key)
+        if old is not None:
+            self._lock(_group_lock(kind, old[0]))
+            self._buffer[(kind, key)] = None
+
+    def clear_summaries(self, kind: str) -> None:
+        """Before a rebuild, which runs with the store's other writers excluded only by the rows it
+        locks: `coverage rebuild` is an operator's command for a quiet moment (docs/indicators.md)."""
+        self._cleared.add(kind)
+        self._buffer = {k: v for k, v in self._buffer.items() if k[0] != kind}
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._buffer or self._cleared)
+
+    def apply(self, session: ClientSession | None) -> None:
+        for kind in sorted(self._cleared):
+            self._collection.delete_many({"k": kind}, session=session)
+        for (kind, key), row in self._buffer.items():
+            if row is None:
+                self._collection.delete_one({"_id": _id(kind, key)}, session=session)
+            else:
+                doc = {"_id": _id(kind, key), "k": kind, "key": key, "g": row[0], "v": body_binary(row[1])}
+                self._collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+
+def read_rows(collection: Collection[Document], kind: str, groups: Sequence[str]) -> list[SummaryRow]:
+    out: list[SummaryRow] = []
+    unique = sorted(set(groups))
+    for start in range(0, len(unique), _CHUNK):
+        query = {"k": kind, "g": {"$in": unique[start : start + _CHUNK]}}
+        out += [(str(d["key"]), str(d["g"]), bytes(d["v"])) for d in collection.find(query)]
+    return out
