@@ -11,22 +11,31 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fhir_server.types import JsonResource
+
+if TYPE_CHECKING:
+    from fhir_server.settings import Settings
 
 log = logging.getLogger("fhir_server.cli")
 
 
-def check_store(url: str, timeout_ms: int) -> None:
+def check_store(settings: Settings) -> None:
     """Open and close the store once before the workers start, so that an unreachable database or a
-    bad URL ends the command with one line (main() prints it) instead of a stack trace per worker."""
-    from fhir_server.app import SystemClock
+    bad URL ends the command with one line (main() prints it) instead of a stack trace per worker.
+    Opened with the server's summarizers: a store opened without one drops its "complete" marker."""
+    from fhir_server.app import SystemClock, coverage_summarizer
     from fhir_server.storage.base import StoreUnavailable
     from fhir_server.storage.factory import open_store
 
     try:
-        store = open_store(url, SystemClock(), mongodb_timeout_ms=timeout_ms)
+        store = open_store(
+            settings.database_url,
+            SystemClock(),
+            mongodb_timeout_ms=settings.mongodb_timeout_ms,
+            summarizers=(coverage_summarizer(settings),),
+        )
     except ValueError as exc:  # a malformed URL
         raise StoreUnavailable(str(exc)) from exc
     store.close()
@@ -43,7 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     os.environ.setdefault("AUTH_ISSUER", f"http://{host}:{args.port}")
     settings = Settings()
-    check_store(settings.database_url, settings.mongodb_timeout_ms)
+    check_store(settings)
     # Writes may wait on another process's lock (SQLite, several workers) or on the network (MongoDB):
     # keep them off the event loop.
     if args.workers > 1 or settings.database_url.startswith("mongodb"):
@@ -75,7 +84,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
     configure("info")
     settings = Settings()
-    check_store(settings.database_url, settings.mongodb_timeout_ms)
+    check_store(settings)
     services = build_services(settings)
     try:
         if args.if_empty and services.store.read("Organization", "org-0001") is not None:

@@ -22,7 +22,7 @@ def _reindex(args: argparse.Namespace) -> int:
     if args.database_url:
         os.environ["FHIR_DATABASE_URL"] = args.database_url
     settings = Settings()
-    check_store(settings.database_url, settings.mongodb_timeout_ms)
+    check_store(settings)
     services = build_services(settings)
     try:
         known = services.resource_types

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fhir_server.cli import main
@@ -25,3 +27,26 @@ def test_unsupported_url_exits_with_a_message(
     monkeypatch.setenv("FHIR_DATABASE_URL", "postgres://db/fhir")
     assert main(["serve"]) == 2
     assert "Unsupported database URL" in capsys.readouterr().err
+
+
+def test_the_start_up_check_keeps_the_coverage_aggregate_trusted(tmp_path: Path) -> None:
+    """`serve`, `seed-demo` and the maintenance commands open the store once before anything else: with
+    the server's summarizers, so the aggregate's "complete" marker survives (without them the store
+    would drop it and reports would fall back to the index until the next rebuild)."""
+    from bench.population import generate
+    from fhir_server.app import build_services
+    from fhir_server.cli import check_store
+    from fhir_server.operations.coverage_summary import CHILD_KIND
+    from fhir_server.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'fhir.sqlite3'}", forecast_upkeep=False)
+    services = build_services(settings)
+    for resource in generate(3, seed=5):
+        services.resources.update(resource["resourceType"], resource["id"], resource)
+    services.store.close()
+    check_store(settings)
+    reopened = build_services(settings)
+    try:
+        assert reopened.store.summary_rows(CHILD_KIND, ["any"]) is not None
+    finally:
+        reopened.store.close()
