@@ -92,7 +92,7 @@ def add_maintenance_commands(commands: Any) -> None:
     rebuild = coverage.add_parser(
         "rebuild",
         help="build it from scratch from the index (once, for data written before it existed); "
-        "writes wait meanwhile",
+        "SQLite: writes wait meanwhile; MongoDB: stop the servers first",
     )
     rebuild.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
     rebuild.set_defaults(run=_coverage_rebuild)

@@ -70,6 +70,7 @@ class CoverageSummarizer:
 
     resource_types = frozenset({"Patient", "Immunization"})
     kinds = frozenset({DOSE_KIND, CHILD_KIND})
+    listed = frozenset({DOSE_KIND})  # a child's doses; children are never listed by organization here
 
     def __init__(self, catalog: VaccineCatalog, tz: tzinfo) -> None:
         self._catalog = catalog

@@ -148,6 +148,9 @@ class Summarizer(Protocol):
 
     resource_types: frozenset[str]
     kinds: frozenset[str]  # the row kinds it writes
+    # The kinds whose groups it lists (`Summaries.summaries`) while summarizing: a backend without a
+    # single writer (MongoDB) locks those groups when a row of them is written, and only those.
+    listed: frozenset[str]
 
     def __call__(self, rows: Summaries, resource_type: str, id: str, columns: Columns | None) -> None: ...
 

@@ -60,5 +60,5 @@ class Locks:
             time.sleep(random.uniform(0.001, 0.005))
 
     def release(self, names: list[str], owner: str) -> None:
-        if names:
-            self._collection.delete_many({"_id": {"$in": names}, "owner": owner})
+        for start in range(0, len(names), 1000):  # a large unit of work: keep each command small
+            self._collection.delete_many({"_id": {"$in": names[start : start + 1000]}, "owner": owner})

@@ -58,7 +58,7 @@ from fhir_server.storage.mongo.query import (
     sort_pipeline,
     sort_point_of,
 )
-from fhir_server.storage.mongo.summaries import read_rows
+from fhir_server.storage.mongo.summaries import pending, read_rows
 from fhir_server.storage.mongo.unit_of_work import MongoUnitOfWork
 from fhir_server.storage.versioning import (
     decode_cursor,
@@ -212,6 +212,8 @@ class MongoStore:
         kept = any(kind in s.kinds for s in self.summarizers)
         if not kept or self.checkpoints.find_one({"_id": summary_marker(kind)}, {"_id": 1}) is None:
             return None
+        if not self.supports_transactions and pending(self.summaries):
+            return None  # a commit is writing rows, or crashed doing so (unit_of_work.py)
         return read_rows(self.summaries, kind, groups)
 
     def checkpoint(self, name: str) -> bytes | None:

@@ -39,7 +39,7 @@ from fhir_server.storage.mongo.documents import (
     version_key,
 )
 from fhir_server.storage.mongo.locks import checkpoint_lock, condition_lock, resource_lock
-from fhir_server.storage.mongo.summaries import MongoSummaries
+from fhir_server.storage.mongo.summaries import PENDING, MongoSummaries
 from fhir_server.storage.versioning import next_instant, stamp, to_us
 from fhir_server.types import JsonResource
 
@@ -67,26 +67,27 @@ class MongoUnitOfWork:
     def __init__(self, store: MongoStore) -> None:
         self._store = store
         self._owner = uuid.uuid4().hex
-        self._locked: list[str] = []
+        self._locked: dict[str, None] = {}  # insertion-ordered set: O(1) "held already?"
         self._states: dict[str, _State] = {}
         self._versions: list[tuple[StoredResource, str | None]] = []  # new history entries, in order
         self._checkpoints: dict[str, bytes] = {}
-        self._summaries = MongoSummaries(store.summaries, self._lock)
+        listed = frozenset(kind for s in store.summarizers for kind in s.listed)
+        self._summaries = MongoSummaries(store.summaries, self._lock, listed)
 
     # -- locking -----------------------------------------------------------------------------------
     def _lock(self, name: str) -> None:
         if name not in self._locked:
             self._store.locks.acquire(name, self._owner)
-            self._locked.append(name)
+            self._locked[name] = None
 
     def release(self) -> None:
         """Delete this unit of work's locks. If the server is gone meanwhile, they expire with their
         lease (locks.py) and the error that ended the unit of work is the one reported."""
         try:
-            self._store.locks.release(self._locked, self._owner)
+            self._store.locks.release(list(self._locked), self._owner)
         except PyMongoError:
             _log.warning("locks left to expire", extra={"locks": len(self._locked)})
-        self._locked = []
+        self._locked = {}
 
     def _state(self, resource_type: str, id: str) -> _State:
         key = resource_key(resource_type, id)
@@ -222,6 +223,13 @@ class MongoUnitOfWork:
         if self._store.supports_transactions:
             with self._store.client.start_session() as session:
                 session.with_transaction(lambda s: self._apply(changed, history, s))
+        elif self._summaries.changed:
+            # No transaction: while this marker exists the derived rows are not trusted (a crash between
+            # the resources and the rows leaves it, until `coverage rebuild`).
+            marker = {"_id": f"{PENDING}{self._owner}"}
+            self._store.summaries.insert_one(marker)
+            self._apply(changed, history, None)
+            self._store.summaries.delete_one(marker)
         else:
             self._apply(changed, history, None)
 
