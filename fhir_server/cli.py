@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fhir_server.types import JsonResource
-
 if TYPE_CHECKING:
     from fhir_server.settings import Settings
+    from fhir_server.storage.base import StoredResource
 
 log = logging.getLogger("fhir_server.cli")
 
@@ -281,13 +280,14 @@ def _import(args: argparse.Namespace) -> int:
     services = build_services(settings)
     forecasts = [0, 0]  # children refreshed, failed
 
-    def refresh(resources: Sequence[JsonResource]) -> None:
-        refreshed, failed = services.recommendations.after_import(resources)
+    def refresh(written: Sequence[StoredResource]) -> None:
+        refreshed, failed = services.recommendations.after_import(written)
         forecasts[0] += refreshed
         forecasts[1] += failed
 
     try:
-        after = None if args.no_forecasts else refresh
+        # As for every other write: the recommendations follow unless upkeep is off (FHIR_FORECAST_UPKEEP).
+        after = refresh if settings.forecast_upkeep and not args.no_forecasts else None
         summary = Importer(services.store, options, Progress(sys.stderr), after).run(paths)
     except KeyboardInterrupt:
         print("\ninterrupted: what was committed stays; run the same command to resume", file=sys.stderr)
@@ -302,7 +302,7 @@ def _import(args: argparse.Namespace) -> int:
         rejects = f", rejects in {file.rejects_file}" if file.rejected else ""
         print(f"{file.path}: read {file.read}, stored {file.stored}, rejected {file.rejected}{rejects}{note}")
     print(f"total: read {summary.read} = stored {summary.stored} + rejected {summary.rejected}")
-    if not args.no_forecasts:
+    if settings.forecast_upkeep and not args.no_forecasts:
         refreshed, failed = forecasts
         print(f"recommendations: {refreshed} children refreshed, {failed} not (child not stored, or failed)")
     return 1 if summary.rejected else 0

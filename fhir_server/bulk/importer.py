@@ -29,8 +29,7 @@ from fhir_server.bulk.checkpoint import Checkpoint, advanced, checkpoint_name, f
 from fhir_server.bulk.progress import Progress
 from fhir_server.bulk.sources import Item, kind_of, read_items
 from fhir_server.bulk.transfer import unpack_index
-from fhir_server.storage.base import Store
-from fhir_server.types import JsonResource
+from fhir_server.storage.base import Store, StoredResource
 
 log = logging.getLogger("fhir_server.bulk.import")
 T = TypeVar("T")
@@ -88,8 +87,8 @@ class _InlineExecutor(Executor):
         return future
 
 
-# Called with each committed batch's resources (the CLI refreshes the children's recommendations).
-AfterBatch = Callable[[Sequence[JsonResource]], None]
+# Called with each committed batch's stored versions (the CLI refreshes the children's recommendations).
+AfterBatch = Callable[[Sequence[StoredResource]], None]
 
 
 class Importer:
@@ -192,12 +191,14 @@ class Importer:
                     raise ImportConflict(
                         f"another import of {path.name} committed meanwhile; nothing written"
                     )
-                for accepted in pending:
+                written = [
                     uow.write(accepted.resource, unpack_index(accepted.index), method="PUT")
+                    for accepted in pending
+                ]
                 uow.save_checkpoint(name, value)
             saved = value
-            if self._after_batch and pending:
-                self._after_batch([accepted.resource for accepted in pending])
+            if self._after_batch and written:
+                self._after_batch(written)
             pending, rejects, read = [], [], 0
             if self._progress:
                 self._progress.update(checkpoint.read, checkpoint.stored, checkpoint.rejected, final=done)

@@ -66,16 +66,18 @@ class RecommendationRefresher:
             except Exception as exc:
                 log.warning("recommendation delete failed: %s", type(exc).__name__)
 
-    def after_import(self, resources: Iterable[JsonResource]) -> tuple[int, int]:
-        """`fhir-server import`, after each committed batch: the children the batch's Patients and doses
-        (and clinical facts) are about, refreshed together. Returns refresh_many's (refreshed, failed)."""
-        patients: set[str] = set()
-        for resource in resources:
-            if resource.get("resourceType") == "Patient" and isinstance(resource.get("id"), str):
-                patients.add(resource["id"])
-            elif resource.get("resourceType") in _ABOUT_A_CHILD:
-                patients.update(filter(None, [subject_id_of(resource)]))
-        return self.refresh_many(sorted(patients), self._today()) if patients else (0, 0)
+    def after_import(self, written: Sequence[StoredResource]) -> tuple[int, int]:
+        """`fhir-server import`, after each committed batch: the children its Patients, doses and clinical
+        facts are about (and were about, for a dose moved to another child), refreshed together. Returns
+        (refreshed, failed); a failure never stops the import (its children count as failed)."""
+        patients = sorted(self._patients_of(written))
+        if not patients:
+            return 0, 0
+        try:
+            return self.refresh_many(patients, self._today())
+        except Exception as exc:
+            log.warning("recommendation refresh failed: %s", type(exc).__name__)
+            return 0, len(patients)
 
     def refresh_quietly(self, patient_id: str) -> bool:
         try:

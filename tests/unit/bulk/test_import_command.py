@@ -56,3 +56,27 @@ def test_import_refreshes_the_childrens_recommendations_unless_told_not_to(
         assert store.read("ImmunizationRecommendation", "rec-p2") is None
     finally:
         store.close()
+    # The dose i1 re-imported for p2 (a correction): both children are refreshed, the one it left too.
+    moved = write_ndjson(tmp_path / "moved.ndjson", [{**_dose(1), "patient": {"reference": "Patient/p2"}}])
+    assert main([*args, str(moved)]) == 0
+    assert "recommendations: 2 children refreshed, 0 not" in capsys.readouterr().out
+
+
+def test_a_failed_refresh_never_stops_the_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fhir_server.services.recommendations import RecommendationRefresher
+
+    def unavailable(*args: object) -> tuple[int, int]:
+        raise RuntimeError("store unavailable")
+
+    monkeypatch.setattr(RecommendationRefresher, "refresh_many", unavailable)
+    path = write_ndjson(tmp_path / "in.ndjson", [patient(1), _dose(1)])
+    assert (
+        main(
+            ["import", "--database-url", f"sqlite:///{tmp_path / 'db.sqlite3'}", "--workers", "0", str(path)]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "stored 2 + rejected 0" in out and "recommendations: 0 children refreshed, 1 not" in out

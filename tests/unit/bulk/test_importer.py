@@ -186,9 +186,9 @@ def test_each_committed_batch_is_handed_on_after_its_commit(store: Store, tmp_pa
     path = write_ndjson(tmp_path / "p.ndjson", lines)
     batches: list[list[str]] = []
 
-    def after(resources: Any) -> None:
-        assert all(store.read("Patient", r["id"]) is not None for r in resources)  # already committed
-        batches.append([r["id"] for r in resources])
+    def after(written: Any) -> None:
+        assert all(store.read("Patient", s.id) == s for s in written)  # committed, as stored
+        batches.append([s.id for s in written])
 
     Importer(store, ImportOptions(batch_size=2, chunk_size=1), None, after).run([path])
     assert batches == [["p1", "p2"], ["p4"]]
