@@ -32,6 +32,10 @@ def _pairs(body: Any) -> list[tuple[str, str]]:
         )
         if isinstance(value, str | int | bool):
             out.append((str(p.get("name")), str(value).lower() if isinstance(value, bool) else str(value)))
+        elif isinstance(value, dict) and "valueCoding" in p:  # `coding`: as `coding.system`, `coding.code`
+            out += [(f"{p.get('name')}.{k}", str(value[k])) for k in ("system", "code") if k in value]
+        elif value is not None:  # a complex value no operation here reads: say so rather than drop it
+            out.append((str(p.get("name")), ""))
     return out
 
 

@@ -2,7 +2,11 @@
 today's unit, a national vaccine product to its CVX type, and back with `reverse=true`.
 
 Each map is indexed once, on first use, both ways: (system, code) -> its matches, in the map's order (a
-split commune's default successor first)."""
+split commune's default successor first). R4's equivalence says what the target is relative to the
+source, so a reversed match reads the other way round (`wider` becomes `narrower`).
+Inputs: `code` + `system`, or `coding` (POST); `url` or the instance picks the map, else every map from
+`system` (`source`/`target` ValueSets narrow the choice); `targetsystem`; `reverse`. The R4 inputs this
+server cannot honour (`codeableConcept`, `dependency`, versions) are refused, never silently ignored."""
 
 from __future__ import annotations
 
@@ -26,6 +30,9 @@ class Match:
 
 
 Index = Mapping[tuple[str, str], tuple[Match, ...]]
+_REVERSED = {"wider": "narrower", "narrower": "wider", "subsumes": "specializes", "specializes": "subsumes"}
+_REFUSED = ("codeableConcept", "dependency", "conceptMapVersion", "version")
+_URIS = ("sourceUri", "targetUri")
 
 
 def _index(concept_map: JsonResource, reverse: bool) -> Index:
@@ -37,11 +44,15 @@ def _index(concept_map: JsonResource, reverse: bool) -> Index:
             for t in element.get("target", ()):
                 equivalence = t.get("equivalence", "")
                 if "code" not in t:
-                    out.setdefault((source, element["code"]), [])  # known, but `unmatched`
+                    if not reverse:
+                        out.setdefault((source, element["code"]), [])  # known, but `unmatched`
                     continue
                 if reverse:
                     key = (target, t["code"])
-                    match = Match(source, element["code"], element.get("display", ""), equivalence, "", url)
+                    reversed_equivalence = _REVERSED.get(equivalence, equivalence)
+                    match = Match(
+                        source, element["code"], element.get("display", ""), reversed_equivalence, "", url
+                    )
                 else:
                     key = (source, element["code"])
                     match = Match(
@@ -57,8 +68,15 @@ class Translator:
         self._indexes: dict[tuple[str, bool], Index] = {}
 
     def translate(self, params: Params, id: str | None = None) -> JsonResource:
-        code = one(params, "code", required=True) or ""
-        system = one(params, "system", required=True) or ""
+        refused = [name for name, _ in params if name in _REFUSED]
+        if refused:
+            raise FhirError.of(
+                400, "not-supported", f"$translate here does not take {refused[0]}: send system and code",
+                f"$translate không nhận tham số {refused[0]}: hãy gửi system và code", refused[0],
+            )  # fmt: skip
+        coded = one(params, "coding.code") is not None
+        code = one(params, "coding.code" if coded else "code", required=True) or ""
+        system = one(params, "coding.system" if coded else "system", required=True) or ""
         reverse = (one(params, "reverse") or "false").lower()
         if reverse not in ("true", "false"):
             raise FhirError.of(
@@ -66,6 +84,13 @@ class Translator:
             )
         target_system = one(params, "targetsystem")
         maps = self._chosen(id, one(params, "url"))
+        # `source`/`target`: the ValueSets of the code given and of the answer (swapped when reversed).
+        value_sets = (one(params, "source"), one(params, "target"))
+        if reverse == "true":
+            value_sets = value_sets[::-1]
+        maps = [
+            cm for cm in maps if all(v in (None, cm.get(k)) for v, k in zip(value_sets, _URIS, strict=True))
+        ]
         matches: list[Match] = []
         known = False
         for concept_map in maps:

@@ -209,16 +209,20 @@ def former_communes(path: Path, current: dict[str, tuple[str, str]]) -> dict[str
             only = predecessors[successors[0]] == [row["code"]]
             targets = [{"equivalence": "equivalent" if only else "wider"}]
         else:
-            targets = [{"equivalence": "narrower", "comment": DEFAULT_PART if n == 0 else OTHER_PART}
-                       for n in range(len(successors))]  # fmt: skip
+            # A part that became a commune of its own is `narrower`; one merged with other communes only
+            # overlaps the former commune: `inexact` (R4: both cover more than they share).
+            targets = [{"equivalence": "narrower" if predecessors[s] == [row["code"]] else "inexact",
+                        "comment": DEFAULT_PART if n == 0 else OTHER_PART}
+                       for n, s in enumerate(successors)]  # fmt: skip
         elements.append({"code": row["code"], "display": row["name"], "target": [
-            {"code": code, "display": current[code][0], **target} for code, target in zip(successors, targets)]})  # fmt: skip
+            {"code": code, "display": current[code][0], **target} for code, target in zip(successors, targets, strict=True)]})  # fmt: skip
     cm = _concept_map("vn-commune-2004-to-2025", "VietnamCommunePre2025To2025",
         "Communes before the 2025 reform to today's communes",
         "Each of the 10,035 former communes to the commune(s) its territory became part of on 1 July 2025 "
         "(the resolutions of the National Assembly Standing Committee on the arrangement of commune-level "
-        "units, 2025). A commune split between several lists each part (`narrower`), the default first: "
-        "records of the former commune without a finer address are counted there.",
+        "units, 2025). A commune split between several lists each part (`narrower` when it became a commune "
+        "of its own, else `inexact`), the default first: records of the former commune without a finer "
+        "address are counted there.",
         "vn-commune-2004", "vn-commune", elements)  # fmt: skip
     return {"CodeSystem-vn-commune-2004": cs, "ConceptMap-vn-commune-2004-to-2025": cm}
 

@@ -16,7 +16,7 @@ def test_type_level_get_and_instance_level_post(client: TestClient) -> None:
     assert concept == {"system": "https://fhir.vn/CodeSystem/vn-commune", "code": "26737",
                        "display": "Phường Tân Định"}  # fmt: skip
     body = {"resourceType": "Parameters", "parameter": [
-        {"name": "system", "valueUri": FORMER}, {"name": "code", "valueCode": "26734"}]}  # fmt: skip
+        {"name": "coding", "valueCoding": {"system": FORMER, "code": "26734"}}]}  # fmt: skip
     posted = client.post("/fhir/ConceptMap/vn-commune-2004-to-2025/$translate", json=body, headers=FHIR)
     assert posted.status_code == 200 and posted.json() == got.json()
 
@@ -33,3 +33,10 @@ def test_errors_are_operation_outcomes(client: TestClient) -> None:
     assert missing.status_code == 400 and missing.json()["resourceType"] == "OperationOutcome"
     unknown = client.get("/fhir/ConceptMap/nothing/$translate", params={"system": FORMER, "code": "1"})
     assert unknown.status_code == 404 and unknown.json()["issue"][0]["code"] == "not-found"
+    coding = {"coding": [{"system": FORMER, "code": "1"}]}
+    concept = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "codeableConcept", "valueCodeableConcept": coding}],
+    }
+    refused = client.post("/fhir/ConceptMap/$translate", json=concept, headers=FHIR)
+    assert refused.status_code == 400 and refused.json()["issue"][0]["code"] == "not-supported"

@@ -44,14 +44,25 @@ def test_a_former_commune_to_the_one_it_became_part_of(translator: Translator) -
 
 def test_a_split_commune_lists_each_part_the_default_first(translator: Translator) -> None:
     answer = translator.translate([("system", FORMER), ("code", "26746")])  # no url: found by system
-    assert _matches(answer) == [("narrower", COMMUNE, "26743"), ("narrower", COMMUNE, "26740")]
+    assert _matches(answer) == [("inexact", COMMUNE, "26743"), ("inexact", COMMUNE, "26740")]
     assert _param(answer, "message")["valueString"].startswith("26743: ")
 
 
 def test_reverse_names_the_former_communes_of_todays(translator: Translator) -> None:
     answer = translator.translate([("system", COMMUNE), ("code", "26743"), ("reverse", "true")])
-    formers = {code for _, system, code in _matches(answer) if system == FORMER}
-    assert {"26743", "26746"} <= formers  # Bến Thành itself and part of Nguyễn Thái Bình
+    formers = {code: equivalence for equivalence, system, code in _matches(answer) if system == FORMER}
+    assert formers["26746"] == "inexact"  # part of Nguyễn Thái Bình
+    phuc_xa = translator.translate([("system", COMMUNE), ("code", "00097"), ("reverse", "true")])
+    assert ("narrower", FORMER, "00001") in _matches(phuc_xa)  # the former Phúc Xá is part of Hồng Hà
+
+
+def test_coding_and_value_set_inputs(translator: Translator) -> None:
+    coded = translator.translate([("coding.system", FORMER), ("coding.code", "00001")])
+    assert _matches(coded) == [("wider", COMMUNE, "00097")]
+    to_communes = [("system", FORMER), ("code", "00001"), ("target", "https://fhir.vn/ValueSet/vn-commune")]
+    assert _matches(translator.translate(to_communes)) == [("wider", COMMUNE, "00097")]
+    elsewhere = [("system", FORMER), ("code", "00001"), ("target", "https://fhir.vn/ValueSet/vn-province")]
+    assert _param(translator.translate(elsewhere), "result")["valueBoolean"] is False
 
 
 def test_a_former_province_and_a_vaccine_product(translator: Translator) -> None:
@@ -79,6 +90,7 @@ def test_no_match_is_a_result_not_an_error(translator: Translator) -> None:
         ([("system", FORMER), ("code", "00001"), ("reverse", "maybe")], None, 400),
         ([("url", "https://fhir.vn/ConceptMap/none"), ("system", FORMER), ("code", "1")], None, 404),
         ([("system", FORMER), ("code", "00001")], "no-such-map", 404),
+        ([("codeableConcept", ""), ("system", FORMER), ("code", "00001")], None, 400),
     ],
 )
 def test_bad_requests(
