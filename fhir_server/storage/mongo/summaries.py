@@ -114,6 +114,8 @@ class MongoSummaries:
             self._collection.delete_many({"k": kind}, session=session)
         if self._cleared:
             self._collection.delete_many({"_id": _PENDING_IDS}, session=session)
+        # One round trip per row: `bulk_write` would be one per thousand, but mongomock (the test double
+        # here) cannot run pymongo 4's ReplaceOne, and a path the tests cannot run is not shipped.
         for (kind, key), row in self._buffer.items():
             if row is None:
                 self._collection.delete_one({"_id": _id(kind, key)}, session=session)
