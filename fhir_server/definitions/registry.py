@@ -32,17 +32,24 @@ class CodeSet:
     """A complete ValueSet expansion as the token modifiers `:in` / `:not-in` compare with it: the codes
     grouped by system ("" holds the members without a system, which match index rows without one).
     Built once per ValueSet at start-up, so a search carries one of these, not one value per code;
-    hashable (tuples of frozensets), so search requests stay plain values."""
+    hashable (tuples), so search requests stay plain values."""
 
     url: str
-    by_system: tuple[tuple[str, frozenset[str]], ...]  # sorted by system; no empty group
+    # sorted by system, each group's codes sorted (SQLite builds an IN list from sorted input ~4x faster)
+    by_system: tuple[tuple[str, tuple[str, ...]], ...]
+    # system -> its codes, for membership tests (search.matcher)
+    _lookup: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lookup = {system: frozenset(codes) for system, codes in self.by_system}
+        object.__setattr__(self, "_lookup", MappingProxyType(lookup))
 
     @classmethod
     def of(cls, url: str, pairs: Iterable[tuple[str, str]]) -> CodeSet:
         groups: dict[str, set[str]] = {}
         for system, code in pairs:
             groups.setdefault(system, set()).add(code)
-        return cls(url, tuple((system, frozenset(groups[system])) for system in sorted(groups)))
+        return cls(url, tuple((system, tuple(sorted(groups[system]))) for system in sorted(groups)))
 
     def __len__(self) -> int:
         return sum(len(codes) for _, codes in self.by_system)
@@ -51,8 +58,7 @@ class CodeSet:
         """Whether a token (system None: written without one) is a member: its system and code both."""
         if system == "":  # as `|code` in a token query: the "" group is the rows with no system only
             return False
-        wanted = "" if system is None else system
-        return any(code in codes for s, codes in self.by_system if s == wanted)
+        return code in self._lookup.get("" if system is None else system, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
