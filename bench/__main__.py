@@ -28,6 +28,7 @@ SUITE: dict[str, list[str]] = {
     "booking": ["--requests", "100", "--capacity", "10", "--children", "500"],
     "coverage": ["--patients", "1000", "--repeat", "3"],
     "sqlite_pages": ["--resources", "2000"],
+    "value_sets": ["--patients", "500", "--repeat", "20"],
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -28,15 +28,47 @@ class SearchParamDef:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeSet:
+    """A complete ValueSet expansion as the token modifiers `:in` / `:not-in` compare with it: the codes
+    grouped by system ("" holds the members without a system, which match index rows without one).
+    Built once per ValueSet at start-up, so a search carries one of these, not one value per code;
+    hashable (tuples), so search requests stay plain values."""
+
+    url: str
+    # sorted by system, each group's codes sorted (SQLite builds an IN list from sorted input ~4x faster)
+    by_system: tuple[tuple[str, tuple[str, ...]], ...]
+    # system -> its codes, for membership tests (search.matcher)
+    _lookup: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lookup = {system: frozenset(codes) for system, codes in self.by_system}
+        object.__setattr__(self, "_lookup", MappingProxyType(lookup))
+
+    @classmethod
+    def of(cls, url: str, pairs: Iterable[tuple[str, str]]) -> CodeSet:
+        groups: dict[str, set[str]] = {}
+        for system, code in pairs:
+            groups.setdefault(system, set()).add(code)
+        return cls(url, tuple((system, tuple(sorted(groups[system]))) for system in sorted(groups)))
+
+    def __len__(self) -> int:
+        return sum(len(codes) for _, codes in self.by_system)
+
+    def contains(self, system: str | None, code: str) -> bool:
+        """Whether a token (system None: written without one) is a member: its system and code both."""
+        if system == "":  # as `|code` in a token query: the "" group is the rows with no system only
+            return False
+        return code in self._lookup.get("" if system is None else system, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
 class SearchParamRegistry:
     """SearchParameters by resource type and code."""
 
     by_type: Mapping[str, Mapping[str, SearchParamDef]]
-    # ValueSet url -> its expansion as (system, code) pairs, for the token modifiers :in / :not-in. Only
-    # complete expansions (terminology/); filled by app.py from the loaded artifacts.
-    value_sets: Mapping[str, tuple[tuple[str, str], ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    # ValueSet url -> its expansion, for the token modifiers :in / :not-in. Only complete expansions
+    # (terminology/); filled by app.py from the loaded artifacts.
+    value_sets: Mapping[str, CodeSet] = field(default_factory=lambda: MappingProxyType({}))
 
     def for_type(self, resource_type: str) -> Mapping[str, SearchParamDef]:
         return self.by_type.get(resource_type, MappingProxyType({}))

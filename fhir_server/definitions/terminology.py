@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from fhir_server.definitions.registry import CodeSet
 from fhir_server.types import JsonResource
 
 
@@ -74,11 +75,11 @@ class Terminology:
         cs = self.code_systems.get(system)
         return cs.concepts.get(code) if cs else None
 
-    def expansions(self) -> Mapping[str, tuple[tuple[str, str], ...]]:
-        """Complete ValueSets as (system, code) pairs: what the search modifiers :in / :not-in use."""
+    def expansions(self) -> Mapping[str, CodeSet]:
+        """Complete ValueSets grouped by system: what the search modifiers :in / :not-in use."""
         return MappingProxyType(
             {
-                url: tuple((m.system, m.code) for m in vs.members)
+                url: CodeSet.of(url, ((m.system, m.code) for m in vs.members))
                 for url, vs in self.value_sets.items()
                 if vs.complete
             }

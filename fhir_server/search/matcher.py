@@ -3,7 +3,9 @@ engine and the oracle every other backend is tested against, so it favours plain
 
 - string: the folded query is a prefix of a folded value; `:exact` compares the value as written;
   `:contains` is a folded substring.
-- token: `code` any system, `system|code`, `|code` (no system), `system|`; `:not` = no value matches;
+- token: `code` any system, `system|code`, `|code` (no system), `system|`; `:in` = `system|code` of a
+  member of the ValueSet's expansion (a member without a system as `|code`); `:not` (and `:not-in`, which
+  is `:not` of an `:in` value) = no value matches;
   `:text` = folded prefix of Coding.display / CodeableConcept.text / Identifier.type.text (the query
   text comes as a StringQuery from `search.parse`; a TokenQuery's code is accepted too).
 - reference: `Type/id`, bare `id` (any type), `:Type`, absolute URL or canonical (`url|version` exact,
@@ -50,6 +52,7 @@ from fhir_server.search.request import (
     StringQuery,
     TokenQuery,
     UriQuery,
+    ValueSetQuery,
 )
 
 _ROW_LISTS = {
@@ -102,6 +105,12 @@ def _value(modifier: str | None, query: Any, row: Any) -> bool:
         return isinstance(row, StringValue) and string_matches(modifier, query, row)
     if isinstance(query, TokenQuery):
         return isinstance(row, TokenValue) and token_matches(query, row)
+    if isinstance(query, ValueSetQuery):
+        return (
+            isinstance(row, TokenValue)
+            and row.code is not None
+            and query.codes.contains(row.system, row.code)
+        )
     if isinstance(query, DateQuery):
         return isinstance(row, DateValue) and date_matches(query, row)
     if isinstance(query, ReferenceQuery):

@@ -6,10 +6,11 @@ Chains (`patient.identifier=`, `subject:Patient.name=`) and reverse chains
 (`_has:Immunization:patient:vaccine-code=`), nested at most MAX_NESTING levels together, parse into
 `ChainQuery` / `HasQuery` values whose
 inner criterion is parsed against the other resource type by the same rules.
-`:in` / `:not-in` on tokens expand the ValueSet at parse time (registry.value_sets) into an OR of
-codes (`:not-in` as `:not` of them). Unknown parameters and modifiers, and those not supported yet (composite,
-`:above`/`:below` outside uri), raise 400 `not-supported` under `strict` and are otherwise listed
-in `ignored`, so that the self link can leave them out (FHIR search §3.1.1.1). A malformed value
+`:in` / `:not-in` on tokens take the ValueSet's expansion from the registry (registry.value_sets, built
+once) as one `ValueSetQuery` value, whatever its size (`:not-in` as `:not` of it). Unknown parameters
+and modifiers, and those not supported yet (composite, `:above`/`:below` outside uri), raise 400
+`not-supported` under `strict` and are otherwise listed in `ignored`, so that the self link can leave
+them out (FHIR search §3.1.1.1). A malformed value
 (`date=notadate`, `_count=-1`, an unknown prefix) is a 400 `invalid` in both modes; the value syntax of
 each parameter type lives in `search.query_values`.
 """
@@ -46,11 +47,10 @@ from fhir_server.search.request import (
     SortKey,
     TokenQuery,
     UriQuery,
+    ValueSetQuery,
 )
 
 MAX_VALUES = 100  # ORed values of one parameter (SQLite unions at most 500 arms)
-# codes of one `:in` / `:not-in` expansion: each is one arm of the same union (the 3,321 communes are over)
-MAX_IN_CODES = 400
 MAX_NESTING = 2  # chain hops plus _has levels: `patient.organization.name` is 2; deeper nests SQL too far
 RESULT_PARAMETERS = frozenset(
     {
@@ -63,7 +63,6 @@ RESULT_PARAMETERS = frozenset(
         "_pretty",
     }
 )
-_NOTHING = "urn:fhir-server:empty-value-set"  # a token value no resource carries
 NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_filter", "_type"})
 _SPECIAL_SORT: dict[str, ParamType] = {"_id": "token", "_lastUpdated": "date"}
 _MODIFIERS: dict[str, frozenset[str]] = {
@@ -179,8 +178,9 @@ class _Parser:
         return Criterion(stored, definition.type, modifier or None, values)
 
     def _in(self, name: str, raw: str) -> tuple[QueryValue, ...]:
-        """`code:in=[ValueSet url]`: the expansion's codes, ORed (`:not-in`: none of them). An empty
-        value set keeps one token no resource can have, so `:in` finds nothing and `:not-in` everything."""
+        """`code:in=[ValueSet url]`: one value holding the expansion (`:not-in`: none of it), as the
+        registry built it once at start-up; no bound on its size (each backend tests membership per
+        system). An empty value set matches no code, so `:in` finds nothing and `:not-in` everything."""
         url = unescape(raw).split("|", maxsplit=1)[0]
         codes = self.registry.value_sets.get(url)
         if codes is None:
@@ -189,15 +189,7 @@ class _Parser:
                 f"Unknown ValueSet {url}, or one this server cannot expand (see GET ValueSet?url=)",
                 f"Không có tập giá trị {url}, hoặc máy chủ không mở rộng được tập này",
             )
-        if len(codes) > MAX_IN_CODES:
-            raise FhirError.of(
-                400,
-                "too-costly",
-                f"ValueSet {url} has {len(codes)} codes; '{name}' takes sets of at most {MAX_IN_CODES}",
-                f"Tập giá trị {url} có {len(codes)} mã; '{name}' chỉ nhận tập tối đa {MAX_IN_CODES} mã",
-                name,
-            )
-        return tuple(TokenQuery(system, code) for system, code in codes) or (TokenQuery(_NOTHING, _NOTHING),)
+        return (ValueSetQuery(codes),)
 
     def _inner(self, resource_type: str, name: str, raw: str) -> Criterion | None:
         """`name=raw` parsed for another resource type; its own lenient leftovers are not reported

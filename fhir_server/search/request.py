@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from fhir_server.definitions.registry import ParamType
+from fhir_server.definitions.registry import CodeSet, ParamType
 
 Prefix = Literal["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
 
@@ -19,6 +19,16 @@ Prefix = Literal["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
 class TokenQuery:
     system: str | None  # None: any system; "" : no system ("|code")
     code: str | None  # None: any code ("system|")
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSetQuery:
+    """`code:in=[ValueSet url]`: the token is a member of the expansion (its system and its code, as
+    `system|code` matches; a member without a system matches as `|code`). `:not-in` is this value under
+    the `:not` modifier. One value for the whole set (the 3,321 communes included): each backend
+    compiles it to a set-membership test per system, not to one OR term per code."""
+
+    codes: CodeSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,7 @@ class CompositeQuery:
 
 QueryValue = (
     TokenQuery
+    | ValueSetQuery
     | StringQuery
     | DateQuery
     | ReferenceQuery

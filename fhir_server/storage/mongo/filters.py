@@ -23,6 +23,7 @@ from fhir_server.search.request import (
     StringQuery,
     TokenQuery,
     UriQuery,
+    ValueSetQuery,
 )
 
 T = TypeVar("T")
@@ -90,6 +91,13 @@ def token_condition(value: QueryValue, modifier: str | None, param: str) -> Cond
     elif token.system is not None:
         condition["s"] = token.system
     return condition
+
+
+def value_set_conditions(value: ValueSetQuery) -> list[Condition]:
+    """`:in` (and `:not-in`, negated by the caller): one row condition per system of the expansion, its
+    codes as one `$in` list (the token index on p, c, s answers it with one bound per code). The ""
+    group is the members without a system: rows without one, as `|code` matches."""
+    return [{"c": {"$in": list(codes)}, "s": system or None} for system, codes in value.codes.by_system]
 
 
 def reference_condition(value: QueryValue, modifier: str | None, param: str) -> Condition:

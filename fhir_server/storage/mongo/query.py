@@ -28,6 +28,7 @@ from fhir_server.search.request import (
     StringQuery,
     TokenQuery,
     UriQuery,
+    ValueSetQuery,
 )
 from fhir_server.search.sorting import TOKEN_SEPARATOR, SortValue
 from fhir_server.storage.mongo.documents import (
@@ -46,6 +47,7 @@ from fhir_server.storage.mongo.filters import (
     modifier_error,
     not_supported,
     range_condition,
+    value_set_conditions,
 )
 
 Pipeline = list[dict[str, Any]]
@@ -119,7 +121,9 @@ def _criterion(resource_type: str, criterion: Criterion, lookup: Lookup) -> Cond
         return {"$nor": [present]} if criterion.missing else present
     if not criterion.values:
         raise _no_values(criterion)
-    conditions = [_value(kind, value, criterion, lookup) for value in criterion.values]
+    conditions = [c for value in criterion.values for c in _value(kind, value, criterion, lookup)]
+    if not conditions:  # an empty ValueSet: `:in` matches nothing, `:not-in` everything
+        return {} if criterion.modifier == "not" else NOTHING
     alternatives = [{field: {"$elemMatch": {"p": criterion.param, **c}}} for c in conditions]
     matched: Condition = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
     if _chains_to_compartment(resource_type, criterion):
@@ -146,13 +150,16 @@ def _by_absolute_url(value: QueryValue) -> bool:
     return isinstance(value, ReferenceQuery) and value.target_id is None and is_absolute(value.url or "")
 
 
-def _value(kind: str, value: QueryValue, criterion: Criterion, lookup: Lookup) -> Condition:
+def _value(kind: str, value: QueryValue, criterion: Criterion, lookup: Lookup) -> list[Condition]:
+    """The row conditions of one value, ORed (an `:in` value has one per system of its ValueSet)."""
     if isinstance(value, ChainQuery):
         ids = lookup.ids(SearchRequest(value.target_type, (value.inner,)))
-        return {"tt": value.target_type, "ti": {"$in": ids}}
+        return [{"tt": value.target_type, "ti": {"$in": ids}}]
     if kind == "composite":
-        return _composite(value, criterion.param)
-    return CONDITIONS[kind](value, criterion.modifier, criterion.param)
+        return [_composite(value, criterion.param)]
+    if kind == "token" and isinstance(value, ValueSetQuery):
+        return value_set_conditions(value)
+    return [CONDITIONS[kind](value, criterion.modifier, criterion.param)]
 
 
 _PART_KINDS: Final[dict[type, str]] = {

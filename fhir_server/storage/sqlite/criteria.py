@@ -30,6 +30,7 @@ from fhir_server.search.request import (
     ReferenceQuery,
     SearchRequest,
     TokenQuery,
+    ValueSetQuery,
 )
 from fhir_server.storage.sqlite.predicates import (
     PREDICATES,
@@ -37,6 +38,7 @@ from fhir_server.storage.sqlite.predicates import (
     Predicate,
     not_supported,
     range_predicate,
+    value_set_predicates,
 )
 from fhir_server.storage.sqlite.schema import INDEX_KINDS, ROW_BITS, VALUE_COLUMNS
 
@@ -137,18 +139,26 @@ def compile_criterion(resource_type: str, criterion: Criterion) -> Compiled:
         )
     if not criterion.values:
         raise _no_values(criterion)
-    parts = [_value(kind, value, criterion) for value in criterion.values]
-    seeks = [_seek(kind, value, criterion.modifier, pid_params) for value in criterion.values]
+    # :not selects the resources with no matching value, including those without the element.
+    negated = criterion.modifier == "not"
+    # (predicate, seek) per value; an `:in` value gives one per system of its ValueSet.
+    pairs = [
+        (part, _seek(kind, value, criterion.modifier, pid_params))
+        for value in criterion.values
+        for part in _value(kind, value, criterion)
+    ]
+    if not pairs:  # an empty ValueSet: `:in` matches nothing, `:not-in` everything
+        return _empty(negated)
+    parts = [part for part, _ in pairs]
+    seeks = [seek for _, seek in pairs]
     # One SELECT per value: each seeks the search index on its own (an OR of them would scan the param).
     arms: list[Predicate] = []
-    for (sql, bound), seek in zip(parts, seeks, strict=True):
+    for (sql, bound), seek in pairs:
         seek_sql, seek_params = seek or ("1", ())
         bounded = "" if seek_sql == "1" else f" AND {seek_sql}"
         arms.append((f"{scope} AND ({sql}){bounded}", (*pid_params, *bound, *seek_params)))
     union = " UNION ALL ".join(sql for sql, _ in arms)
     union_params = tuple(p for _, bound in arms for p in bound)
-    # :not selects the resources with no matching value, including those without the element.
-    negated = criterion.modifier == "not"
     columns = ", ".join(f"{k} AS {name}" for k, name in zip(VALUE_COLUMNS, names, strict=False))
     rows = f"SELECT {columns} FROM {OWN_ROWS} AND pid = ({pid})"
     condition = " OR ".join(f"({sql})" for sql, _ in parts)
@@ -165,16 +175,28 @@ def compile_criterion(resource_type: str, criterion: Criterion) -> Compiled:
     )
 
 
-def _value(kind: str, value: QueryValue, criterion: Criterion) -> Predicate:
+def _value(kind: str, value: QueryValue, criterion: Criterion) -> list[Predicate]:
     if isinstance(value, ChainQuery):
         # The target ids: the current resources of the target type matching the inner criterion (the
         # subquery's own `r` shadows the outer one), themselves compiled by `where`.
         inner, params = where(SearchRequest(value.target_type, (value.inner,)))
-        return (
-            f"(target_type = ? AND value IN (SELECT r.id FROM resources r WHERE {inner}))",
-            (value.target_type, *params),
-        )
-    return PREDICATES[kind](value, criterion.modifier, criterion.param)
+        return [
+            (
+                f"(target_type = ? AND value IN (SELECT r.id FROM resources r WHERE {inner}))",
+                (value.target_type, *params),
+            )
+        ]
+    if isinstance(value, ValueSetQuery) and kind == "token":
+        return value_set_predicates(value)
+    return [PREDICATES[kind](value, criterion.modifier, criterion.param)]
+
+
+def _empty(negated: bool) -> Compiled:
+    """An `:in` of an empty ValueSet (`:not-in`: every resource). Its source is an empty rid list, so
+    that the planner drives the page from it (none) rather than reading the type."""
+    if negated:
+        return Compiled(("1", ()), ("1", ()))
+    return Compiled(("0", ()), ("0", ()), ("SELECT NULL AS rid WHERE 0", ()))
 
 
 def _seek(kind: str, value: QueryValue, modifier: str | None, pid_params: Params) -> Predicate | None:
@@ -185,6 +207,8 @@ def _seek(kind: str, value: QueryValue, modifier: str | None, pid_params: Params
     if kind == "string":
         return already if modifier is None else None  # :exact compares k2, :contains is a substring
     if kind == "token":
+        if isinstance(value, ValueSetQuery):
+            return already  # its `code IN (...)` bounds k1
         coded = isinstance(value, TokenQuery) and value.code is not None
         return already if coded and modifier != "text" else None
     if kind == "uri":

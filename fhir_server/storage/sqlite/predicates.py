@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from typing import Final, TypeVar
 
+import orjson
+
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.request import (
     CompositeQuery,
@@ -22,6 +24,7 @@ from fhir_server.search.request import (
     StringQuery,
     TokenQuery,
     UriQuery,
+    ValueSetQuery,
 )
 from fhir_server.storage.sqlite.schema import COMPOSITE_SLOTS, VALUE_COLUMNS
 
@@ -82,6 +85,23 @@ def token_predicate(value: QueryValue, modifier: str | None, param: str) -> Pred
         clauses.append("system = ?")
         params.append(token.system)
     return " AND ".join(clauses) or "1", tuple(params)
+
+
+def value_set_predicates(value: ValueSetQuery) -> list[Predicate]:
+    """`:in` (and `:not-in`, negated by the caller): one predicate per system of the expansion, the codes
+    bound as ONE JSON array, so that a set of 3,321 communes is one parameter and one index seek per code
+    (`code IN (SELECT value FROM json_each(?))` is planned as a list the (pid, k1, k2) index is probed
+    with; the codes come sorted, which makes building that list ~4x cheaper). The "" group is the
+    members without a system: rows without one, as `|code` matches."""
+    predicates: list[Predicate] = []
+    for system, codes in value.codes.by_system:
+        members = "code IN (SELECT value FROM json_each(?))"
+        codes_json = orjson.dumps(codes).decode()
+        if system:
+            predicates.append((f"({members} AND system = ?)", (codes_json, system)))
+        else:
+            predicates.append((f"({members} AND system IS NULL)", (codes_json,)))
+    return predicates
 
 
 def reference_predicate(value: QueryValue, modifier: str | None, param: str) -> Predicate:

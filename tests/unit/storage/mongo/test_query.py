@@ -96,3 +96,34 @@ def test_a_composite_value_ties_every_part_to_one_combination_row() -> None:
     assert "'k0.c': '8480-6'" in text and "'k0.s': 'http://loinc.org'" in text
     assert "'k1.v': {'$gt': 140.0}" in text
     assert "'k2': {'$exists': False}" in text  # a row with more parts is another parameter's shape
+
+
+class _NoLookup:
+    def ids(self, request: object) -> list[str]:
+        raise AssertionError("no chain here")
+
+    def referred(self, request: object, reference_param: str, target_type: str) -> list[str]:
+        raise AssertionError("no _has here")
+
+
+def test_a_value_set_is_one_in_list_per_system() -> None:
+    from fhir_server.definitions.registry import CodeSet
+    from fhir_server.search.request import Criterion, SearchRequest, ValueSetQuery
+    from fhir_server.storage.mongo.query import request_filter
+
+    communes = CodeSet.of("vs", [("http://c", f"{n:05}") for n in range(3321)] + [("", "x")])
+
+    def compiled(modifier: str | None, codes: CodeSet = communes) -> dict[str, object]:
+        criterion = Criterion("commune", "token", modifier, (ValueSetQuery(codes),))
+        condition: dict[str, object] = request_filter(SearchRequest("Patient", (criterion,)), _NoLookup())
+        return condition
+
+    (_, _, matched) = compiled(None)["$and"]  # type, not deleted, the criterion
+    rows = [arm["_idx.t"]["$elemMatch"] for arm in matched["$or"]]
+    assert [row["s"] for row in rows] == [None, "http://c"]  # "" = members without a system
+    assert rows[0]["c"] == {"$in": ["x"]} and rows[1]["c"]["$in"] == [f"{n:05}" for n in range(3321)]
+    assert all(row["p"] == "commune" for row in rows)
+    assert compiled("not")["$and"][2] == {"$nor": [matched]}
+    empty = CodeSet.of("empty", [])
+    assert compiled(None, empty)["$and"][2] == {"$expr": False}
+    assert compiled("not", empty) == {"$and": [{"t": "Patient"}, {"del": False}]}  # no condition at all
