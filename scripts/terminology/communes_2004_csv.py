@@ -12,8 +12,8 @@ the default). Only facts are taken: codes, names and the succession. The package
     python3 scripts/terminology/communes_2004_csv.py vietnamadminunits/data
     python3 scripts/terminology/vn_terminology.py
 
-Today's communes are named by their code in `terminology/communes.csv` (the GSO list via `vietnam-provinces`),
-matched by province and name, so the two lists cannot disagree about a code here. `successors` lists the new
+Today's communes are named by their code in `terminology/communes.csv` (the GSO list of Official Letter
+1027/CTK-CSCL), matched by province and name, so the two lists cannot disagree about a code here. `successors` lists the new
 commune codes separated by `;`, the default one first (where records without a finer address are counted).
 
 Stdlib only. Stops when an old unit has no successor, a new commune is not in communes.csv, or the counts

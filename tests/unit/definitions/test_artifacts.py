@@ -107,15 +107,14 @@ def test_the_commune_csv_is_what_the_transcription_writes(tmp_path: Path) -> Non
     transcribe = _generator("terminology", "communes_csv")
     rows = [tuple(line.split(",")) for line in (TERMINOLOGY / "communes.csv").read_text("utf-8").splitlines()]
     assert rows[0] == ("code", "name", "province_code") and len(rows) == 3322
-    nested: dict[str, list[dict[str, object]]] = {}
-    for code, name, province in rows[1:]:
-        nested.setdefault(province, []).append({"code": int(code), "name": name})
-    names = {c: n for c, n, _ in transcribe.NEW_PROVINCES}  # type: ignore[attr-defined]
-    source = [{"code": int(p), "name": names[p], "wards": w} for p, w in nested.items()]
+    source = [{"code": c, "name": n, "province_code": p} for c, n, p in reversed(rows[1:])]
     assert transcribe.rows(source) == sorted(rows[1:])  # type: ignore[attr-defined]
-    source[0]["name"] = "Somewhere else"
-    with pytest.raises(ValueError, match="differs"):
+    assert transcribe.clean("Xã  Xuân Á i ") == "Xã Xuân Ái"  # type: ignore[attr-defined]
+    source[0]["province_code"] = "77"  # Bà Rịa - Vũng Tàu: part of Hồ Chí Minh City since 2025
+    with pytest.raises(ValueError, match="province 77"):
         transcribe.rows(source)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="3321"):
+        transcribe.rows(source[1:])  # type: ignore[attr-defined]
 
 
 def _copy(tmp_path: Path) -> tuple[Path, Path, Path]:
