@@ -25,6 +25,7 @@ SUITE: dict[str, list[str]] = {
     "forecast": ["--runs", "500", "--schedule", "vn"],
     "auth_verify": ["--tokens", "500"],
     "auth_enforce": ["--requests", "500", "--rounds", "3"],
+    "audit_rows": ["--batches", "10", "--patients", "1"],
     "booking": ["--requests", "100", "--capacity", "10", "--children", "500"],
     "coverage": ["--patients", "1000", "--repeat", "3"],
     "sqlite_pages": ["--resources", "2000"],

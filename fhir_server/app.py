@@ -216,7 +216,7 @@ def export_dir(settings: Settings) -> Path:
     return Path("var/exports")
 
 
-def build_export(settings: Settings, services: Services) -> ExportService:
+def build_export(settings: Settings, services: Services, audit: AuditTrail | None = None) -> ExportService:
     return ExportService(
         services.store,
         services.resources,
@@ -227,6 +227,7 @@ def build_export(settings: Settings, services: Services) -> ExportService:
             max_lines=settings.export_max_lines,
             default_timezone=settings.default_timezone,
         ),
+        audit=audit,
     )
 
 
@@ -264,7 +265,6 @@ def create_app(
     settings = settings or Settings()
     services = services or build_services(settings)
     auth = auth or build_auth(auth_settings_for(settings))
-    export = build_export(settings, services)
     if not settings.auth_required:
         log.warning(
             "!!! FHIR_AUTH_REQUIRED=false: the FHIR API serves requests WITHOUT a token, unrestricted. "
@@ -275,6 +275,7 @@ def create_app(
         if settings.audit
         else None
     )
+    export = build_export(settings, services, audit)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

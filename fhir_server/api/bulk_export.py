@@ -12,12 +12,13 @@ from starlette.responses import FileResponse, Response
 from fhir_server.api import context
 from fhir_server.api.negotiation import read_body, response_format
 from fhir_server.api.responses import prefer_strict
-from fhir_server.api.security import population_only
+from fhir_server.api.security import access_of, population_only
 from fhir_server.bulk.export_request import Level, parameters_to_params
 from fhir_server.bulk.export_service import ExportService
 from fhir_server.model.bundle import http_date
 from fhir_server.model.json import dumps
 from fhir_server.model.outcome import FhirError
+from fhir_server.services.audit_requester import requester
 from fhir_server.settings import Settings
 
 NDJSON = "application/fhir+ndjson"
@@ -47,6 +48,14 @@ def export_router(export: ExportService, settings: Settings) -> APIRouter:
                 "$export chạy bất đồng bộ: hãy gửi tiêu đề Prefer: respond-async",
             )
         base = context.base_url(request, settings)
+        client = request.client
+        asked = requester(
+            access_of(request).principal,
+            request.method,
+            request.url.path.removeprefix(settings.base_path.rstrip("/")).strip("/"),
+            request.url.query,
+            client.host if client else None,
+        )
         job = export.kickoff(
             level,
             list(request.query_params.multi_items()) if params is None else params,
@@ -54,6 +63,7 @@ def export_router(export: ExportService, settings: Settings) -> APIRouter:
             request_url=str(request.url),
             base_url=base,
             group_id=group_id,
+            requester=asked,
         )
         return Response(status_code=202, headers={"Content-Location": f"{base}/$export-status/{job}"})
 

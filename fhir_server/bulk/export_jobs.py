@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS jobs (
     lease_until REAL NOT NULL DEFAULT 0,
     state BLOB,
     error TEXT
+)"""
+# The distinct patients whose resources a job has written, in the order first met, for its AuditEvent
+# (the first ones are named, the rest counted). On disk, as a national export has millions.
+_PATIENTS = """CREATE TABLE IF NOT EXISTS job_patients (
+    job TEXT NOT NULL,
+    patient TEXT NOT NULL,
+    UNIQUE (job, patient)
 )"""
 _COLUMNS = "id, status, request, base_url, params, transaction_time, created, completed, state, error"
 ACTIVE = ("pending", "running")
@@ -74,6 +82,7 @@ class JobTable:
         # lose the last saves, and the runner then refuses a file shorter than its state (the job fails).
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(_SCHEMA)
+        self._conn.execute(_PATIENTS)
         self._lock = threading.Lock()  # one connection shared by the request handlers and the worker
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
@@ -153,8 +162,33 @@ class JobTable:
         ).fetchall()
         return [row[0] for row in rows]
 
+    def add_patients(self, id: str, patients: Iterable[str]) -> None:
+        """Note patients of job `id` (again after a resume: those already noted are ignored)."""
+        rows = [(id, patient) for patient in patients]
+        if not rows:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN")  # one commit for the page, not one per row
+            try:
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO job_patients (job, patient) VALUES (?, ?)", rows
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def patients(self, id: str, limit: int) -> tuple[list[str], int]:
+        """The first `limit` patients of job `id` in the order first met, and how many there are."""
+        first = self._execute(
+            "SELECT patient FROM job_patients WHERE job = ? ORDER BY rowid LIMIT ?", (id, limit)
+        ).fetchall()
+        count = self._execute("SELECT count(*) FROM job_patients WHERE job = ?", (id,)).fetchone()[0]
+        return [row[0] for row in first], int(count)
+
     def delete(self, id: str) -> None:
         self._execute("DELETE FROM jobs WHERE id = ?", (id,))
+        self._execute("DELETE FROM job_patients WHERE job = ?", (id,))
 
     def close(self) -> None:
         with self._lock:

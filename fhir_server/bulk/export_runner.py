@@ -6,6 +6,11 @@ in creation order) of `page_size` resources, and each body is written as stored,
 and Group exports walk the patients `PATIENT_PAGE` at a time and fetch each type's resources in their
 compartments (any of the type's Patient compartment parameters) with one OR-ed reference criterion.
 
+With `patients` on (the audit trail is), the patients of the resources written (services.disclosure's
+`patient_of`, the audit's own rule) are noted in the job table page by page, for the AuditEvent of the
+finished job: this parses each body once (~1 µs for an Immunization), and a resumed page notes its
+patients again, harmlessly.
+
 Files are split at `max_lines` resources. After a crash the current file is truncated to the length the
 saved state recorded before writing resumes, so no line is written twice. A resource changed while the
 job runs may be exported in its newer version (there is no snapshot); one that refers to patients of two
@@ -21,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
+
 from fhir_server.bulk.export_jobs import Job, JobTable
 from fhir_server.bulk.export_request import ExportRequest
 from fhir_server.bulk.type_filter import TypeFilters
@@ -28,6 +35,7 @@ from fhir_server.definitions.registry import CompartmentRegistry, SearchParamReg
 from fhir_server.model.json import dumps
 from fhir_server.model.outcome import Issue, operation_outcome
 from fhir_server.search.request import Criterion, DateQuery, ReferenceQuery, SearchRequest, TokenQuery
+from fhir_server.services.disclosure import patient_of
 from fhir_server.storage.base import Store, StoredResource
 from fhir_server.storage.versioning import to_us
 
@@ -64,8 +72,10 @@ class ExportRunner:
         *,
         filters: TypeFilters,
         clock: Callable[[], float],
+        patients: bool = False,
     ) -> None:
         self._filters = filters
+        self._patients_noted = patients
         self._store = store
         self._jobs = jobs
         self._compartments = compartments
@@ -85,6 +95,8 @@ class ExportRunner:
             try:
                 for bodies, cursor in self._pages(request, resource_type, state["cursor"]):
                     out = self._write(bodies, resource_type, state, out, directory)
+                    if self._patients_noted:
+                        self._jobs.add_patients(job.id, _patients_of(bodies))
                     state["cursor"] = cursor
                     state["bytes"] = out.tell()
                     if cursor is None:
@@ -217,6 +229,17 @@ class ExportRunner:
     def _stored_code(self, resource_type: str, param: str) -> str:
         definition = self._search_params.get(resource_type, param)
         return (definition.index_code or param) if definition else param
+
+
+def _patients_of(bodies: list[bytes]) -> list[str]:
+    """The distinct patients the bodies are about, in order (a Patient is about itself)."""
+    found: dict[str, None] = {}
+    for body in bodies:
+        resource = orjson.loads(body)  # not model.json.loads: only references are read, never a number
+        patient = patient_of(resource) if isinstance(resource, dict) else None
+        if patient:
+            found[patient] = None
+    return list(found)
 
 
 def _since_criteria(since: str | None) -> tuple[Criterion, ...]:

@@ -2,6 +2,11 @@
 
 Jobs are rows of the job table, run by the background worker (export_worker.py); this service only
 records and reads them, so every request answers at once.
+
+With the audit trail on, a completed job gets an AuditEvent of its own, besides the kick-off's: the
+kick-off's agent, interaction and query (kept with the job, services.audit_requester), the job and what
+it wrote, and one entity per patient whose resources are in its files (the first MAX_PATIENTS, then
+their count, as every AuditEvent): the kick-off cannot name them, they are only known once written.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from fhir_server.definitions.registry import Definitions
 from fhir_server.model.bundle import instant
 from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
+from fhir_server.services.audit import MAX_PATIENTS, AuditTrail
+from fhir_server.services.audit_requester import later_record
 from fhir_server.services.crud import ResourceService
 from fhir_server.storage.base import Store
 
@@ -58,7 +65,10 @@ class ExportService:
         definitions: Definitions,
         settings: ExportSettings,
         clock: Callable[[], float] = time.time,
+        *,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._resources = resources
         self._definitions = definitions
         self._settings = settings
@@ -76,9 +86,16 @@ class ExportService:
             runner_settings,
             filters=self._filters,
             clock=clock,
+            patients=audit is not None,
         )
         self.worker = ExportWorker(
-            self.jobs, runner, runner_settings, expiry=settings.expiry, poll=settings.poll, clock=clock
+            self.jobs,
+            runner,
+            runner_settings,
+            expiry=settings.expiry,
+            poll=settings.poll,
+            clock=clock,
+            on_finished=self._audit_finished,
         )
 
     def kickoff(
@@ -90,7 +107,9 @@ class ExportService:
         request_url: str,
         base_url: str,
         group_id: str | None = None,
+        requester: dict[str, Any] | None = None,
     ) -> str:
+        """`requester` (services.audit_requester.requester): who asked, for the finished job's AuditEvent."""
         group = loads(self._resources.read("Group", group_id).body) if group_id is not None else None
         request = parse_kickoff(
             level,
@@ -107,7 +126,7 @@ class ExportService:
             status="pending",
             request=request_url,
             base_url=base_url,
-            params=request.to_json(),
+            params={**request.to_json(), "requester": requester},
             transaction_time=instant(datetime.fromtimestamp(now, UTC)),
             created=now,
             completed=None,
@@ -152,6 +171,20 @@ class ExportService:
             "output": [{"type": t, "url": f"{files}/{name}", "count": count} for t, name, count in outputs],
             "error": errors,
         }
+
+    def _audit_finished(self, job: Job) -> None:
+        asked = job.params.get("requester")
+        done = self.jobs.get(job.id)
+        if self._audit is None or not isinstance(asked, dict) or done is None:
+            return
+        state = done.state or {}
+        named, count = self.jobs.patients(job.id, MAX_PATIENTS)
+        files = len(state.get("outputs", []))
+        work = (
+            f"$export job {job.id}",
+            f"completed: {state.get('written', 0)} resources in {files} file(s); {count} patients",
+        )
+        self._audit.record(later_record(asked, work, named, count))
 
     def cancel(self, id: str) -> None:
         self._job(id)

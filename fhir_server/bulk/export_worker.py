@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from fhir_server.bulk.export_jobs import JobTable
+from fhir_server.bulk.export_jobs import Job, JobTable
 from fhir_server.bulk.export_runner import ExportRunner, RunnerSettings
 
 log = logging.getLogger("fhir_server.bulk.export")
@@ -30,7 +30,9 @@ class ExportWorker:
         expiry: float,
         poll: float = 1.0,
         clock: Callable[[], float],
+        on_finished: Callable[[Job], None] = lambda job: None,
     ) -> None:
+        self._on_finished = on_finished  # after a job completed (its AuditEvent)
         self._jobs = jobs
         self._runner = runner
         self._settings = settings
@@ -82,7 +84,12 @@ class ExportWorker:
             log.error("export job failed", extra={"job": job.id, "error": type(exc).__name__})
             self._jobs.finish(job.id, self._owner, "failed", self._clock(), type(exc).__name__)
             return True
-        if not finished and self._stop.is_set():
+        if finished:
+            try:
+                self._on_finished(job)
+            except Exception as exc:  # the job is done and its files served whatever happens here
+                log.error("export job follow-up failed", extra={"job": job.id, "error": type(exc).__name__})
+        elif self._stop.is_set():
             self._jobs.release(job.id, self._owner)
         log.info("export job stopped", extra={"job": job.id, "finished": finished})
         return True

@@ -60,6 +60,8 @@ class AuditRecord:
     failure: str | None = None  # why it was refused (401/403), for outcomeDesc
     login: bool = False  # a refused sign-in or token request at the authorization server (path: its URL)
     disclosure: Disclosure | None = None  # what the services touched (services.disclosure)
+    # What an event recorded after the request says it is about (a finished $export job): an entity.
+    work: tuple[str, str] | None = None  # (name, description)
 
 
 def describe(method: str, path: str) -> tuple[str, str]:
@@ -188,6 +190,11 @@ def _entities(record: AuditRecord, code: str) -> list[JsonResource]:
         if query:
             entity["query"] = base64.b64encode(query.encode()).decode()
         entities.append(entity)
+    if record.work is not None:
+        name, description = record.work
+        entities.append(
+            {"type": {"system": _ENTITY_TYPE, "code": "2"}, "name": name, "description": description}
+        )
     entities += _patients(record, parts)
     return entities
 
@@ -204,6 +211,7 @@ def _patients(record: AuditRecord, parts: list[str]) -> list[JsonResource]:
     if record.disclosure is not None:
         named.update(dict.fromkeys(record.disclosure.patients()))
     patients = list(named)
+    total = max(len(patients), record.disclosure.patient_count if record.disclosure is not None else 0)
     entities: list[JsonResource] = [
         {
             "what": {"reference": f"Patient/{patient}"},
@@ -213,14 +221,14 @@ def _patients(record: AuditRecord, parts: list[str]) -> list[JsonResource]:
         for patient in patients[:MAX_PATIENTS]
     ]
     incomplete = record.disclosure is not None and record.disclosure.incomplete
-    if len(patients) > MAX_PATIENTS or incomplete:
+    if total > MAX_PATIENTS or incomplete:
         more = "at least " if incomplete else ""
         entities.append(
             {
                 "type": {"system": _ENTITY_TYPE, "code": "1"},
                 "role": {"system": _ROLE, "code": "1", "display": "Patient"},
-                "description": f"{more}{len(patients)} patients; the first {MAX_PATIENTS} are named",
-                "detail": [{"type": "patient-count", "valueString": f"{more}{len(patients)}"}],
+                "description": f"{more}{total} patients; the first {MAX_PATIENTS} are named",
+                "detail": [{"type": "patient-count", "valueString": f"{more}{total}"}],
             }
         )
     return entities

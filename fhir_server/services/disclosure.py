@@ -8,7 +8,7 @@ resource being written, nothing parsed on the request path. The audit writer thr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from fhir_server.model.json import loads
@@ -46,11 +46,13 @@ def _patient_id(value: object) -> str | None:
 
 
 class Disclosure:
-    __slots__ = ("_dropped", "_noted", "form")
+    __slots__ = ("_dropped", "_named", "_noted", "form", "patient_count")
 
     def __init__(self) -> None:
         self._noted: list[bytes | JsonResource] = []
         self._dropped = 0
+        self._named: list[str] = []
+        self.patient_count = 0  # patients in all when the caller counted them (note_patients)
         self.form: str | None = None  # a POST _search body (urlencoded), audited with the URL's query
 
     def note(self, resources: Iterable[StoredResource]) -> None:
@@ -61,6 +63,12 @@ class Disclosure:
     def note_resource(self, resource: JsonResource) -> None:
         self._add(resource)
 
+    def note_patients(self, named: Sequence[str], count: int) -> None:
+        """Patients already known by id, and how many there were in all (`named` may be the first few of
+        them): a finished $export counts its patients as it writes the files (bulk.export_runner)."""
+        self._named += named
+        self.patient_count = max(self.patient_count, count)
+
     def _add(self, item: bytes | JsonResource) -> None:
         if len(self._noted) < _MAX_NOTED:
             self._noted.append(item)
@@ -69,7 +77,7 @@ class Disclosure:
 
     def patients(self) -> list[str]:
         """The distinct patients of what was noted, in the order first met (runs in the writer thread)."""
-        found: dict[str, None] = {}
+        found: dict[str, None] = dict.fromkeys(self._named)
         for item in self._noted:
             resource = loads(item) if isinstance(item, bytes) else item
             patient = patient_of(resource) if isinstance(resource, dict) else None

@@ -6,30 +6,40 @@ Access is the caller's own: the Patient must be readable (403 when the scopes do
 outside a `patient/` token's compartment), and each compartment type is searched only if the scopes allow
 it, narrowed as any search is (types the scopes do not reach are left out, not refused: "everything the
 caller may see"). Paging and counting are system search's (services.system_search): types in name
-order, offsets across them. Supported: `_type`, `_since` (and `_lastUpdated`), `_count`, `_offset`;
-`start`/`end` (clinical dates) and the referenced non-compartment resources (Practitioner,
-Organization, Location) are not returned.
+order, offsets across them. Supported: `_type`, `_since` (and `_lastUpdated`), `_count`, `_offset`,
+and `start`/`end`: the care date range (services.care_dates), inclusive, each bound optional; resources
+without a care date are returned whatever the range. The referenced non-compartment resources
+(Practitioner, Organization, Location) are not returned.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, tzinfo
 from typing import Final
 
 from auth.scopes import Interaction
 from fhir_server.definitions.registry import SearchParamRegistry
 from fhir_server.model.outcome import FhirError
+from fhir_server.search.dates import date_range
 from fhir_server.search.request import Criterion, SearchRequest, TokenQuery
 from fhir_server.services.access import Access
+from fhir_server.services.care_dates import care_date_groups
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.outcomes import not_found
 from fhir_server.services.system_search import SystemSearchLimits, system_search
 from fhir_server.storage.base import Store
 from fhir_server.types import JsonResource
 
+Range = tuple[int, int]  # [low, high) in µs (search.dates)
 _PATIENT: Final = "Patient"
-_KNOWN: Final = frozenset({"_type", "_since", "_lastUpdated", "_count", "_offset", "_format", "_pretty"})
+_KNOWN: Final = frozenset(
+    {"_type", "_since", "_lastUpdated", "_count", "_offset", "_format", "_pretty", "start", "end"}
+)
+_DATE: Final = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")  # FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD
+_INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 def patient_everything(
@@ -51,6 +61,8 @@ def patient_everything(
     access.disclose((current,))
     access.check_read(current)  # 404 outside what the caller may see
     _check(params, limits.strict)
+    care, start, end = _care_range(params, limits.default_tz)
+    since = _since(params)
     types = [t for t in _types(params, registry, compartments) if _searchable(access, t)]
     if not types:
         return {"resourceType": "Bundle", "type": "searchset", "total": 0}
@@ -59,15 +71,13 @@ def patient_everything(
         members = compartments.membership(_PATIENT, patient_id, request.resource_type)
         if request.resource_type == _PATIENT:  # itself, and the patients it links
             members = (Criterion("_id", "token", None, (TokenQuery(None, patient_id),)), *members)
-        confined = replace(request, alternatives=(*request.alternatives, members))
+        dated = care_date_groups(request.resource_type, start, end, registry, limits.default_tz)
+        confined = replace(request, alternatives=(*request.alternatives, members, *dated))
         return access.narrow(confined)
 
     search = [("_type", ",".join(types))]
-    for name, raw in params:
-        if name == "_since":
-            search.append(("_lastUpdated", f"ge{raw}"))
-        elif name in ("_lastUpdated", "_count", "_offset"):
-            search.append((name, raw))
+    search += [("_lastUpdated", f"ge{since}")] if since else []
+    search += [(name, raw) for name, raw in params if name in ("_lastUpdated", "_count", "_offset")]
     return system_search(
         store,
         registry,
@@ -77,6 +87,7 @@ def patient_everything(
         limits=limits,
         narrow=narrow,
         seen=access.disclose,
+        carry=care,
     )
 
 
@@ -86,10 +97,65 @@ def _check(params: Sequence[tuple[str, str]], strict: bool) -> None:
         raise FhirError.of(
             400,
             "not-supported",
-            f"$everything does not support {', '.join(unknown)}; it takes _type, _since, _count and _offset",
-            f"$everything không hỗ trợ {', '.join(unknown)}; chỉ nhận _type, _since, _count và _offset",
+            f"$everything does not support {', '.join(unknown)}; it takes start, end, _type, _since, "
+            "_count and _offset",
+            f"$everything không hỗ trợ {', '.join(unknown)}; chỉ nhận start, end, _type, _since, _count "
+            "và _offset",
             unknown[0],
         )
+
+
+def _care_range(
+    params: Sequence[tuple[str, str]], tz: tzinfo
+) -> tuple[list[tuple[str, str]], Range | None, Range | None]:
+    """(`start`/`end` as given, for the links; their ranges): each a FHIR date, at most once, start not
+    after end."""
+    given: list[tuple[str, str]] = []
+    ranges: dict[str, Range] = {}
+    for name, raw in params:
+        if name not in ("start", "end"):
+            continue
+        if name in ranges:
+            raise _invalid(name, f"{name} is given more than once", f"{name} được cho nhiều lần")
+        found = _range(raw, tz) if _DATE.fullmatch(raw) else None
+        if found is None:
+            raise _invalid(
+                name,
+                f"{name} must be a date (YYYY, YYYY-MM or YYYY-MM-DD), not {raw!r}",
+                f"{name} phải là một ngày (YYYY, YYYY-MM hoặc YYYY-MM-DD), không phải {raw!r}",
+            )
+        given.append((name, raw))
+        ranges[name] = found
+    start, end = ranges.get("start"), ranges.get("end")
+    if start is not None and end is not None and start[0] >= end[1]:
+        raise _invalid("start", "start is after end", "start sau end")
+    return given, start, end
+
+
+def _range(raw: str, tz: tzinfo) -> Range | None:
+    try:
+        return date_range(raw, tz)
+    except ValueError:  # e.g. 2024-02-30, month 13
+        return None
+
+
+def _since(params: Sequence[tuple[str, str]]) -> str | None:
+    """`_since` (the last one given), checked as an instant: a time and a time zone."""
+    values = [raw for name, raw in params if name == "_since"]
+    if not values:
+        return None
+    raw = re.sub(r" (\d{2}:\d{2})$", r"+\1", values[-1])  # an unencoded '+' arrives as a space
+    if not _INSTANT.fullmatch(raw) or _range(raw, UTC) is None:
+        raise _invalid(
+            "_since",
+            f"_since must be an instant with a time zone, e.g. 2026-01-01T00:00:00Z, not {values[-1]!r}",
+            f"_since phải là thời điểm có múi giờ, ví dụ 2026-01-01T00:00:00Z, không phải {values[-1]!r}",
+        )
+    return raw
+
+
+def _invalid(name: str, en: str, vi: str) -> FhirError:
+    return FhirError.of(400, "invalid", en, vi, name)
 
 
 def _types(

@@ -104,9 +104,11 @@ def system_search(
     limits: SystemSearchLimits,
     narrow: Callable[[SearchRequest], SearchRequest] = lambda request: request,
     seen: Callable[[Sequence[StoredResource]], None] = lambda resources: None,
+    carry: Sequence[tuple[str, str]] = (),
 ) -> JsonResource:
     """`narrow` confines each type's search to what the caller may see (services.access); a type the
-    caller may not search is refused (403) as a whole. `seen` gets every page of matches (the audit)."""
+    caller may not search is refused (403) as a whole. `seen` gets every page of matches (the audit).
+    `carry`: parameters the caller applies through `narrow` ($everything's start/end), kept in the links."""
     types = _types(params, registry)
     search_params, kept = _split(params, limits.strict)
     with_total = _with_total(params)
@@ -138,7 +140,7 @@ def system_search(
         wanted -= len(page.resources)
         skip = 0
     grand_total = sum(totals)
-    page_params = [*kept, ("_count", str(count))]
+    page_params = [*kept, *carry, ("_count", str(count))]
     links = [("self", link([*page_params, ("_offset", str(offset))] if offset else page_params))]
     if count > 0 and offset + count < grand_total:
         links.append(("next", link([*page_params, ("_offset", str(offset + count))])))

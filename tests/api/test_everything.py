@@ -72,9 +72,9 @@ def test_paging_type_filter_and_since(world: World) -> None:
     later = world.client.get("/fhir/Patient/child-1/$everything?_since=2999-01-01T00:00:00Z", headers=nurse)
     assert later.status_code == 200 and "entry" not in later.json()
     strict = world.client.get(
-        "/fhir/Patient/child-1/$everything?start=2020", headers={**nurse, "Prefer": "handling=strict"}
+        "/fhir/Patient/child-1/$everything?status=final", headers={**nurse, "Prefer": "handling=strict"}
     )
-    assert strict.status_code == 400
+    assert strict.status_code == 400 and strict.json()["issue"][0]["expression"] == ["status"]
 
 
 def test_linked_patients_and_audit(world: World) -> None:

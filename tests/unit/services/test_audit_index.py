@@ -15,6 +15,7 @@ from fhir_server.search.extract import Extractor
 from fhir_server.search.index import IndexValues
 from fhir_server.services.audit import AuditRecord, audit_event
 from fhir_server.services.audit_index import audit_index
+from fhir_server.services.audit_requester import later_record, requester
 from fhir_server.services.disclosure import Disclosure
 
 WHEN = datetime(2026, 11, 27, 3, 4, 5, 678000, tzinfo=UTC)
@@ -59,6 +60,13 @@ RECORDS = [
     AuditRecord("GET", "Immunization/2", "", 401, None, "1.2.3.4", failure="no access token"),
     AuditRecord("POST", "/auth/token", "", 401, None, "1.2.3.4", login=True),
     AuditRecord("POST", "", "", 200, NURSE, "1.2.3.4", disclosure=_touched("c3")),
+    # a finished $export job (bulk.export_service): its work entity, 60 patients counted, 50 named
+    later_record(
+        requester(NURSE, "GET", "Group/g1/$export", "_type=Immunization", "10.0.0.7"),
+        ("$export job 1f", "completed: 90 resources in 1 file(s); 60 patients"),
+        [f"p{i}" for i in range(50)],
+        60,
+    ),
 ]
 
 
