@@ -4,7 +4,7 @@ every part."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,6 +40,8 @@ from fhir_server.definitions.loader import (
 )
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
+from fhir_server.model.outcome import Issue
+from fhir_server.model.part_of import RULES
 from fhir_server.model.profile_checker import ProfileChecker
 from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
@@ -62,6 +64,7 @@ from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.part_of_chains import PartOfChains
 from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.reminder_schedule import reminder_schedule
@@ -73,6 +76,7 @@ from fhir_server.services.transaction import TransactionService
 from fhir_server.settings import MessagingSettings, Settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
+from fhir_server.types import JsonResource
 
 log = logging.getLogger("fhir_server.app")
 
@@ -148,6 +152,7 @@ def build_services(
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
         hooks=(AefiFlags(extractor), SlotCapacity(conditions, extractor)),
+        checks=(PartOfChains(validator.enforced),),  # the partOf rule follows its profile's switch
         read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
@@ -198,9 +203,15 @@ def build_services(
     )
 
 
+def chains_of(store: Store) -> Callable[[JsonResource], list[Issue]]:
+    """$validate's partOf rule, on every Location and Organization whatever FHIR_PROFILES_ENFORCED says."""
+    chains = PartOfChains(frozenset(RULES))
+    return lambda resource: chains.issues(resource, store.read)
+
+
 def build_operations(services: Services) -> Operations:
     return Operations(
-        validate=ValidateOperation(services.validator, services.resources),
+        validate=ValidateOperation(services.validator, services.resources, chains_of(services.store)),
         terminology=TerminologyOperations(services.artifacts.terminology, SystemClock()),
         artifacts=ArtifactService(services.artifacts),
     )

@@ -5,7 +5,7 @@ request that cannot be understood (unknown mode or profile, no resource) is an e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fhir_server.model.json import loads
@@ -36,10 +36,22 @@ def _parameters(body: Any) -> tuple[Any, list[tuple[str, str]]]:
     return body, []
 
 
+def _no_store(resource: JsonResource) -> list[Issue]:
+    return []
+
+
 class ValidateOperation:
-    def __init__(self, validator: Validator, resources: ResourceService) -> None:
+    def __init__(
+        self,
+        validator: Validator,
+        resources: ResourceService,
+        store_rules: Callable[[JsonResource], list[Issue]] = _no_store,
+    ) -> None:
+        """`store_rules`: the rules that read other resources (the partOf chain of Location and
+        Organization, services/part_of_chains.py), checked against the store as it is now."""
         self._validator = validator
         self._resources = resources
+        self._store_rules = store_rules
 
     def run(
         self,
@@ -68,6 +80,8 @@ class ValidateOperation:
         if resource is None:
             raise FhirError.of(400, "required", "No resource to validate", "Không có tài nguyên để kiểm tra")
         issues = self._validator.all_issues(resource, expected_type=resource_type, profile_url=profile)
+        if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
+            issues.extend(self._store_rules(resource))
         if mode == "update" and isinstance(resource, dict) and resource.get("id") != id:
             issues.append(
                 Issue(

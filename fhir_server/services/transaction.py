@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.scopes import Interaction
-from fhir_server.model.json import dumps
+from fhir_server.model.json import dumps, loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
@@ -127,12 +127,30 @@ class TransactionService:
             for entry in writes:
                 with _naming(entry):
                     results[entry.index] = self._apply(uow, entry, targets[entry.index], plan)
+            self._check_written(uow, writes, targets, results)
         # after the commit: one notification for the whole Bundle (one refresh per affected child)
         self._resources.committed([r.stored for r in results.values() if r.stored is not None])
         for entry in entries:
             if entry.index not in results:
                 results[entry.index] = self._outcome_of(entry, request)
         return [results[entry.index] for entry in entries]
+
+    def _check_written(
+        self,
+        uow: UnitOfWork,
+        writes: list[Entry],
+        targets: dict[int, _Target],
+        results: dict[int, EntryResult],
+    ) -> None:
+        """The write checks that read other resources (a Location's parents), once every entry is written:
+        a parent created by a later entry counts. An ifNoneExist match wrote nothing and is not checked."""
+        for entry in writes:
+            stored = results[entry.index].stored
+            if targets[entry.index].existing is not None or stored is None or stored.deleted:
+                continue
+            if self._resources.checked(entry.resource_type):
+                with _naming(entry):
+                    self._resources.check(uow, loads(stored.body))
 
     def _validate_all(self, entries: list[Entry]) -> dict[int, JsonResource]:
         """Every POST/PUT resource, validated outside the lock; all invalid entries reported at once."""

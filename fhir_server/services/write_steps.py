@@ -45,6 +45,17 @@ class WriteHook(Protocol):
     ) -> None: ...
 
 
+class WriteCheck(Protocol):
+    """A rule over a written resource that reads other resources (e.g. services.part_of_chains: a
+    Location's chain of parents). It runs once the parents are in place: at once for a single write, after
+    every entry of a transaction (services/transaction.py), so an entry may name a parent a later entry
+    creates. `read` is the unit of work's. It refuses the write by raising FhirError."""
+
+    resource_types: frozenset[str]
+
+    def __call__(self, read: Callable[[str, str], StoredResource | None], resource: JsonResource) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     stored: StoredResource
@@ -70,6 +81,7 @@ class WriteSteps:
         references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
         hooks: Sequence[WriteHook] = (),
+        checks: Sequence[WriteCheck] = (),
         read_only: frozenset[str] = frozenset(),
     ) -> None:
         self._validator = validator
@@ -78,6 +90,7 @@ class WriteSteps:
         self._references = references
         self._new_id = id_factory
         self._hooks = tuple(hooks)
+        self._checks = tuple(checks)
         self._read_only = read_only  # types served from files (services/artifacts.py), never stored
 
     def writable(self, resource_type: str) -> None:
@@ -149,7 +162,19 @@ class WriteSteps:
                 uow.write(resource, index, method=method, expected_version=if_match), created
             )
         self._after(uow, resource["resourceType"], resource["id"], resource, current)
+        if local is _NO_ENTRIES:  # a transaction checks its entries once all are written
+            self.check(uow, resource)
         return result
+
+    def checked(self, resource_type: str) -> bool:
+        """Whether a write check applies to the type (a transaction then re-reads the written entry)."""
+        return any(resource_type in check.resource_types for check in self._checks)
+
+    def check(self, uow: UnitOfWork, resource: JsonResource) -> None:
+        """Run the write checks of the resource's type against the unit of work."""
+        for check in self._checks:
+            if resource["resourceType"] in check.resource_types:
+                check(uow.read, resource)
 
     def extract(self, resource: JsonResource) -> IndexValues:
         """The index rows of `resource` (e.g. to check access before taking the writer lock)."""
