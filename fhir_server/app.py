@@ -41,7 +41,6 @@ from fhir_server.definitions.loader import (
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
 from fhir_server.model.outcome import Issue
-from fhir_server.model.part_of import RULES
 from fhir_server.model.profile_checker import ProfileChecker
 from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
@@ -64,7 +63,7 @@ from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
-from fhir_server.services.part_of_chains import PartOfChains
+from fhir_server.services.part_of_chains import PartOfChains, part_of_issues
 from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.reminder_schedule import reminder_schedule
@@ -152,7 +151,9 @@ def build_services(
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
         hooks=(AefiFlags(extractor), SlotCapacity(conditions, extractor)),
-        checks=(PartOfChains(validator.enforced),),  # the partOf rule follows its profile's switch
+        checks=(
+            PartOfChains(validator.enforced, conditions),
+        ),  # the partOf rule follows its profile's switch
         read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
@@ -205,8 +206,7 @@ def build_services(
 
 def chains_of(store: Store) -> Callable[[JsonResource], list[Issue]]:
     """$validate's partOf rule, on every Location and Organization whatever FHIR_PROFILES_ENFORCED says."""
-    chains = PartOfChains(frozenset(RULES))
-    return lambda resource: chains.issues(resource, store.read)
+    return lambda resource: part_of_issues(resource, store.read)
 
 
 def build_operations(services: Services) -> Operations:

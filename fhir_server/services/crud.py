@@ -219,4 +219,5 @@ class ResourceService(WriteSteps):
             access.check_change(uow, match, Interaction.DELETE)
             deleted = uow.delete(resource_type, match.id)
             self._after(uow, resource_type, match.id, None, match)
+            self.check(uow, resource_type, match.id, None)
         return self._deleted(deleted)

@@ -6,20 +6,27 @@ Locations and Organizations once every entry is written, so a parent created by 
 Bundle (its urn:uuid already resolved to its new id) counts. Only the types whose national profile is
 enforced (FHIR_PROFILES_ENFORCED, the per-type switch of profile validation) are checked on write.
 
-`$validate`: `issues` with the store as it is (no lock), whatever the setting says, as for the profile.
+A unit that others name in `partOf` is a parent: changing it re-checks the chains of its direct children
+(at most MAX_CHILDREN; grandchildren are not re-checked), and deleting it is refused while it has any.
+
+`$validate`: `part_of_issues` with the store as it is (no lock), whatever the setting says, as for the
+profile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from fhir_server.model.json import loads
+from fhir_server.model.json import loads_stored
 from fhir_server.model.outcome import FhirError, Issue
 from fhir_server.model.part_of import RULES, chain_issues
-from fhir_server.storage.base import StoredResource
+from fhir_server.services.conditions import Conditions
+from fhir_server.storage.base import StoredResource, UnitOfWork
 from fhir_server.types import JsonResource
 
 StoreRead = Callable[[str, str], StoredResource | None]  # Store.read or UnitOfWork.read
+MAX_CHILDREN = 2000  # re-checked when their parent changes (a province has ~100 communes)
+CHILDREN_NAMED = 5
 
 
 def live_reader(read: StoreRead) -> Callable[[str, str], JsonResource | None]:
@@ -27,21 +34,85 @@ def live_reader(read: StoreRead) -> Callable[[str, str], JsonResource | None]:
 
     def reader(resource_type: str, id: str) -> JsonResource | None:
         stored = read(resource_type, id)
-        return None if stored is None or stored.deleted else loads(stored.body)
+        # only read, never written back: numbers need not keep their digits (saves a scan)
+        return None if stored is None or stored.deleted else loads_stored(stored.body, exact_numbers=False)
 
     return reader
+
+
+def part_of_issues(resource: JsonResource, read: StoreRead) -> list[Issue]:
+    """The rule's issue with `resource` against the parents `read` gives ($validate)."""
+    return chain_issues(resource, live_reader(read))
 
 
 class PartOfChains:
     """The write check for Location and Organization (those of them whose profile is enforced)."""
 
-    def __init__(self, enforced: frozenset[str]) -> None:
+    def __init__(self, enforced: frozenset[str], conditions: Conditions) -> None:
         self.resource_types = frozenset(RULES) & enforced
+        self._conditions = conditions
 
-    def issues(self, resource: JsonResource, read: StoreRead) -> list[Issue]:
-        return chain_issues(resource, live_reader(read))
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        *,
+        own: bool = True,
+        dependents: bool = True,
+    ) -> None:
+        if own and resource is not None:
+            issues = chain_issues(resource, live_reader(uow.read))
+            if issues:
+                raise FhirError(422, issues)
+        if dependents:
+            self._children(uow, resource_type, id, resource)
 
-    def __call__(self, read: StoreRead, resource: JsonResource) -> None:
-        issues = self.issues(resource, read)
-        if issues:
-            raise FhirError(422, issues)
+    def _children(self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None) -> None:
+        children = uow.search_ids(
+            self._conditions.from_params(resource_type, [("partof", f"{resource_type}/{id}")]), MAX_CHILDREN
+        )
+        if not children:
+            return
+        if resource is None:
+            raise _still_a_parent(resource_type, id, children)
+        reader = live_reader(uow.read)
+        for child in children:
+            found = reader(resource_type, child)
+            if found is None:
+                continue
+            issues = chain_issues(found, reader)
+            if issues:
+                raise _breaks_child(resource_type, child, issues[0])
+
+
+def _names(resource_type: str, ids: list[str]) -> str:
+    shown = ", ".join(f"{resource_type}/{i}" for i in ids[:CHILDREN_NAMED])
+    return shown + (f" (+{len(ids) - CHILDREN_NAMED})" if len(ids) > CHILDREN_NAMED else "")
+
+
+def _still_a_parent(resource_type: str, id: str, children: list[str]) -> FhirError:
+    key, names = RULES[resource_type], _names(resource_type, children)
+    return FhirError.of(
+        409,
+        "conflict",
+        f"{resource_type}/{id} is the partOf parent of {names}: move or delete them first ({key})",
+        f"{resource_type}/{id} là đơn vị cấp trên (partOf) của {names}: hãy chuyển hoặc xoá chúng trước"
+        f" ({key})",
+        f"{resource_type}.partOf",
+    )
+
+
+def _breaks_child(resource_type: str, child: str, issue: Issue) -> FhirError:
+    return FhirError(
+        422,
+        [
+            Issue(
+                issue.code,
+                f"This change breaks the partOf chain of {resource_type}/{child}: {issue.en}",
+                f"Thay đổi này làm hỏng chuỗi partOf của {resource_type}/{child}: {issue.vi}",
+                issue.expression,
+            )
+        ],
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.scopes import Interaction
-from fhir_server.model.json import dumps, loads
+from fhir_server.model.json import dumps, loads_stored
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
@@ -142,15 +142,25 @@ class TransactionService:
         targets: dict[int, _Target],
         results: dict[int, EntryResult],
     ) -> None:
-        """The write checks that read other resources (a Location's parents), once every entry is written:
-        a parent created by a later entry counts. An ifNoneExist match wrote nothing and is not checked."""
+        """The write checks that read other resources (a Location's parents and children), once every entry
+        is written: a parent created by a later entry counts, a child deleted by another entry is gone. An
+        ifNoneExist match wrote nothing and is not checked."""
+        written: list[tuple[Entry, StoredResource, JsonResource | None]] = []
         for entry in writes:
             stored = results[entry.index].stored
-            if targets[entry.index].existing is not None or stored is None or stored.deleted:
-                continue
-            if self._resources.checked(entry.resource_type):
+            if (
+                targets[entry.index].existing is None
+                and stored
+                and self._resources.checked(entry.resource_type)
+            ):
+                body = None if stored.deleted else loads_stored(stored.body, exact_numbers=False)
+                written.append((entry, stored, body))
+        for own in (True, False):  # each entry's own rule first: the error names the entry at fault
+            for entry, stored, resource in written:
                 with _naming(entry):
-                    self._resources.check(uow, loads(stored.body))
+                    self._resources.check(
+                        uow, entry.resource_type, stored.id, resource, own=own, dependents=not own
+                    )
 
     def _validate_all(self, entries: list[Entry]) -> dict[int, JsonResource]:
         """Every POST/PUT resource, validated outside the lock; all invalid entries reported at once."""
@@ -195,7 +205,12 @@ class TransactionService:
             if target.id is None:
                 return EntryResult(204)
             deleted = self._resources.delete_in(
-                uow, entry.resource_type, target.id, if_match=entry.if_match, access=request.access
+                uow,
+                entry.resource_type,
+                target.id,
+                if_match=entry.if_match,
+                access=request.access,
+                in_transaction=True,
             )
             return EntryResult(204, deleted)
         if entry.method == "PATCH":

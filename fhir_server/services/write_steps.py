@@ -1,6 +1,7 @@
 """The steps of a write that run inside a unit of work, shared by single writes (services/crud.py),
 transaction and batch Bundles (services/transaction.py) and the booking services: store a version with
-its references resolved and its access checked, find a conditional target, patch, delete, run the hooks.
+its references resolved and its access checked, find a conditional target, patch, delete, run the hooks
+and the checks that read other resources.
 """
 
 from __future__ import annotations
@@ -46,14 +47,26 @@ class WriteHook(Protocol):
 
 
 class WriteCheck(Protocol):
-    """A rule over a written resource that reads other resources (e.g. services.part_of_chains: a
-    Location's chain of parents). It runs once the parents are in place: at once for a single write, after
-    every entry of a transaction (services/transaction.py), so an entry may name a parent a later entry
-    creates. `read` is the unit of work's. It refuses the write by raising FhirError."""
+    """A rule over a written or deleted resource that reads other resources (services.part_of_chains: a
+    Location's chain of parents, and the children that hang from it). It runs once the other writes are in
+    place: at once for a single write, after every entry of a transaction (services/transaction.py), so an
+    entry may name a parent a later entry creates. `resource` is None on delete. It refuses the write by
+    raising FhirError: the unit of work rolls it back."""
 
     resource_types: frozenset[str]
 
-    def __call__(self, read: Callable[[str, str], StoredResource | None], resource: JsonResource) -> None: ...
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        *,
+        own: bool = True,
+        dependents: bool = True,
+    ) -> None:
+        """`own`: the resource's rule; `dependents`: what hangs from it (a transaction checks every entry's
+        own rule before any dependents, so that the error names the entry at fault)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,18 +176,27 @@ class WriteSteps:
             )
         self._after(uow, resource["resourceType"], resource["id"], resource, current)
         if local is _NO_ENTRIES:  # a transaction checks its entries once all are written
-            self.check(uow, resource)
+            self.check(uow, resource["resourceType"], resource["id"], resource)
         return result
 
     def checked(self, resource_type: str) -> bool:
         """Whether a write check applies to the type (a transaction then re-reads the written entry)."""
         return any(resource_type in check.resource_types for check in self._checks)
 
-    def check(self, uow: UnitOfWork, resource: JsonResource) -> None:
-        """Run the write checks of the resource's type against the unit of work."""
+    def check(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        *,
+        own: bool = True,
+        dependents: bool = True,
+    ) -> None:
+        """Run the write checks of the type against the unit of work (`resource` None: deleted)."""
         for check in self._checks:
-            if resource["resourceType"] in check.resource_types:
-                check(uow.read, resource)
+            if resource_type in check.resource_types:
+                check(uow, resource_type, id, resource, own=own, dependents=dependents)
 
     def extract(self, resource: JsonResource) -> IndexValues:
         """The index rows of `resource` (e.g. to check access before taking the writer lock)."""
@@ -266,6 +288,7 @@ class WriteSteps:
         *,
         if_match: int | None = None,
         access: Access = OPEN_ACCESS,
+        in_transaction: bool = False,
     ) -> StoredResource | None:
         self.writable(resource_type)
         current = None
@@ -284,6 +307,8 @@ class WriteSteps:
         deleted = uow.delete(resource_type, id, expected_version=if_match)
         if deleted is not None:
             self._after(uow, resource_type, id, None, current)
+            if not in_transaction:  # a transaction checks its entries once all are written
+                self.check(uow, resource_type, id, None)
         return deleted
 
     @staticmethod

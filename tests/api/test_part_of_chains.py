@@ -251,3 +251,42 @@ def test_the_profile_switch_turns_the_rule_off(tmp_path: Path) -> None:
         put(off, location("dtc-1", None))
         put(off, organization("tyt-1", "Organization/nowhere"))
         put(off, location("dtc-2", "Location/dtc-2"))
+
+
+def test_a_parent_is_not_deleted_while_units_hang_from_it(client: TestClient) -> None:
+    response = client.delete("/fhir/Location/tinh-79")
+    assert response.status_code == 409
+    [issue] = response.json()["issue"]
+    assert issue["code"] == "conflict" and "partOf parent of Location/xa-26740" in issue["diagnostics"]
+    assert issue["details"]["text"] and issue["expression"] == ["Location.partOf"]
+    assert client.delete("/fhir/Location", params={"_id": "tinh-79"}).status_code == 409  # conditional
+    put(client, organization("tyt-1", "Organization/cdc-79"))
+    assert client.delete("/fhir/Organization/cdc-79").status_code == 409
+    assert client.delete("/fhir/Organization/tyt-1").status_code == 204
+    assert client.delete("/fhir/Organization/cdc-79").status_code == 204
+
+
+def test_a_transaction_may_delete_a_parent_with_its_children(client: TestClient) -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"request": {"method": "DELETE", "url": "Location/tinh-79"}},
+            {"request": {"method": "DELETE", "url": "Location/xa-26740"}},
+        ],
+    }
+    assert client.post("/fhir", json=bundle, headers=FHIR).status_code == 200
+    assert client.get("/fhir/Location/tinh-79").status_code == 410
+
+
+def test_changing_a_parent_re_checks_its_children(client: TestClient) -> None:
+    put(client, location("dtc-1", "Location/xa-26740", province="79"))
+    put(client, province_area("tinh-80", "80"))
+    moved = {**commune_area(), "partOf": {"reference": "Location/tinh-80"}}
+    moved["address"] = _address("80", "25549")  # Xã Tân Phú of province 80: the commune itself is consistent
+    text = refused(put(client, moved, 422))
+    assert text.startswith(
+        "This change breaks the partOf chain of Location/dtc-1: The partOf chain reaches province 80"
+    )
+    assert client.get("/fhir/Location/xa-26740").json()["partOf"] == {"reference": "Location/tinh-79"}
+    put(client, {**province_area(), "name": "TP. Hồ Chí Minh"})  # a change that keeps the chains is fine

@@ -137,7 +137,7 @@ def test_cycle() -> None:
 def test_too_deep() -> None:
     chain = [loc(f"n{k}", f"Location/n{k + 1}") for k in range(MAX_PARENTS)]
     top = loc(f"n{MAX_PARENTS}", jdn=True, province="79")
-    assert chain_issues(chain[1], reader(*chain, top)) == []  # MAX_PARENTS parents: fine
+    assert chain_issues(chain[0], reader(*chain, top)) == []  # n1 ... n6: MAX_PARENTS parents, fine
     assert "within 6 parents" in _one(loc("start", "Location/n0"), *chain, top)
 
 
