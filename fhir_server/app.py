@@ -41,6 +41,7 @@ from fhir_server.definitions.loader import (
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
 from fhir_server.model.outcome import Issue
+from fhir_server.model.part_of import RULES
 from fhir_server.model.profile_checker import ProfileChecker
 from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
@@ -63,7 +64,13 @@ from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
-from fhir_server.services.part_of_chains import PartOfChains, part_of_issues
+from fhir_server.services.part_of_chains import (
+    CHILDREN_NAMED,
+    PartOfChains,
+    children_query,
+    parent_issues,
+    part_of_issues,
+)
 from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.reminder_schedule import reminder_schedule
@@ -209,9 +216,24 @@ def chains_of(store: Store) -> Callable[[JsonResource], list[Issue]]:
     return lambda resource: part_of_issues(resource, store.read)
 
 
+def parents_of(services: Services) -> Callable[[str, str], list[Issue]]:
+    """$validate mode=delete: a Location or Organization that is still the partOf parent of others."""
+
+    def issues(resource_type: str, id: str) -> list[Issue]:
+        if resource_type not in RULES:
+            return []
+        request = services.resources.condition_params(resource_type, children_query(resource_type, id))
+        page = services.store.search(replace(request, count=CHILDREN_NAMED), with_total=True)
+        return parent_issues(resource_type, id, [r.id for r in page.resources], page.total)
+
+    return issues
+
+
 def build_operations(services: Services) -> Operations:
     return Operations(
-        validate=ValidateOperation(services.validator, services.resources, chains_of(services.store)),
+        validate=ValidateOperation(
+            services.validator, services.resources, chains_of(services.store), parents_of(services)
+        ),
         terminology=TerminologyOperations(services.artifacts.terminology, SystemClock()),
         artifacts=ArtifactService(services.artifacts),
     )

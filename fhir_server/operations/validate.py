@@ -40,18 +40,25 @@ def _no_store(resource: JsonResource) -> list[Issue]:
     return []
 
 
+def _no_delete_rule(resource_type: str, id: str) -> list[Issue]:
+    return []
+
+
 class ValidateOperation:
     def __init__(
         self,
         validator: Validator,
         resources: ResourceService,
         store_rules: Callable[[JsonResource], list[Issue]] = _no_store,
+        delete_rules: Callable[[str, str], list[Issue]] = _no_delete_rule,
     ) -> None:
         """`store_rules`: the rules that read other resources (the partOf chain of Location and
-        Organization, services/part_of_chains.py), checked against the store as it is now."""
+        Organization, services/part_of_chains.py), checked against the store as it is now; `delete_rules`:
+        why a stored resource may not be deleted (it is still the partOf parent of others)."""
         self._validator = validator
         self._resources = resources
         self._store_rules = store_rules
+        self._delete_rules = delete_rules
 
     def run(
         self,
@@ -74,7 +81,7 @@ class ValidateOperation:
             if id is None:
                 raise FhirError.of(400, "required", "mode=delete needs an id", "mode=delete cần id")
             self._resources.read(resource_type, id, access=access)  # 404/410 when there is nothing to delete
-            return operation_outcome([])  # no rule here forbids deleting a resource
+            return operation_outcome(self._delete_rules(resource_type, id))
         if resource is None and id is not None:
             resource = loads(self._resources.read(resource_type, id, access=access).body)
         if resource is None:

@@ -71,7 +71,7 @@ class PartOfChains:
 
     def _children(self, uow: UnitOfWork, resource_type: str, id: str, resource: JsonResource | None) -> None:
         children = uow.search_ids(
-            self._conditions.from_params(resource_type, [("partof", f"{resource_type}/{id}")]), MAX_CHILDREN
+            self._conditions.from_params(resource_type, children_query(resource_type, id)), MAX_CHILDREN
         )
         if not children:
             return
@@ -87,21 +87,36 @@ class PartOfChains:
                 raise _breaks_child(resource_type, child, issues[0])
 
 
-def _names(resource_type: str, ids: list[str]) -> str:
+def _names(resource_type: str, ids: list[str], total: int) -> str:
     shown = ", ".join(f"{resource_type}/{i}" for i in ids[:CHILDREN_NAMED])
-    return shown + (f" (+{len(ids) - CHILDREN_NAMED})" if len(ids) > CHILDREN_NAMED else "")
+    return shown + (f" (+{total - CHILDREN_NAMED})" if total > CHILDREN_NAMED else "")
+
+
+def parent_issues(resource_type: str, id: str, children: list[str], total: int | None = None) -> list[Issue]:
+    """Why `resource_type/id` may not be deleted: it is the partOf parent of `children` (of `total` in
+    all, when only the first are given); [] when none."""
+    if resource_type not in RULES or not children:
+        return []
+    key = RULES[resource_type]
+    names = _names(resource_type, children, len(children) if total is None else total)
+    return [
+        Issue(
+            "conflict",
+            f"{resource_type}/{id} is the partOf parent of {names}: move or delete them first ({key})",
+            f"{resource_type}/{id} là đơn vị cấp trên (partOf) của {names}: hãy chuyển hoặc xoá chúng trước"
+            f" ({key})",
+            (f"{resource_type}.partOf",),
+        )
+    ]
+
+
+def children_query(resource_type: str, id: str) -> list[tuple[str, str]]:
+    """The search for the units that name `resource_type/id` in partOf."""
+    return [("partof", f"{resource_type}/{id}")]
 
 
 def _still_a_parent(resource_type: str, id: str, children: list[str]) -> FhirError:
-    key, names = RULES[resource_type], _names(resource_type, children)
-    return FhirError.of(
-        409,
-        "conflict",
-        f"{resource_type}/{id} is the partOf parent of {names}: move or delete them first ({key})",
-        f"{resource_type}/{id} là đơn vị cấp trên (partOf) của {names}: hãy chuyển hoặc xoá chúng trước"
-        f" ({key})",
-        f"{resource_type}.partOf",
-    )
+    return FhirError(409, parent_issues(resource_type, id, children))
 
 
 def _breaks_child(resource_type: str, child: str, issue: Issue) -> FhirError:

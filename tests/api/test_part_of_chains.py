@@ -290,3 +290,13 @@ def test_changing_a_parent_re_checks_its_children(client: TestClient) -> None:
     )
     assert client.get("/fhir/Location/xa-26740").json()["partOf"] == {"reference": "Location/tinh-79"}
     put(client, {**province_area(), "name": "TP. Hồ Chí Minh"})  # a change that keeps the chains is fine
+
+
+def test_validate_mode_delete_names_the_children(client: TestClient) -> None:
+    params = {"resourceType": "Parameters", "parameter": [{"name": "mode", "valueCode": "delete"}]}
+    answer = client.post("/fhir/Location/tinh-79/$validate", json=params, headers=FHIR)
+    assert answer.status_code == 200
+    [issue] = [i for i in answer.json()["issue"] if i["severity"] == "error"]
+    assert issue["code"] == "conflict" and "partOf parent of Location/xa-26740" in issue["diagnostics"]
+    leaf = client.post("/fhir/Location/xa-26740/$validate", json=params, headers=FHIR).json()
+    assert not [i for i in leaf["issue"] if i["severity"] == "error"]
