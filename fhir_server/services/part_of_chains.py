@@ -15,13 +15,14 @@ profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from fhir_server.model.json import loads_stored
 from fhir_server.model.outcome import FhirError, Issue
 from fhir_server.model.part_of import RULES, chain_issues
+from fhir_server.search.request import SearchRequest
 from fhir_server.services.conditions import Conditions
-from fhir_server.storage.base import StoredResource, UnitOfWork
+from fhir_server.storage.base import Store, StoredResource, UnitOfWork
 from fhir_server.types import JsonResource
 
 StoreRead = Callable[[str, str], StoredResource | None]  # Store.read or UnitOfWork.read
@@ -43,6 +44,23 @@ def live_reader(read: StoreRead) -> Callable[[str, str], JsonResource | None]:
 def part_of_issues(resource: JsonResource, read: StoreRead) -> list[Issue]:
     """The rule's issue with `resource` against the parents `read` gives ($validate)."""
     return chain_issues(resource, live_reader(read))
+
+
+def broken_units(store: Store, page_size: int = 500) -> Iterator[tuple[str, str, Issue]]:
+    """Every stored Location and Organization that breaks the rule (data written before it, or while its
+    profile was not enforced): (type, id, the issue). One page of bodies at a time, in creation order."""
+    for resource_type in sorted(RULES):
+        cursor: str | None = None
+        while True:
+            request = SearchRequest(resource_type, count=page_size, cursor=cursor)
+            page = store.search(request, with_total=False)
+            for stored in page.resources:
+                issues = part_of_issues(loads_stored(stored.body, exact_numbers=False), store.read)
+                if issues:
+                    yield resource_type, stored.id, issues[0]
+            cursor = page.next_cursor if page.resources else None
+            if cursor is None:
+                break
 
 
 class PartOfChains:
