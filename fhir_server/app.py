@@ -158,9 +158,8 @@ def build_services(
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
         hooks=(AefiFlags(extractor), SlotCapacity(conditions, extractor)),
-        checks=(
-            PartOfChains(validator.enforced, conditions),
-        ),  # the partOf rule follows its profile's switch
+        # the partOf rule (it reads other resources) follows the per-type switch of its profile
+        checks=(PartOfChains(validator.enforced, conditions),),
         read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(

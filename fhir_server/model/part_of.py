@@ -127,7 +127,7 @@ def chain_issues(resource: JsonResource, read: Reader) -> list[Issue]:
         if parent is None:
             if step == 0:
                 return [_issue(rt, _missing(rt))]
-            return [_issue(rt, _never(rt, path))]
+            return [_issue(rt, _never(path))]
         if not parent:
             return [_issue(rt, _unreadable(rt, path))]
         if parent in seen:
@@ -185,7 +185,7 @@ def _too_deep(rt: str) -> _Text:
     )
 
 
-def _never(rt: str, path: str) -> _Text:
+def _never(path: str) -> _Text:
     return _Text(
         f"The partOf chain ends at {path}, which is not province level: it never reaches a province",
         f"Chuỗi partOf dừng ở {path}, không phải cấp tỉnh: không bao giờ đến được cấp tỉnh",

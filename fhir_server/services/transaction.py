@@ -148,11 +148,9 @@ class TransactionService:
         written: list[tuple[Entry, StoredResource, JsonResource | None]] = []
         for entry in writes:
             stored = results[entry.index].stored
-            if (
-                targets[entry.index].existing is None
-                and stored
-                and self._resources.checked(entry.resource_type)
-            ):
+            if stored is None or targets[entry.index].existing is not None:
+                continue
+            if self._resources.checked(entry.resource_type):
                 body = None if stored.deleted else loads_stored(stored.body, exact_numbers=False)
                 written.append((entry, stored, body))
         for own in (True, False):  # each entry's own rule first: the error names the entry at fault
