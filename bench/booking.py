@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import shutil
 import statistics
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from bench.population.facilities import build_facilities
 from bench.server_process import health_urls, start, stop, wait_ready
 
 VACCINE = "https://fhir.vn/CodeSystem/vn-vaccine"
@@ -52,13 +54,15 @@ def contention(workdir: Path, requests: int, capacity: int, workers: int = 1) ->
         wait_ready(health_urls(server.base), 60, server.process)
         headers = {"Content-Type": "application/fhir+json"}
         with httpx.Client(base_url=server.base, headers=headers, timeout=60) as http:
-            http.put(
-                "/Location/bench-loc", json={"resourceType": "Location", "id": "bench-loc", "name": "Trạm"}
-            )
+            # one province's CDC, jurisdictions and station, as the national profiles ask (partOf chains)
+            facilities = build_facilities(random.Random(1), (("01", 1.0),), communes=1)
+            for resource in facilities.resources:
+                stored = http.put(f"/{resource['resourceType']}/{resource['id']}", json=resource)
+                stored.raise_for_status()
             schedule = {
                 "resourceType": "Schedule",
                 "id": "bench",
-                "actor": [{"reference": "Location/bench-loc"}],
+                "actor": [{"reference": f"Location/{facilities.stations[0].loc_id}"}],
             }
             http.put("/Schedule/bench", json=schedule)
             slot = {

@@ -4,7 +4,7 @@ every part."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,6 +40,8 @@ from fhir_server.definitions.loader import (
 )
 from fhir_server.logs import AccessLog
 from fhir_server.logs import configure as configure_logging
+from fhir_server.model.outcome import Issue
+from fhir_server.model.part_of import RULES
 from fhir_server.model.profile_checker import ProfileChecker
 from fhir_server.model.validator import Validator
 from fhir_server.operations.aefi import AefiReports
@@ -63,6 +65,13 @@ from fhir_server.services.container import Services
 from fhir_server.services.crud import ResourceService
 from fhir_server.services.forecasts import ForecastService
 from fhir_server.services.history import HistoryService
+from fhir_server.services.part_of_chains import (
+    CHILDREN_NAMED,
+    PartOfChains,
+    children_query,
+    parent_issues,
+    part_of_issues,
+)
 from fhir_server.services.recommendations import RecommendationRefresher
 from fhir_server.services.references import ReferenceResolver
 from fhir_server.services.reminder_schedule import reminder_schedule
@@ -74,6 +83,7 @@ from fhir_server.services.transaction import TransactionService
 from fhir_server.settings import MessagingSettings, Settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
+from fhir_server.types import JsonResource
 
 log = logging.getLogger("fhir_server.app")
 
@@ -149,6 +159,8 @@ def build_services(
         conditions,
         references=ReferenceResolver(conditions, definitions.resource_types),
         hooks=(AefiFlags(extractor), SlotCapacity(conditions, extractor)),
+        # the partOf rule (it reads other resources) follows the per-type switch of its profile
+        checks=(PartOfChains(validator.enforced, conditions),),
         read_only=frozenset(ARTIFACT_TYPES),
     )
     search = SearchService(
@@ -199,9 +211,29 @@ def build_services(
     )
 
 
+def chains_of(store: Store) -> Callable[[JsonResource], list[Issue]]:
+    """$validate's partOf rule, on every Location and Organization whatever FHIR_PROFILES_ENFORCED says."""
+    return lambda resource: part_of_issues(resource, store.read)
+
+
+def parents_of(services: Services) -> Callable[[str, str], list[Issue]]:
+    """$validate mode=delete: a Location or Organization that is still the partOf parent of others."""
+
+    def issues(resource_type: str, id: str) -> list[Issue]:
+        if resource_type not in RULES:
+            return []
+        request = services.resources.condition_params(resource_type, children_query(resource_type, id))
+        page = services.store.search(replace(request, count=CHILDREN_NAMED), with_total=True)
+        return parent_issues(resource_type, id, [r.id for r in page.resources], page.total)
+
+    return issues
+
+
 def build_operations(services: Services) -> Operations:
     return Operations(
-        validate=ValidateOperation(services.validator, services.resources),
+        validate=ValidateOperation(
+            services.validator, services.resources, chains_of(services.store), parents_of(services)
+        ),
         terminology=TerminologyOperations(services.artifacts.terminology, SystemClock()),
         translate=Translator(services.artifacts.terminology),
         artifacts=ArtifactService(services.artifacts),

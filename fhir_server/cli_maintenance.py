@@ -1,6 +1,7 @@
 """`fhir-server reindex` and `fhir-server coverage rebuild`: rebuild what the store derives from the stored
 resources (search index rows, the coverage aggregate) after an upgrade or for data written before it existed.
-Both commit in batches and can be re-run."""
+Both commit in batches and can be re-run. `fhir-server part-of check` lists the stored Locations and
+Organizations that break the partOf rule (vn-loc-2, vn-org-3), e.g. written before it existed."""
 
 from __future__ import annotations
 
@@ -72,6 +73,28 @@ def _coverage_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _part_of_check(args: argparse.Namespace) -> int:
+    from fhir_server.app import SystemClock
+    from fhir_server.logs import configure
+    from fhir_server.services.part_of_chains import broken_units
+    from fhir_server.settings import Settings
+    from fhir_server.storage.factory import open_store
+
+    configure("warning")
+    settings = Settings(database_url=args.database_url) if args.database_url else Settings()
+    check_store(settings.database_url, settings.mongodb_timeout_ms)
+    store = open_store(settings.database_url, SystemClock(), mongodb_timeout_ms=settings.mongodb_timeout_ms)
+    broken = 0
+    try:
+        for resource_type, id, issue in broken_units(store):
+            print(f"{resource_type}/{id}: {issue.en}")  # facilities, never personal data
+            broken += 1
+    finally:
+        store.close()
+    print(f"{broken} Location/Organization resource(s) break the partOf rule", file=sys.stderr)
+    return 1 if broken else 0
+
+
 def add_maintenance_commands(commands: Any) -> None:
     reindex = commands.add_parser(
         "reindex",
@@ -96,3 +119,13 @@ def add_maintenance_commands(commands: Any) -> None:
     )
     rebuild.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
     rebuild.set_defaults(run=_coverage_rebuild)
+
+    part_of = commands.add_parser(
+        "part-of", help="the partOf chains of Locations and Organizations (vn-loc-2, vn-org-3)"
+    ).add_subparsers(dest="action", required=True)
+    check = part_of.add_parser(
+        "check",
+        help="list the stored ones whose chain does not reach their province (exit status 1 if any)",
+    )
+    check.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
+    check.set_defaults(run=_part_of_check)

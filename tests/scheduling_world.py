@@ -11,17 +11,45 @@ MR = "VN-MRVAC"
 JE = "VN-JEVAX"
 
 
-def location(id: str, commune: str, province: str = "Hà Nội", part_of: str | None = None) -> dict[str, Any]:
-    resource: dict[str, Any] = {
+PROVINCE_AREA = "area-01"
+PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+
+
+def province_area(id: str = PROVINCE_AREA, code: str = "01", name: str = "Hà Nội") -> dict[str, Any]:
+    """The province's jurisdiction: the top of every vaccination point's partOf chain (vn-loc-2)."""
+    return {
+        "resourceType": "Location",
+        "id": id,
+        "status": "active",
+        "name": name,
+        "physicalType": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/location-physical-type", "code": "jdn"}
+            ]
+        },
+        "address": {
+            "extension": [
+                {
+                    "url": "https://fhir.vn/StructureDefinition/vn-province",
+                    "valueCoding": {"system": "https://fhir.vn/CodeSystem/vn-province", "code": code},
+                }
+            ],
+            "state": name,
+            "country": "VN",
+        },
+    }
+
+
+def location(id: str, commune: str, province: str = "Hà Nội", part_of: str = PROVINCE_AREA) -> dict[str, Any]:
+    """A vaccination point, part of `part_of` (put `province_area()` first)."""
+    return {
         "resourceType": "Location",
         "id": id,
         "status": "active",
         "name": f"Trạm Y tế {commune}",
         "address": {"city": commune, "state": province, "country": "VN"},
+        "partOf": {"reference": f"Location/{part_of}"},
     }
-    if part_of:
-        resource["partOf"] = {"reference": f"Location/{part_of}"}
-    return resource
 
 
 def child(id: str, commune: str = "Phường Ba Đình", province: str = "Hà Nội") -> dict[str, Any]:

@@ -68,6 +68,16 @@ def coded_units(commune_code: str, province_code: str) -> list[dict[str, Any]]:
     ]
 
 
+def province_unit(province_code: str) -> list[dict[str, Any]]:
+    """The vn-province extension alone: a province's own jurisdiction has no commune."""
+    return [
+        {
+            "url": systems.PROVINCE_EXTENSION,
+            "valueCoding": {"system": systems.VN_PROVINCE, "code": province_code},
+        }
+    ]
+
+
 def _address(rng: random.Random, commune: Commune, province: Province) -> dict[str, Any]:
     line = f"Số {rng.randrange(1, 300)} đường {rng.choice(_STREETS)}"
     return {
@@ -109,10 +119,21 @@ class _Builder:
         self.out.resources.append(resource)
         return rid
 
-    def area(self, code: str, name: str, authority: str, state: str, part_of: str | None = None) -> str:
+    def area(
+        self,
+        code: str,
+        name: str,
+        authority: str,
+        state: str,
+        part_of: str | None = None,
+        *,
+        units: list[dict[str, Any]] | None = None,
+    ) -> str:
         """A jurisdiction (country, province, commune): the Location hierarchy reports count by. Managed by
         its health authority and addressed by its province (the capital's for the country), as the
-        national Location profile asks (managingOrganization, vn-loc-1)."""
+        national Location profile asks (managingOrganization, vn-loc-1). `units`: the coded province (and
+        commune) of a province's (commune's) address, which make it province level (commune level) for the
+        partOf rule vn-loc-2; the country has none, being above province level."""
         rid = f"area-{code.lower()}"
         resource: JsonResource = {
             "resourceType": "Location",
@@ -129,6 +150,8 @@ class _Builder:
             "address": {"text": name, "state": state, "country": "VN"},
             "managingOrganization": _ref("Organization", authority),
         }
+        if units:
+            resource["address"] = {"extension": units, **resource["address"]}
         if part_of:
             resource["partOf"] = _ref("Location", part_of)
         self.out.resources.append(resource)
@@ -183,13 +206,23 @@ class _Builder:
             _address(rng, centre, p),
             part_of=self.out.authority_id,
         )
-        province_area = self.area(p.code, p.name, cdc, p.name, part_of="area-vn")
+        province_area = self.area(p.code, p.name, cdc, p.name, part_of="area-vn", units=province_unit(p.code))
         name = f"Bệnh viện Sản Nhi {p.name}"
         address = _address(rng, centre, p)
         # Under the provincial CDC, which stands in for the Department of Health in this synthetic network, so
-        # that every organization rolls up to its province (profile vn-organization, invariant vn-org-1).
+        # that every organization rolls up to its province (profile vn-organization, vn-org-1 and vn-org-3).
         hospital = self.organization(f"{p.code}002", name, "prov", address, part_of=cdc)
-        building = self.location(f"{p.code}002", name, hospital, address)
+        # The hospital's building is part of the commune it stands in, part of the province (vn-loc-2); that
+        # commune has no station here, so its jurisdiction is managed by the CDC.
+        centre_area = self.area(
+            centre.code,
+            centre.name,
+            cdc,
+            p.name,
+            part_of=province_area,
+            units=coded_units(centre.code, p.code),
+        )
+        building = self.location(f"{p.code}002", name, hospital, address, area=centre_area)
         room = self.location(
             f"{p.code}002-TC", f"Phòng tiêm chủng sơ sinh - {name}", hospital, address, part_of=building
         )
@@ -199,7 +232,14 @@ class _Builder:
             address = _address(rng, commune, p)
             code = f"{p.code}{101 + n:03d}"
             org = self.organization(code, f"Trạm Y tế {commune.name}", "prov", address, part_of=cdc)
-            commune_area = self.area(commune.code, commune.name, org, p.name, part_of=province_area)
+            commune_area = self.area(
+                commune.code,
+                commune.name,
+                org,
+                p.name,
+                part_of=province_area,
+                units=coded_units(commune.code, p.code),
+            )
             name = f"Điểm tiêm chủng Trạm Y tế {commune.name}"
             loc = self.location(code, name, org, address, area=commune_area)
             days = tuple(sorted(rng.sample(range(2, 27), rng.choice((1, 2)))))

@@ -5,7 +5,7 @@ request that cannot be understood (unknown mode or profile, no resource) is an e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fhir_server.model.json import loads
@@ -36,10 +36,29 @@ def _parameters(body: Any) -> tuple[Any, list[tuple[str, str]]]:
     return body, []
 
 
+def _no_store(resource: JsonResource) -> list[Issue]:
+    return []
+
+
+def _no_delete_rule(resource_type: str, id: str) -> list[Issue]:
+    return []
+
+
 class ValidateOperation:
-    def __init__(self, validator: Validator, resources: ResourceService) -> None:
+    def __init__(
+        self,
+        validator: Validator,
+        resources: ResourceService,
+        store_rules: Callable[[JsonResource], list[Issue]] = _no_store,
+        delete_rules: Callable[[str, str], list[Issue]] = _no_delete_rule,
+    ) -> None:
+        """`store_rules`: the rules that read other resources (the partOf chain of Location and
+        Organization, services/part_of_chains.py), checked against the store as it is now; `delete_rules`:
+        why a stored resource may not be deleted (it is still the partOf parent of others)."""
         self._validator = validator
         self._resources = resources
+        self._store_rules = store_rules
+        self._delete_rules = delete_rules
 
     def run(
         self,
@@ -62,12 +81,14 @@ class ValidateOperation:
             if id is None:
                 raise FhirError.of(400, "required", "mode=delete needs an id", "mode=delete cần id")
             self._resources.read(resource_type, id, access=access)  # 404/410 when there is nothing to delete
-            return operation_outcome([])  # no rule here forbids deleting a resource
+            return operation_outcome(self._delete_rules(resource_type, id))
         if resource is None and id is not None:
             resource = loads(self._resources.read(resource_type, id, access=access).body)
         if resource is None:
             raise FhirError.of(400, "required", "No resource to validate", "Không có tài nguyên để kiểm tra")
         issues = self._validator.all_issues(resource, expected_type=resource_type, profile_url=profile)
+        if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
+            issues.extend(self._store_rules(resource))
         if mode == "update" and isinstance(resource, dict) and resource.get("id") != id:
             issues.append(
                 Issue(

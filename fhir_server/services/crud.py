@@ -18,7 +18,7 @@ from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.conditions import Conditions
 from fhir_server.services.outcomes import not_found
 from fhir_server.services.references import ReferenceResolver
-from fhir_server.services.write_steps import WriteHook, WriteResult, WriteSteps, new_id
+from fhir_server.services.write_steps import WriteCheck, WriteHook, WriteResult, WriteSteps, new_id
 from fhir_server.storage.base import Store, StoredResource
 
 
@@ -35,6 +35,7 @@ class ResourceService(WriteSteps):
         references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
         hooks: Sequence[WriteHook] = (),
+        checks: Sequence[WriteCheck] = (),
         read_only: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(
@@ -44,6 +45,7 @@ class ResourceService(WriteSteps):
             references=references,
             id_factory=id_factory,
             hooks=hooks,
+            checks=checks,
             read_only=read_only,
         )
         self._store = store
@@ -217,4 +219,5 @@ class ResourceService(WriteSteps):
             access.check_change(uow, match, Interaction.DELETE)
             deleted = uow.delete(resource_type, match.id)
             self._after(uow, resource_type, match.id, None, match)
+            self.check(uow, resource_type, match.id, None)
         return self._deleted(deleted)

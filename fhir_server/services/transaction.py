@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.scopes import Interaction
-from fhir_server.model.json import dumps
+from fhir_server.model.json import dumps, loads_stored
 from fhir_server.model.outcome import FhirError
 from fhir_server.services.access import OPEN_ACCESS, Access
 from fhir_server.services.bundle_entries import Entry, entry_error, parse_bundle
@@ -127,12 +127,38 @@ class TransactionService:
             for entry in writes:
                 with _naming(entry):
                     results[entry.index] = self._apply(uow, entry, targets[entry.index], plan)
+            self._check_written(uow, writes, targets, results)
         # after the commit: one notification for the whole Bundle (one refresh per affected child)
         self._resources.committed([r.stored for r in results.values() if r.stored is not None])
         for entry in entries:
             if entry.index not in results:
                 results[entry.index] = self._outcome_of(entry, request)
         return [results[entry.index] for entry in entries]
+
+    def _check_written(
+        self,
+        uow: UnitOfWork,
+        writes: list[Entry],
+        targets: dict[int, _Target],
+        results: dict[int, EntryResult],
+    ) -> None:
+        """The write checks that read other resources (a Location's parents and children), once every entry
+        is written: a parent created by a later entry counts, a child deleted by another entry is gone. An
+        ifNoneExist match wrote nothing and is not checked."""
+        written: list[tuple[Entry, StoredResource, JsonResource | None]] = []
+        for entry in writes:
+            stored = results[entry.index].stored
+            if stored is None or targets[entry.index].existing is not None:
+                continue
+            if self._resources.checked(entry.resource_type):
+                body = None if stored.deleted else loads_stored(stored.body, exact_numbers=False)
+                written.append((entry, stored, body))
+        for own in (True, False):  # each entry's own rule first: the error names the entry at fault
+            for entry, stored, resource in written:
+                with _naming(entry):
+                    self._resources.check(
+                        uow, entry.resource_type, stored.id, resource, own=own, dependents=not own
+                    )
 
     def _validate_all(self, entries: list[Entry]) -> dict[int, JsonResource]:
         """Every POST/PUT resource, validated outside the lock; all invalid entries reported at once."""
@@ -177,7 +203,12 @@ class TransactionService:
             if target.id is None:
                 return EntryResult(204)
             deleted = self._resources.delete_in(
-                uow, entry.resource_type, target.id, if_match=entry.if_match, access=request.access
+                uow,
+                entry.resource_type,
+                target.id,
+                if_match=entry.if_match,
+                access=request.access,
+                in_transaction=True,
             )
             return EntryResult(204, deleted)
         if entry.method == "PATCH":

@@ -1,6 +1,7 @@
 """The steps of a write that run inside a unit of work, shared by single writes (services/crud.py),
 transaction and batch Bundles (services/transaction.py) and the booking services: store a version with
-its references resolved and its access checked, find a conditional target, patch, delete, run the hooks.
+its references resolved and its access checked, find a conditional target, patch, delete, run the hooks
+and the checks that read other resources.
 """
 
 from __future__ import annotations
@@ -45,6 +46,29 @@ class WriteHook(Protocol):
     ) -> None: ...
 
 
+class WriteCheck(Protocol):
+    """A rule over a written or deleted resource that reads other resources (services.part_of_chains: a
+    Location's chain of parents, and the children that hang from it). It runs once the other writes are in
+    place: at once for a single write, after every entry of a transaction (services/transaction.py), so an
+    entry may name a parent a later entry creates. `resource` is None on delete. It refuses the write by
+    raising FhirError: the unit of work rolls it back."""
+
+    resource_types: frozenset[str]
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        *,
+        own: bool = True,
+        dependents: bool = True,
+    ) -> None:
+        """`own`: the resource's rule; `dependents`: what hangs from it (a transaction checks every entry's
+        own rule before any dependents, so that the error names the entry at fault)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     stored: StoredResource
@@ -70,6 +94,7 @@ class WriteSteps:
         references: ReferenceResolver,
         id_factory: Callable[[], str] = new_id,
         hooks: Sequence[WriteHook] = (),
+        checks: Sequence[WriteCheck] = (),
         read_only: frozenset[str] = frozenset(),
     ) -> None:
         self._validator = validator
@@ -78,6 +103,7 @@ class WriteSteps:
         self._references = references
         self._new_id = id_factory
         self._hooks = tuple(hooks)
+        self._checks = tuple(checks)
         self._read_only = read_only  # types served from files (services/artifacts.py), never stored
 
     def writable(self, resource_type: str) -> None:
@@ -149,7 +175,28 @@ class WriteSteps:
                 uow.write(resource, index, method=method, expected_version=if_match), created
             )
         self._after(uow, resource["resourceType"], resource["id"], resource, current)
+        if local is _NO_ENTRIES:  # a transaction checks its entries once all are written
+            self.check(uow, resource["resourceType"], resource["id"], resource)
         return result
+
+    def checked(self, resource_type: str) -> bool:
+        """Whether a write check applies to the type (a transaction then re-reads the written entry)."""
+        return any(resource_type in check.resource_types for check in self._checks)
+
+    def check(
+        self,
+        uow: UnitOfWork,
+        resource_type: str,
+        id: str,
+        resource: JsonResource | None,
+        *,
+        own: bool = True,
+        dependents: bool = True,
+    ) -> None:
+        """Run the write checks of the type against the unit of work (`resource` None: deleted)."""
+        for check in self._checks:
+            if resource_type in check.resource_types:
+                check(uow, resource_type, id, resource, own=own, dependents=dependents)
 
     def extract(self, resource: JsonResource) -> IndexValues:
         """The index rows of `resource` (e.g. to check access before taking the writer lock)."""
@@ -241,6 +288,7 @@ class WriteSteps:
         *,
         if_match: int | None = None,
         access: Access = OPEN_ACCESS,
+        in_transaction: bool = False,
     ) -> StoredResource | None:
         self.writable(resource_type)
         current = None
@@ -259,6 +307,8 @@ class WriteSteps:
         deleted = uow.delete(resource_type, id, expected_version=if_match)
         if deleted is not None:
             self._after(uow, resource_type, id, None, current)
+            if not in_transaction:  # a transaction checks its entries once all are written
+                self.check(uow, resource_type, id, None)
         return deleted
 
     @staticmethod

@@ -225,7 +225,13 @@ def files() -> dict[str, dict[str, Any]]:
     out["vn-organization"] = profile("vn-organization", "Organization", "Health organization (Vietnam)",
         "A vaccination point, health station, hospital or authority. Every organization but a government "
         "authority belongs to another (partOf), so that each station rolls up to its province; its address "
-        "names its province.", [
+        "names its province. Rule vn-org-3, checked by the server on write (it reads the parents, so it is "
+        "no FHIRPath constraint here): an organization below province level has partOf, and its chain of "
+        "partOf parents reaches a province-level organization within 6 steps, without a loop; "
+        "province level means a government authority (type govt) whose address carries a coded province "
+        "(vn-province extension), e.g. a provincial CDC or Department of Health; a govt authority without a "
+        "coded province is above province level (a national institute) and ends a chain without reaching "
+        "one. When the organization's own address has a coded province, the province reached must be it.", [
         el("Organization", constraint=[
             constraint("vn-org-1", "Organization.partOf",
                        "An organization that is not a government authority (type govt) names its parent (partOf)",
@@ -239,7 +245,14 @@ def files() -> dict[str, dict[str, Any]]:
         el("Organization.partOf", type=ref("Organization")),
     ])  # fmt: skip
     out["vn-location"] = profile("vn-location", "Location", "Vaccination point (Vietnam)",
-        "A vaccination point or room, managed by an organization; its address names its province.", [
+        "A vaccination point or room, managed by an organization; its address names its province. Rule "
+        "vn-loc-2, checked by the server on write (it reads the parents, so it is no FHIRPath constraint "
+        "here): a Location below province level has partOf, and its chain of partOf parents reaches a "
+        "province-level Location within 6 steps, without a loop. Province level means a jurisdiction "
+        "(physicalType jdn) whose address carries a coded province (vn-province extension) and no coded "
+        "commune; a jurisdiction with neither (the country) is above province level and ends a chain "
+        "without reaching one; a commune jurisdiction (coded commune) is below. When the Location's own "
+        "address has a coded province, the province reached must be it.", [
         el("Location", constraint=[
             constraint("vn-loc-1", "Location.address", "The address names its province (state)",
                        "Địa chỉ phải có tỉnh/thành phố (state)", "address.state.exists()")]),

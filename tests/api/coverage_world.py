@@ -10,6 +10,9 @@ from starlette.testclient import TestClient
 ADMIN = "https://fhir.vn/sid/ma-don-vi-hanh-chinh"
 CVX = "http://hl7.org/fhir/sid/cvx"
 JSON = {"content-type": "application/fhir+json"}
+PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+PROVINCE_EXTENSION = "https://fhir.vn/StructureDefinition/vn-province"
+ORG_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 
 
 def area(id: str, code: str, name: str, part_of: str | None = None) -> dict[str, Any]:
@@ -22,15 +25,42 @@ def area(id: str, code: str, name: str, part_of: str | None = None) -> dict[str,
     return resource
 
 
+def jurisdiction(area: dict[str, Any], province: str | None = None) -> dict[str, Any]:
+    """The country (no province) or a province (its coded province): the top of each point's partOf
+    chain (vn-loc-2). The synthetic communes 79001/79002 are no official codes, so they stay plain areas."""
+    physical = {"coding": [{"system": PHYSICAL_TYPE, "code": "jdn"}]}
+    address: dict[str, Any] = {"state": area["name"], "country": "VN"}
+    if province:
+        coding = {"system": "https://fhir.vn/CodeSystem/vn-province", "code": province}
+        address["extension"] = [{"url": PROVINCE_EXTENSION, "valueCoding": coding}]
+    return {**area, "physicalType": physical, "address": address}
+
+
 def station(n: int, commune: str) -> list[dict[str, Any]]:
     return [
-        {"resourceType": "Organization", "id": f"org-{n}", "name": f"Trạm Y tế {n}"},
+        {
+            "resourceType": "Organization", "id": f"org-{n}", "name": f"Trạm Y tế {n}",
+            "partOf": {"reference": "Organization/cdc-79"},
+        },
         {
             "resourceType": "Location", "id": f"loc-{n}", "name": f"Điểm tiêm {n}",
             "managingOrganization": {"reference": f"Organization/org-{n}"},
             "partOf": {"reference": f"Location/{commune}"},
         },
     ]  # fmt: skip
+
+
+def cdc() -> dict[str, Any]:
+    """The provincial CDC the stations belong to (vn-org-3): a government authority of province 79."""
+    coding = {"system": "https://fhir.vn/CodeSystem/vn-province", "code": "79"}
+    address = {
+        "state": "Thành phố Hồ Chí Minh",
+        "extension": [{"url": PROVINCE_EXTENSION, "valueCoding": coding}],
+    }
+    return {
+        "resourceType": "Organization", "id": "cdc-79", "name": "Trung tâm Kiểm soát Bệnh tật",
+        "type": [{"coding": [{"system": ORG_TYPE, "code": "govt"}]}], "address": [address],
+    }  # fmt: skip
 
 
 def child(id: str, org: str, gender: str, birth: str = "2025-01-10") -> dict[str, Any]:
@@ -54,8 +84,9 @@ PENTA_DAYS = ("2025-03-10", "2025-04-10", "2025-05-10")
 
 def resources() -> list[dict[str, Any]]:
     out = [
-        area("area-vn", "VN", "Việt Nam"),
-        area("area-79", "79", "Thành phố Hồ Chí Minh", "area-vn"),
+        jurisdiction(area("area-vn", "VN", "Việt Nam")),
+        jurisdiction(area("area-79", "79", "Thành phố Hồ Chí Minh", "area-vn"), "79"),
+        cdc(),
         area("area-79001", "79001", "Phường An Bình", "area-79"),
         area("area-79002", "79002", "Xã Tân Phú", "area-79"),
         *station(1, "area-79001"),

@@ -19,7 +19,7 @@ from fhir_server.app import create_app
 from fhir_server.services.scheduling_codes import CAPACITY_URL, VACCINE_SYSTEM
 from fhir_server.settings import Settings
 from tests.api.security_world import BASE, World, patient
-from tests.scheduling_world import MR, appointment, location
+from tests.scheduling_world import MR, appointment, location, province_area
 
 PARENT_SCOPE = (
     "patient/Appointment.cruds patient/Slot.rs patient/Schedule.rs patient/Location.rs patient/Patient.r"
@@ -51,6 +51,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         world.admin = world.token("user/*.cruds", role="admin", organization="Organization/registry")
         for id in ("child-1", "child-2", "child-3"):  # child-3: child-1's sibling
             world.put(patient(id, "Nguyễn"))
+        world.put(province_area())
         world.put(location("loc-1", "Phường Ba Đình"))
         world.put({"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Location/loc-1"}]})
         world.put(_slot("a", "2026-12-01T07:30:00+07:00", 2))

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from fhir_server.services.scheduling_codes import CAPACITY_URL, VACCINE_SYSTEM
 from fhir_server.settings import Settings
 from tests.api.conftest import FHIR_JSON
-from tests.scheduling_world import MR, appointment, child, location
+from tests.scheduling_world import MR, appointment, child, location, province_area
 
 HEADERS = {"Content-Type": FHIR_JSON}
 
@@ -32,6 +32,7 @@ def put(client: TestClient, resource: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def session(client: TestClient) -> TestClient:
+    put(client, province_area())
     put(client, location("loc-1", "Phường Ba Đình"))
     put(client, {"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Location/loc-1"}]})
     for id, start, end in (("a", "07:30", "07:45"), ("b", "07:45", "08:00")):

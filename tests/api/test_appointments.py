@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from fhir_server.services.scheduling_codes import CAPACITY_URL, VACCINE_SYSTEM
 from fhir_server.settings import Settings
 from tests.api.conftest import FHIR_JSON
-from tests.scheduling_world import MR, appointment, child, location
+from tests.scheduling_world import MR, appointment, child, location, province_area
 
 HEADERS = {"Content-Type": FHIR_JSON}
 
@@ -43,6 +43,7 @@ def slot(id: str, start: str, end: str, capacity: int) -> dict[str, Any]:
 
 
 def session(client: TestClient) -> None:
+    put(client, province_area())
     put(client, location("loc-1", "Phường Ba Đình"))
     put(client, location("loc-2", "Phường Kim Mã"))
     put(client, {"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Location/loc-1"}]})

@@ -12,7 +12,7 @@ import pytest
 
 from tests.api.test_appointments import slot
 from tests.e2e.server import ServerProcess
-from tests.scheduling_world import appointment, child, location
+from tests.scheduling_world import appointment, child, location, province_area
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +30,7 @@ def test_fifty_parallel_http_bookings_for_five_places(server: ServerProcess) -> 
     headers = {"Content-Type": "application/fhir+json"}
     with httpx.Client(base_url=server.base, headers=headers, timeout=30) as http:
         resources: list[dict[str, Any]] = [
+            province_area(),
             location("loc-e2e", "Phường Ba Đình"),
             {"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Location/loc-e2e"}]},
             slot("e2e-a", "2026-12-01T07:30:00+07:00", "2026-12-01T07:45:00+07:00", 8),

@@ -41,3 +41,34 @@ def test_coverage_rebuild_counts_the_children_and_doses_it_derived(
     out = capsys.readouterr().out
     assert out.startswith("coverage aggregate rebuilt: 5 children, ")
     assert 0 < int(out.split(", ")[1].split()[0]) <= doses
+
+
+def test_part_of_check_lists_the_units_that_break_the_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'fhir.sqlite3'}"
+    services = build_services(Settings(database_url=url, forecast_upkeep=False, profiles_enforced="none"))
+    try:
+        for resource in generate(2, seed=7):
+            if resource["resourceType"] in ("Location", "Organization"):
+                services.resources.update(resource["resourceType"], resource["id"], resource)
+    finally:
+        services.store.close()
+    assert main(["part-of", "check", "--database-url", url]) == 0  # the population rolls up
+    assert "0 Location/Organization" in capsys.readouterr().err
+    services = build_services(Settings(database_url=url, forecast_upkeep=False, profiles_enforced="none"))
+    try:  # written while the rule was off: an orphan point and a station under a missing parent
+        orphan = {"resourceType": "Location", "id": "orphan", "name": "Điểm tiêm"}
+        services.resources.update("Location", "orphan", orphan)
+        station = {"resourceType": "Organization", "id": "lost", "partOf": {"reference": "Organization/gone"}}
+        services.resources.update("Organization", "lost", station)
+    finally:
+        services.store.close()
+    assert main(["part-of", "check", "--database-url", url]) == 1
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [
+        "Location/orphan: A Location below province level must name its parent (partOf), up to its province"
+        " (vn-loc-2)",
+        "Organization/lost: The parent Organization/gone named in the partOf chain does not exist (vn-org-3)",
+    ]
+    assert "2 Location/Organization" in out.err

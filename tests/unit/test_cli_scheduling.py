@@ -13,7 +13,15 @@ import pytest
 from fhir_server.app import build_services
 from fhir_server.cli import main
 from fhir_server.settings import Settings
-from tests.scheduling_world import TEMPLATE, child, location, mother, recommendation
+from tests.scheduling_world import (
+    PROVINCE_AREA,
+    TEMPLATE,
+    child,
+    location,
+    mother,
+    province_area,
+    recommendation,
+)
 
 
 @pytest.fixture
@@ -25,6 +33,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FHIR_SMS_QUIET_START", "00:00")
     monkeypatch.setenv("FHIR_SMS_QUIET_END", "00:00")
     services = build_services(Settings(database_url=f"sqlite:///{path}"))
+    services.resources.update("Location", PROVINCE_AREA, province_area())
     services.resources.update("Location", "loc-1", location("loc-1", "Xã Tân Lập"))
     services.resources.update("Patient", "c1", child("c1", commune="Xã Tân Lập"))
     services.resources.update("RelatedPerson", "m1", mother("m1", "c1", "0987654321"))

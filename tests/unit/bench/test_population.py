@@ -18,6 +18,7 @@ from bench.population import generate, systems
 from bench.population.__main__ import main as cli_main
 from bench.population.geography import PROVINCES
 from fhir_server.definitions.loader import load_definitions
+from fhir_server.model.part_of import Level, chain_issues, level
 from fhir_server.model.validator import Validator
 from fhir_server.types import JsonResource
 
@@ -87,6 +88,18 @@ def test_facilities_come_first_and_stations_are_part_of_a_provincial_cdc(
     assert stations and all(s["partOf"]["reference"].startswith("Organization/") for s in stations)
     rooms = [r for r in _of(population, "Location") if "partOf" in r]
     assert rooms and all(r["address"]["country"] == "VN" for r in _of(population, "Location"))
+
+
+def test_every_location_and_organization_rolls_up_to_its_province(population: list[JsonResource]) -> None:
+    """The partOf rule (vn-loc-2, vn-org-3) holds for every facility, read as the server reads it; the
+    points reach a province-level unit of their own province."""
+    by_key = {(r["resourceType"], r["id"]): r for r in population}
+    facilities = [r for r in population if r["resourceType"] in ("Location", "Organization")]
+    assert all(chain_issues(r, lambda t, i: by_key.get((t, i))) == [] for r in facilities)
+    levels = {level(r) for r in facilities}
+    assert levels == {Level.ABOVE, Level.PROVINCE, Level.BELOW}  # country, provinces, points and stations
+    points = [r for r in _of(population, "Location") if level(r) is Level.BELOW]
+    assert len(points) > 2 * len([r for r in _of(population, "Location") if level(r) is Level.PROVINCE])
 
 
 def _century_sex_digit(birth: date, gender: str) -> str:

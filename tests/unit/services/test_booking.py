@@ -18,7 +18,16 @@ from fhir_server.services.container import Services
 from fhir_server.services.scheduling import Scheduling
 from fhir_server.services.slot_generator import WeeklyTemplate
 from fhir_server.settings import Settings
-from tests.scheduling_world import JE, TEMPLATE, appointment, child, location, recommendation
+from tests.scheduling_world import (
+    JE,
+    PROVINCE_AREA,
+    TEMPLATE,
+    appointment,
+    child,
+    location,
+    province_area,
+    recommendation,
+)
 
 TUESDAY = date(2026, 12, 1)
 
@@ -29,6 +38,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling]]:
         Settings(database_url=f"sqlite:///{tmp_path / 'booking.sqlite3'}", forecast_upkeep=False)
     )
     scheduling = scheduling_for(Settings(), services)
+    services.resources.update("Location", PROVINCE_AREA, province_area())
     services.resources.update("Location", "loc-1", location("loc-1", "Phường Ba Đình"))
     for n in range(60):
         services.resources.update("Patient", f"c{n}", child(f"c{n}"))

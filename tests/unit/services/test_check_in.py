@@ -17,7 +17,7 @@ from fhir_server.services.container import Services
 from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.slot_generator import WeeklyTemplate
 from fhir_server.settings import Settings
-from tests.scheduling_world import TEMPLATE, appointment, child, location
+from tests.scheduling_world import PROVINCE_AREA, TEMPLATE, appointment, child, location, province_area
 
 TUESDAY = date(2026, 12, 1)
 
@@ -39,6 +39,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling, list[str]]]:
     scheduling = build_scheduling(
         services.store, services.resources, StepClock(), ZoneInfo("Asia/Ho_Chi_Minh")
     )
+    services.resources.update("Location", PROVINCE_AREA, province_area())
     services.resources.update("Location", "loc-1", location("loc-1", "Phường Ba Đình"))
     scheduling.slots.generate("loc-1", WeeklyTemplate.from_json(TEMPLATE), TUESDAY, TUESDAY)
     ids = []

@@ -22,7 +22,7 @@ from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.scheduling_codes import CAPACITY_URL, VACCINE_SYSTEM
 from fhir_server.services.sms_text import fold
 from fhir_server.settings import MessagingSettings, Settings
-from tests.scheduling_world import MR, appointment, child, location, mother
+from tests.scheduling_world import MR, PROVINCE_AREA, appointment, child, location, mother, province_area
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = date(2026, 11, 24)
@@ -55,6 +55,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Services, Scheduling]]:
         services.store, services.resources, FixedClock(), ZONE, services.forecasts.vaccine_groups_of
     )
     put = services.resources.update
+    put("Location", PROVINCE_AREA, province_area())
     put("Location", "loc-1", location("loc-1", "Phường Ba Đình"))
     put(
         "Schedule", "s1", {"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Location/loc-1"}]}

@@ -16,7 +16,16 @@ from fhir_server.services.scheduling import Scheduling, build_scheduling
 from fhir_server.services.slot_generator import WeeklyTemplate
 from fhir_server.services.sms_text import gsm7_length
 from fhir_server.settings import MessagingSettings, Settings
-from tests.scheduling_world import TEMPLATE, appointment, child, location, mother, recommendation
+from tests.scheduling_world import (
+    PROVINCE_AREA,
+    TEMPLATE,
+    appointment,
+    child,
+    location,
+    mother,
+    province_area,
+    recommendation,
+)
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 RUN_DAY = date(2026, 11, 30)  # a Monday; the session is on Tuesday 1 December
@@ -31,6 +40,7 @@ class FixedClock:
 
 
 def populate(services: Services, scheduling: Scheduling) -> None:
+    services.resources.update("Location", PROVINCE_AREA, province_area())
     services.resources.update("Location", "loc-1", location("loc-1", "Phường Ba Đình"))
     scheduling.slots.generate(
         "loc-1", WeeklyTemplate.from_json(TEMPLATE), date(2026, 12, 1), date(2026, 12, 1)
