@@ -82,7 +82,7 @@ def _part_of_check(args: argparse.Namespace) -> int:
 
     configure("warning")
     settings = Settings(database_url=args.database_url) if args.database_url else Settings()
-    check_store(settings.database_url, settings.mongodb_timeout_ms)
+    check_store(settings)
     store = open_store(settings.database_url, SystemClock(), mongodb_timeout_ms=settings.mongodb_timeout_ms)
     broken = 0
     try:
