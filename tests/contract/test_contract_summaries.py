@@ -220,3 +220,21 @@ def test_mongodb_without_transactions_distrusts_rows_a_crashed_commit_may_have_l
         uow.save_checkpoint("summary:gender", b"1")
     assert len(store.summary_rows("gender", ["female"]) or []) == 2
     mongo_backend.drop(store)
+
+
+def test_sqlite_reads_a_group_through_its_index(tmp_path: Path) -> None:
+    """One child's doses are found by the (kind, group) index, never by scanning every row of the kind:
+    without statistics SQLite's planner picks the primary key's `kind` prefix, and each write then cost
+    time in proportion to the whole country's doses."""
+    import sqlite3
+
+    from fhir_server.storage.sqlite.summaries import GROUP_ROWS
+
+    store = open_store(store_url("sqlite", tmp_path), FakeClock(), summarizers=(Genders(),))
+    _write(store, "a", "female")
+    store.close()
+    with sqlite3.connect(tmp_path / "db" / "store.sqlite3") as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN " + GROUP_ROWS.format(marks="?"), ("gender", "female")
+        ).fetchall()
+    assert [row[-1] for row in plan] == ["SEARCH summaries USING INDEX summaries_group (kind=? AND grp=?)"]

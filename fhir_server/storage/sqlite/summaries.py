@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from fhir_server.storage.base import Summarizer, SummaryRow, summary_marker
 
 _CHUNK = 500  # groups per statement, well under SQLite's bound-variable limit
+GROUP_ROWS = (
+    "SELECT key, grp, value FROM summaries INDEXED BY summaries_group WHERE kind = ? AND grp IN ({marks})"
+)
 
 
 class SqliteSummaries:
@@ -43,9 +46,10 @@ def read_rows(conn: sqlite3.Connection, kind: str, groups: Sequence[str]) -> lis
     for start in range(0, len(unique), _CHUNK):
         chunk = unique[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT key, grp, value FROM summaries WHERE kind = ? AND grp IN ({marks})", (kind, *chunk)
-        )
+        # INDEXED BY: without statistics SQLite prefers the primary key's `kind` prefix and scans every row
+        # of the kind (all the doses of the country) to find one child's: each write then grew with the
+        # store (2,800 -> 500 resources/s over 45,000 resources).
+        rows = conn.execute(GROUP_ROWS.format(marks=marks), (kind, *chunk))
         out += [(str(key), str(grp), bytes(value)) for key, grp, value in rows]
     return out
 
