@@ -186,8 +186,12 @@ def load_unit_successions(terminology_dir: Path = TERMINOLOGY) -> MappingProxyTy
         path = terminology_dir / name
         if not path.exists():
             continue
+        seen: set[str] = set()  # this file's codes: one level's, which must not be another level's too
         for group in _read_json(path).get("group", []):
             for element in group.get("element", []):
+                if element["code"] in table and element["code"] not in seen:
+                    raise ArtifactError(f"{path}: code {element['code']} is also a code of another level")
+                seen.add(element["code"])
                 targets = [t["code"] for t in element.get("target", []) if t.get("code")
                            and t.get("equivalence") != "unmatched"]  # fmt: skip
                 current.update(targets)

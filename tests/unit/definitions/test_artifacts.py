@@ -248,3 +248,17 @@ def test_the_former_commune_list_is_checked(tmp_path: Path) -> None:
     bad.write_text(bad.read_text("utf-8").replace("99999", "26740"), "utf-8")  # Sài Gòn: not in Hà Nội
     with pytest.raises(ValueError, match="not in 01"):
         generator.former_communes(bad, {"26740": ("Phường Sài Gòn", "79")})  # type: ignore[attr-defined]
+
+
+def test_unit_maps_of_two_levels_may_not_share_a_code(tmp_path: Path) -> None:
+    """Grouping reads one table of old code -> today's for provinces (2 digits), districts (3) and communes
+    (5): a code in two of the maps would be ambiguous, and stops loading with the file's name."""
+    from fhir_server.definitions.loader import load_unit_successions
+
+    _, terminology, _ = _copy(tmp_path)
+    path = terminology / "ConceptMap-vn-district-2004-to-2025.json"
+    cm = json.loads(path.read_text("utf-8"))
+    cm["group"][0]["element"][0]["code"] = "74"  # Bình Dương's province code
+    path.write_text(json.dumps(cm), "utf-8")
+    with pytest.raises(ArtifactError, match=r"ConceptMap-vn-district-2004-to-2025\.json: code 74"):
+        load_unit_successions.__wrapped__(terminology)
