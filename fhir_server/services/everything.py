@@ -8,20 +8,22 @@ it, narrowed as any search is (types the scopes do not reach are left out, not r
 caller may see"). Paging and counting are system search's (services.system_search): types in name
 order, offsets across them. Supported: `_type`, `_since` (and `_lastUpdated`), `_count`, `_offset`,
 and `start`/`end`: the care date range (services.care_dates), inclusive, each bound optional; resources
-without a care date are returned whatever the range. The referenced non-compartment resources
-(Practitioner, Organization, Location) are not returned.
+without a care date are returned whatever the range. With each page come the resources its matches refer
+to that support the record (R4: "linked practitioners, medications, locations, organizations"): the
+`SUPPORTING` types, as `include` entries, each once per page and only those the caller may read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, tzinfo
 from typing import Final
 
 from auth.scopes import Interaction
 from fhir_server.definitions.registry import SearchParamRegistry
+from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.dates import date_range
 from fhir_server.search.request import Criterion, SearchRequest, TokenQuery
@@ -30,7 +32,7 @@ from fhir_server.services.care_dates import care_date_groups
 from fhir_server.services.compartments import Compartments
 from fhir_server.services.outcomes import not_found
 from fhir_server.services.system_search import SystemSearchLimits, system_search
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import Store, StoredResource
 from fhir_server.types import JsonResource
 
 Range = tuple[int, int]  # [low, high) in µs (search.dates)
@@ -38,6 +40,10 @@ _PATIENT: Final = "Patient"
 _KNOWN: Final = frozenset(
     {"_type", "_since", "_lastUpdated", "_count", "_offset", "_format", "_pretty", "start", "end"}
 )
+SUPPORTING: Final = frozenset(
+    {"Organization", "Location", "Practitioner", "PractitionerRole", "Medication", "Device", "Substance"}
+)
+_REFERENCE: Final = re.compile(r"(?:^|/)(" + "|".join(sorted(SUPPORTING)) + r")/([A-Za-z0-9\-.]{1,64})$")
 _DATE: Final = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")  # FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD
 _INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
@@ -88,7 +94,43 @@ def patient_everything(
         narrow=narrow,
         seen=access.disclose,
         carry=care,
+        supporting=lambda matches: _supporting(store, access, matches),
     )
+
+
+def _supporting(store: Store, access: Access, matches: Sequence[StoredResource]) -> list[StoredResource]:
+    """The SUPPORTING resources the matches refer to (local references), not matches themselves, that
+    exist and that the caller may read: others are left out, as the compartment's unreadable types are."""
+    present = {(m.resource_type, m.id) for m in matches}
+    wanted: dict[tuple[str, str], None] = {}
+    for match in matches:
+        for reference in _references(loads(match.body)):
+            found = _REFERENCE.search(reference)
+            if found and (found[1], found[2]) not in present:
+                wanted[(found[1], found[2])] = None
+    out: list[StoredResource] = []
+    for resource_type, id in wanted:
+        stored = store.read(resource_type, id)
+        if stored is None or stored.deleted:
+            continue
+        try:
+            access.check_read(stored)
+        except FhirError:
+            continue
+        out.append(stored)
+    return out
+
+
+def _references(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield value
+            else:
+                yield from _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item)
 
 
 def _check(params: Sequence[tuple[str, str]], strict: bool) -> None:

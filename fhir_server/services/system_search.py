@@ -105,10 +105,12 @@ def system_search(
     narrow: Callable[[SearchRequest], SearchRequest] = lambda request: request,
     seen: Callable[[Sequence[StoredResource]], None] = lambda resources: None,
     carry: Sequence[tuple[str, str]] = (),
+    supporting: Callable[[Sequence[StoredResource]], Sequence[StoredResource]] = lambda matches: (),
 ) -> JsonResource:
     """`narrow` confines each type's search to what the caller may see (services.access); a type the
     caller may not search is refused (403) as a whole. `seen` gets every page of matches (the audit).
-    `carry`: parameters the caller applies through `narrow` ($everything's start/end), kept in the links."""
+    `carry`: parameters the caller applies through `narrow` ($everything's start/end), kept in the links.
+    `supporting`: resources the page's matches need, added as `include` entries ($everything's)."""
     types = _types(params, registry)
     search_params, kept = _split(params, limits.strict)
     with_total = _with_total(params)
@@ -124,6 +126,7 @@ def system_search(
     # Each type is counted so that the page [offset, offset + count) can be cut across the types.
     totals = [store.search(replace(r, count=0, offset=0), with_total=True).total or 0 for r in requests]
     entries: list[BundleEntry] = []
+    matches: list[StoredResource] = []
     skip, wanted = offset, count
     for request, total in zip(requests, totals, strict=True):
         if wanted <= 0:
@@ -133,12 +136,17 @@ def system_search(
             continue
         page = store.search(replace(request, offset=skip, count=min(wanted, total - skip)), with_total=False)
         seen(page.resources)
+        matches += page.resources
         entries += [
             BundleEntry(f"{base_url}/{r.resource_type}/{r.id}", r.body, search_mode="match")
             for r in page.resources
         ]
         wanted -= len(page.resources)
         skip = 0
+    entries += [
+        BundleEntry(f"{base_url}/{r.resource_type}/{r.id}", r.body, search_mode="include")
+        for r in supporting(matches)
+    ]
     grand_total = sum(totals)
     page_params = [*kept, *carry, ("_count", str(count))]
     links = [("self", link([*page_params, ("_offset", str(offset))] if offset else page_params))]

@@ -11,8 +11,10 @@ from tests.api.security_world import World, immunization, observation, patient, 
 __all__ = ["world"]  # the fixture
 
 
-def _types_and_ids(bundle: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle.get("entry", [])}
+def _types_and_ids(bundle: dict[str, Any], mode: str = "match") -> set[tuple[str, str]]:
+    """The matches (or, with mode="include", the supporting resources the page brought)."""
+    entries = [e for e in bundle.get("entry", []) if e["search"]["mode"] == mode]
+    return {(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries}
 
 
 CHILD_1 = {
@@ -30,7 +32,23 @@ def test_everything_returns_the_compartment_and_nothing_else(world: World) -> No
     bundle = found.json()
     assert bundle["type"] == "searchset"
     assert _types_and_ids(bundle) == CHILD_1
-    assert all(e["search"]["mode"] == "match" for e in bundle["entry"])
+    # and what the record refers to: the Organization that gave the dose (R4: "linked practitioners,
+    # medications, locations, organizations")
+    assert _types_and_ids(bundle, "include") == {("Organization", "clinic-a")}
+    assert len(bundle["entry"]) == len(CHILD_1) + 1  # includes are not counted in a total
+
+
+def test_supporting_resources_come_only_when_the_caller_may_read_them(world: World) -> None:
+    parent = world.parent("child-1")  # patient/ scopes reach the shared types (Organization, ...)
+    own = world.client.get("/fhir/Patient/child-1/$everything", headers=parent).json()
+    assert _types_and_ids(own, "include") == {("Organization", "clinic-a")}
+    narrow = world.parent("child-1", "patient/Patient.rs patient/Immunization.rs")
+    found = world.client.get("/fhir/Patient/child-1/$everything", headers=narrow).json()
+    assert _types_and_ids(found, "include") == set()  # Organization not granted: left out, not refused
+    paged = world.client.get(
+        "/fhir/Patient/child-1/$everything?_type=Observation", headers=world.nurse("clinic-a")
+    )
+    assert _types_and_ids(paged.json(), "include") == set()  # only what this page's matches refer to
 
 
 def test_a_parent_gets_their_own_child_and_not_another(world: World) -> None:
@@ -61,7 +79,7 @@ def test_scopes_leave_types_out_and_narrowing_applies(world: World) -> None:
 def test_paging_type_filter_and_since(world: World) -> None:
     nurse = world.nurse("clinic-a")
     first = world.client.get("/fhir/Patient/child-1/$everything?_count=3", headers=nurse).json()
-    assert len(first["entry"]) == 3
+    assert len([e for e in first["entry"] if e["search"]["mode"] == "match"]) == 3
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
     second = world.client.get(next_url, headers=nurse).json()
     assert _types_and_ids(first) | _types_and_ids(second) == CHILD_1

@@ -16,8 +16,10 @@ EVERYTHING = "/fhir/Patient/child-1/$everything"
 UNDATED = {("Patient", "child-1"), ("Observation", "obs-vital-1"), ("Observation", "obs-lab-1")}
 
 
-def _types_and_ids(bundle: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle.get("entry", [])}
+def _types_and_ids(bundle: dict[str, Any], mode: str = "match") -> set[tuple[str, str]]:
+    """The matches (or, with mode="include", the supporting resources the page brought)."""
+    entries = [e for e in bundle.get("entry", []) if e["search"]["mode"] == mode]
+    return {(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries}
 
 
 @pytest.fixture
