@@ -156,7 +156,9 @@ def reminder_rate(workdir: Path, children: int) -> None:
     from fhir_server.services.scheduling import build_scheduling
     from fhir_server.settings import MessagingSettings, Settings
 
-    services = build_services(Settings(database_url=f"sqlite:///{workdir / 'reminders.sqlite3'}"))
+    # Minimal children and mothers (what a reminder reads), not profile-complete records: profiles off.
+    settings = Settings(database_url=f"sqlite:///{workdir / 'reminders.sqlite3'}", profiles_enforced="none")
+    services = build_services(settings)
     scheduling = build_scheduling(services.store, services.resources, _Clock(), ZoneInfo("Asia/Ho_Chi_Minh"))
     day = date(2026, 11, 30)
     loinc = {"earliest": "30981-5", "due": "30980-7", "overdue": "59778-1"}
