@@ -126,6 +126,17 @@ def coverage_summarizer(settings: Settings) -> CoverageSummarizer:
     return CoverageSummarizer(load_vaccine_catalog(), ZoneInfo(settings.default_timezone))
 
 
+def open_server_store(settings: Settings) -> Store:
+    """The store as the server opens it: with its summarizers, which every process writing to it or even
+    opening it must have (a store opened without one drops the aggregate's "complete" marker)."""
+    return open_store(
+        settings.database_url,
+        SystemClock(),
+        mongodb_timeout_ms=settings.mongodb_timeout_ms,
+        summarizers=(coverage_summarizer(settings),),
+    )
+
+
 def build_services(
     settings: Settings, store: Store | None = None, artifacts: Artifacts | None = None
 ) -> Services:
@@ -133,12 +144,7 @@ def build_services(
     artifacts = artifacts or load_artifacts()
     profiles = ProfileChecker(artifacts)
     clock = SystemClock()
-    store = store or open_store(
-        settings.database_url,
-        clock,
-        mongodb_timeout_ms=settings.mongodb_timeout_ms,
-        summarizers=(coverage_summarizer(settings),),
-    )
+    store = store or open_server_store(settings)
     default_tz = ZoneInfo(settings.default_timezone)
     # The token modifiers :in / :not-in expand the national ValueSets at parse time.
     registry = replace(definitions.search_params, value_sets=artifacts.terminology.expansions())

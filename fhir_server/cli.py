@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fhir_server.settings import Settings
-    from fhir_server.storage.base import StoredResource
 
 log = logging.getLogger("fhir_server.cli")
 
@@ -23,18 +22,12 @@ log = logging.getLogger("fhir_server.cli")
 def check_store(settings: Settings) -> None:
     """Open and close the store once before the workers start, so that an unreachable database or a
     bad URL ends the command with one line (main() prints it) instead of a stack trace per worker.
-    Opened with the server's summarizers: a store opened without one drops its "complete" marker."""
-    from fhir_server.app import SystemClock, coverage_summarizer
+    Opened as the server opens it (app.open_server_store: with its summarizers)."""
+    from fhir_server.app import open_server_store
     from fhir_server.storage.base import StoreUnavailable
-    from fhir_server.storage.factory import open_store
 
     try:
-        store = open_store(
-            settings.database_url,
-            SystemClock(),
-            mongodb_timeout_ms=settings.mongodb_timeout_ms,
-            summarizers=(coverage_summarizer(settings),),
-        )
+        store = open_server_store(settings)
     except ValueError as exc:  # a malformed URL
         raise StoreUnavailable(str(exc)) from exc
     store.close()
@@ -253,61 +246,6 @@ def _add_auth_commands(commands: Any) -> None:
     rotate.set_defaults(run=_rotate_keys)
 
 
-def _import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from fhir_server.app import build_services
-    from fhir_server.bulk.importer import ImportConflict, Importer, ImportOptions
-    from fhir_server.bulk.progress import Progress
-    from fhir_server.logs import configure
-    from fhir_server.settings import Settings
-
-    configure("warning")  # the progress line is the output; warnings (a changed file) still show
-    if args.database_url:
-        os.environ["FHIR_DATABASE_URL"] = args.database_url
-    settings = Settings()
-    paths = [Path(p) for p in args.paths]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        print(f"not a file: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    options = ImportOptions(
-        workers=args.workers,
-        batch_size=args.batch_size,
-        rejects_dir=Path(args.rejects_dir) if args.rejects_dir else None,
-        default_timezone=settings.default_timezone,
-    )
-    services = build_services(settings)
-    forecasts = [0, 0]  # children refreshed, failed
-
-    def refresh(written: Sequence[StoredResource]) -> None:
-        refreshed, failed = services.recommendations.after_import(written)
-        forecasts[0] += refreshed
-        forecasts[1] += failed
-
-    try:
-        # As for every other write: the recommendations follow unless upkeep is off (FHIR_FORECAST_UPKEEP).
-        after = refresh if settings.forecast_upkeep and not args.no_forecasts else None
-        summary = Importer(services.store, options, Progress(sys.stderr), after).run(paths)
-    except KeyboardInterrupt:
-        print("\ninterrupted: what was committed stays; run the same command to resume", file=sys.stderr)
-        return 130
-    except ImportConflict as exc:
-        print(f"stopped: {exc}", file=sys.stderr)
-        return 3
-    finally:
-        services.store.close()
-    for file in summary.files:
-        note = " (already imported)" if file.skipped else ""
-        rejects = f", rejects in {file.rejects_file}" if file.rejected else ""
-        print(f"{file.path}: read {file.read}, stored {file.stored}, rejected {file.rejected}{rejects}{note}")
-    print(f"total: read {summary.read} = stored {summary.stored} + rejected {summary.rejected}")
-    if settings.forecast_upkeep and not args.no_forecasts:
-        refreshed, failed = forecasts
-        print(f"recommendations: {refreshed} children refreshed, {failed} not (child not stored, or failed)")
-    return 1 if summary.rejected else 0
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fhir-server", description="FHIR R4 immunization registry server")
     commands = root.add_subparsers(dest="command", required=True)
@@ -321,32 +259,6 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
     serve.set_defaults(run=_serve)
 
-    bulk = commands.add_parser(
-        "import",
-        help="load NDJSON (one resource per line) and Bundle (*.json) files; re-run to resume",
-        description="Exit status: 0 when every resource was stored, 1 when some were rejected "
-        "(see the rejects files), 2 on bad arguments, 3 when another import of the same file ran at once, "
-        "130 when interrupted (run the same command again to resume).",
-    )
-    bulk.add_argument("paths", nargs="+", metavar="PATH")
-    bulk.add_argument("--database-url", help="overrides FHIR_DATABASE_URL")
-    # Beyond ~3 workers the single writer is the limit (docs/performance.md), and each costs ~110 MB.
-    bulk.add_argument(
-        "--workers",
-        type=int,
-        default=min(os.cpu_count() or 1, 4),
-        help="processes validating (default: the CPUs, at most 4; 0: in this process)",
-    )
-    bulk.add_argument("--batch-size", type=int, default=500, help="resources per committed batch")
-    bulk.add_argument("--rejects-dir", help="where FILE.rejects.ndjson go (default: next to each FILE)")
-    bulk.add_argument(
-        "--no-forecasts",
-        action="store_true",
-        help="do not refresh the children's ImmunizationRecommendations after each batch (a first national "
-        "load: run `forecast refresh --all` afterwards, in parallel)",
-    )
-    bulk.set_defaults(run=_import)
-
     seed = commands.add_parser("seed-demo", help="load the synthetic demo population")
     seed.add_argument("--patients", type=int, default=200)
     seed.add_argument("--seed", type=int, default=42)
@@ -358,8 +270,10 @@ def parser() -> argparse.ArgumentParser:
     token.set_defaults(run=_demo_token)
     _add_auth_commands(commands)
     from fhir_server.cli_forecast import add_forecast_commands
+    from fhir_server.cli_import import add_import_command
     from fhir_server.cli_maintenance import add_maintenance_commands
 
+    add_import_command(commands)
     add_forecast_commands(commands)
     add_maintenance_commands(commands)
 

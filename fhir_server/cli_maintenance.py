@@ -74,16 +74,15 @@ def _coverage_rebuild(args: argparse.Namespace) -> int:
 
 
 def _part_of_check(args: argparse.Namespace) -> int:
-    from fhir_server.app import SystemClock
+    from fhir_server.app import open_server_store
     from fhir_server.logs import configure
     from fhir_server.services.part_of_chains import broken_units
     from fhir_server.settings import Settings
-    from fhir_server.storage.factory import open_store
 
     configure("warning")
     settings = Settings(database_url=args.database_url) if args.database_url else Settings()
     check_store(settings)
-    store = open_store(settings.database_url, SystemClock(), mongodb_timeout_ms=settings.mongodb_timeout_ms)
+    store = open_server_store(settings)
     broken = 0
     try:
         for resource_type, id, issue in broken_units(store):

@@ -80,3 +80,32 @@ def test_a_failed_refresh_never_stops_the_import(
     )
     out = capsys.readouterr().out
     assert "stored 2 + rejected 0" in out and "recommendations: 0 children refreshed, 1 not" in out
+
+
+def test_imported_units_with_broken_part_of_chains_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The import runs no write checks (it writes what it is given, batch by batch): a vaccination point
+    whose parent is not there is stored, and named at the end so the operator can mend it."""
+    point = {
+        "resourceType": "Location", "id": "point-1", "status": "active", "name": "Điểm tiêm 1",
+        "partOf": {"reference": "Location/nowhere"},
+    }  # fmt: skip
+    path = write_ndjson(tmp_path / "units.ndjson", [point])
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert main(["import", "--database-url", database, "--workers", "0", str(path)]) == 0
+    assert "partOf: 1 Location/Organization resource(s) break the rule" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "import",
+                "--database-url",
+                database,
+                "--workers",
+                "0",
+                str(write_ndjson(tmp_path / "p.ndjson", [patient(9)])),
+            ]
+        )
+        == 0
+    )
+    assert "partOf" not in capsys.readouterr().out  # no unit in this import: nothing checked
