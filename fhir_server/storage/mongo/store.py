@@ -147,7 +147,7 @@ class MongoStore:
         are trivially complete). Otherwise `fhir-server coverage rebuild` marks it. Not atomic: processes
         of one deployment are expected to run one version (an old process without the summarizer writing
         while a new one opens an empty store could leave a wrong marker); rows of kinds no longer kept (a
-        `VERSION` bump) stay in `summaries` until a rebuild's clear of that kind."""
+        `VERSION` bump) stay in `summaries`: nothing reads or clears them."""
         kept = {kind for s in self.summarizers for kind in s.kinds}
         for doc in self.checkpoints.find({"_id": {"$regex": "^summary:"}}, {"_id": 1}):
             if str(doc["_id"]).removeprefix("summary:") not in kept:
