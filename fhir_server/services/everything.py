@@ -16,20 +16,20 @@ to that support the record (R4: "linked practitioners, medications, locations, o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, tzinfo
 from typing import Final
 
 from auth.scopes import Interaction
 from fhir_server.definitions.registry import SearchParamRegistry
-from fhir_server.model.json import loads
 from fhir_server.model.outcome import FhirError
 from fhir_server.search.dates import date_range
 from fhir_server.search.request import Criterion, SearchRequest, TokenQuery
 from fhir_server.services.access import Access
 from fhir_server.services.care_dates import care_date_groups
 from fhir_server.services.compartments import Compartments
+from fhir_server.services.includes import Includer, IncludeSpec
 from fhir_server.services.outcomes import not_found
 from fhir_server.services.system_search import SystemSearchLimits, system_search
 from fhir_server.storage.base import Store, StoredResource
@@ -43,7 +43,7 @@ _KNOWN: Final = frozenset(
 SUPPORTING: Final = frozenset(
     {"Organization", "Location", "Practitioner", "PractitionerRole", "Medication", "Device", "Substance"}
 )
-_REFERENCE: Final = re.compile(r"(?:^|/)(" + "|".join(sorted(SUPPORTING)) + r")/([A-Za-z0-9\-.]{1,64})$")
+_EVERY_REFERENCE: Final = IncludeSpec("_include", "*", None, None)
 _DATE: Final = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")  # FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD
 _INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
@@ -59,6 +59,7 @@ def patient_everything(
     link: Callable[[Sequence[tuple[str, str]]], str],
     limits: SystemSearchLimits,
     access: Access,
+    includer: Includer,
 ) -> JsonResource:
     access.rule(_PATIENT, Interaction.READ)  # 403 when the scopes do not reach Patient at all
     current = store.read(_PATIENT, patient_id)
@@ -94,43 +95,17 @@ def patient_everything(
         narrow=narrow,
         seen=access.disclose,
         carry=care,
-        supporting=lambda matches: _supporting(store, access, matches),
+        supporting=lambda matches: _supporting(includer, access, matches, base_url),
     )
 
 
-def _supporting(store: Store, access: Access, matches: Sequence[StoredResource]) -> list[StoredResource]:
-    """The SUPPORTING resources the matches refer to (local references), not matches themselves, that
-    exist and that the caller may read: others are left out, as the compartment's unreadable types are."""
-    present = {(m.resource_type, m.id) for m in matches}
-    wanted: dict[tuple[str, str], None] = {}
-    for match in matches:
-        for reference in _references(loads(match.body)):
-            found = _REFERENCE.search(reference)
-            if found and (found[1], found[2]) not in present:
-                wanted[(found[1], found[2])] = None
-    out: list[StoredResource] = []
-    for resource_type, id in wanted:
-        stored = store.read(resource_type, id)
-        if stored is None or stored.deleted:
-            continue
-        try:
-            access.check_read(stored)
-        except FhirError:
-            continue
-        out.append(stored)
-    return out
-
-
-def _references(node: object) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                yield value
-            else:
-                yield from _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _references(item)
+def _supporting(
+    includer: Includer, access: Access, matches: Sequence[StoredResource], base_url: str
+) -> list[StoredResource]:
+    """What the matches refer to (as `_include=*` follows it: their indexed local references), of the
+    SUPPORTING types, that the caller may read; the rest are left out as unreadable types are."""
+    referred = includer.included(matches, (_EVERY_REFERENCE,), base_url)
+    return access.visible([r for r in referred if r.resource_type in SUPPORTING])
 
 
 def _check(params: Sequence[tuple[str, str]], strict: bool) -> None:

@@ -183,6 +183,7 @@ class SearchService:
             link=link,
             limits=self._limits(strict),
             access=access,
+            includer=self._includer,
         )
 
     def subset(
