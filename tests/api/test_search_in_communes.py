@@ -14,29 +14,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.api.test_search_in import BACKENDS, FHIR, served
+from tests.contract.test_contract_national_params import address
 
 COMMUNES = "https://fhir.vn/ValueSet/vn-commune"
 COMMUNE = "https://fhir.vn/CodeSystem/vn-commune"
 CVX = "http://hl7.org/fhir/sid/cvx"
-
-
-def address(commune: str | None, province: str | None = None, system: str = COMMUNE) -> dict[str, Any]:
-    extension = []
-    if province:
-        extension.append(
-            {
-                "url": "https://fhir.vn/StructureDefinition/vn-province",
-                "valueCoding": {"system": "https://fhir.vn/CodeSystem/vn-province", "code": province},
-            }
-        )
-    if commune:
-        extension.append(
-            {
-                "url": "https://fhir.vn/StructureDefinition/vn-commune",
-                "valueCoding": {"system": system, "code": commune},
-            }
-        )
-    return {"text": "Số 1", **({"extension": extension} if extension else {})}
 
 
 PATIENTS: dict[str, tuple[str, list[dict[str, Any]]]] = {  # id: (gender, addresses)

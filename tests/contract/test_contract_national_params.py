@@ -21,7 +21,10 @@ COMMUNE = "https://fhir.vn/CodeSystem/vn-commune"
 FUNDING = "https://fhir.vn/CodeSystem/vn-funding-source"
 
 
-def address(commune: str | None, province: str | None, use: str = "home") -> dict[str, Any]:
+def address(
+    commune: str | None, province: str | None = None, use: str = "home", system: str = COMMUNE
+) -> dict[str, Any]:
+    """A home address coding its commune (in `system`) and province with the national extensions."""
     extension = []
     if province:
         extension.append(
@@ -34,7 +37,7 @@ def address(commune: str | None, province: str | None, use: str = "home") -> dic
         extension.append(
             {
                 "url": "https://fhir.vn/StructureDefinition/vn-commune",
-                "valueCoding": {"system": COMMUNE, "code": commune},
+                "valueCoding": {"system": system, "code": commune},
             }
         )
     return {"use": use, "text": "Số 1", **({"extension": extension} if extension else {})}
